@@ -1,0 +1,351 @@
+package dev.graft.data;
+
+import dev.graft.io.AtomicFiles;
+import dev.graft.io.BadFileException;
+import dev.graft.io.GraftException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Finds a dataset. {@code --data} is either a folder of IDX files or a dataset name; a name
+ * resolves in this order, the first that exists winning: {@code $GRAFT_DATA}, the Debian package
+ * location, the user cache {@code ~/.graft/datasets}, a download from the canonical address
+ * (content checked by SHA-256), and finally the small subset bundled in the jar.
+ */
+public final class DatasetResolver {
+
+    /** A train / test pair and a sentence saying where it came from. */
+    public record Resolved(ImageDataset train, ImageDataset test, String source) {}
+
+    /** The IDX files of one dataset, with the SHA-256 of each file's decompressed bytes. */
+    private record IdxFile(String stem, String sha256) {}
+
+    /** A dataset graft knows by name. */
+    public enum Named {
+        FASHION_MNIST("fashion-mnist",
+                List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                        "Sneaker", "Bag", "Ankle boot"),
+                "/usr/share/datasets/fashion-mnist", "dataset-fashion-mnist",
+                "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                Map.of("train-images", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                        "train-labels", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                        "t10k-images", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                        "t10k-labels", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34")),
+        /** The stratified subset bundled in the jar (about 6,000 train / 1,000 test images). */
+        FASHION_MNIST_SMALL("fashion-mnist-small", FASHION_MNIST.classNames, null, null, null,
+                Map.of());
+
+        final String id;
+        final List<String> classNames;
+        final String debianPath;
+        final String debianPackage;
+        final String downloadBase;
+        final Map<String, String> sha256;
+
+        Named(String id, List<String> classNames, String debianPath, String debianPackage,
+                String downloadBase, Map<String, String> sha256) {
+            this.id = id;
+            this.classNames = classNames;
+            this.debianPath = debianPath;
+            this.debianPackage = debianPackage;
+            this.downloadBase = downloadBase;
+            this.sha256 = sha256;
+        }
+
+        public String id() {
+            return id;
+        }
+
+        public List<String> classNames() {
+            return classNames;
+        }
+
+        /** The dataset with this id, or null. */
+        public static Named byId(String id) {
+            for (Named n : values()) {
+                if (n.id.equalsIgnoreCase(id)) {
+                    return n;
+                }
+            }
+            return null;
+        }
+    }
+
+    static final String BUNDLED_RESOURCE = "/dev/graft/data/fashion-mnist-small/";
+    private static final String[] STEMS = {"train-images", "train-labels", "t10k-images",
+        "t10k-labels"};
+
+    private final Map<String, String> env;
+    private final Path home;
+    private final boolean allowDownload;
+
+    /** A resolver reading the real environment; downloads unless {@code GRAFT_OFFLINE} is set. */
+    public DatasetResolver() {
+        this(System.getenv(), Path.of(System.getProperty("user.home")),
+                System.getenv("GRAFT_OFFLINE") == null);
+    }
+
+    /** A resolver with an explicit environment, home folder and download permission (tests). */
+    public DatasetResolver(Map<String, String> env, Path home, boolean allowDownload) {
+        this.env = env;
+        this.home = home;
+        this.allowDownload = allowDownload;
+    }
+
+    /**
+     * Resolves {@code data}: a folder path, or a dataset name.
+     *
+     * @param log receives one line per place tried and the place used
+     */
+    public Resolved resolve(String data, Consumer<String> log) {
+        Named named = Named.byId(data);
+        if (named == null) {
+            Path dir = Path.of(data);
+            if (Files.isDirectory(dir)) {
+                return readFolder(dir, classNamesFor(dir, null), "folder " + dir);
+            }
+            throw new GraftException("--data " + data + " is neither a folder nor a known dataset;"
+                    + " known datasets: " + knownIds() + "; a folder must hold "
+                    + "train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), "
+                    + "t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz)");
+        }
+        if (named == Named.FASHION_MNIST_SMALL) {
+            return readBundled();
+        }
+        List<String> looked = new ArrayList<>();
+        String graftData = env.get("GRAFT_DATA");
+        if (graftData != null && !graftData.isBlank()) {
+            Path p = Path.of(graftData);
+            for (Path dir : List.of(p.resolve(named.id), p)) {
+                if (hasIdxFiles(dir)) {
+                    return readFolder(dir, named.classNames, "$GRAFT_DATA (" + dir + ")");
+                }
+            }
+            looked.add("$GRAFT_DATA=" + graftData);
+        }
+        Path debian = Path.of(named.debianPath);
+        if (hasIdxFiles(debian)) {
+            return readFolder(debian, named.classNames,
+                    debian + " (Debian package " + named.debianPackage + ")");
+        }
+        looked.add(debian.toString());
+        Path cache = home.resolve(".graft/datasets").resolve(named.id);
+        if (hasIdxFiles(cache)) {
+            return readFolder(cache, named.classNames, "user cache " + cache);
+        }
+        looked.add(cache.toString());
+        if (allowDownload) {
+            try {
+                download(named, cache, log);
+                return readFolder(cache, named.classNames, "downloaded from "
+                        + named.downloadBase + " into " + cache);
+            } catch (GraftException e) {
+                log.accept("download failed: " + e.getMessage());
+                looked.add(named.downloadBase);
+            }
+        }
+        Resolved bundled = readBundled();
+        log.accept("full " + named.id + " not found (looked in " + String.join(", ", looked)
+                + "); using the bundled subset. Install it with: apt-get install "
+                + named.debianPackage);
+        return bundled;
+    }
+
+    private static String knownIds() {
+        List<String> ids = new ArrayList<>();
+        for (Named n : Named.values()) {
+            ids.add(n.id);
+        }
+        return String.join(", ", ids);
+    }
+
+    private static boolean hasIdxFiles(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        for (String stem : STEMS) {
+            if (findIdx(dir, stem) == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Path findIdx(Path dir, String stem) {
+        String base = stem + (stem.endsWith("images") ? "-idx3-ubyte" : "-idx1-ubyte");
+        for (String name : List.of(base + ".gz", base)) {
+            if (Files.isRegularFile(dir.resolve(name))) {
+                return dir.resolve(name);
+            }
+        }
+        return null;
+    }
+
+    private static List<String> classNamesFor(Path dir, List<String> fallback) {
+        Path names = dir.resolve("classes.txt");
+        if (Files.isRegularFile(names)) {
+            try {
+                return Files.readAllLines(names, StandardCharsets.UTF_8).stream()
+                        .map(String::strip).filter(s -> !s.isEmpty()).toList();
+            } catch (IOException e) {
+                throw new BadFileException(names, "cannot read class names: " + e.getMessage());
+            }
+        }
+        return fallback;
+    }
+
+    /** Reads the four IDX files of a folder. */
+    public static Resolved readFolder(Path dir, List<String> classNames, String source) {
+        List<Path> missing = new ArrayList<>();
+        Path[] files = new Path[STEMS.length];
+        for (int i = 0; i < STEMS.length; i++) {
+            files[i] = findIdx(dir, STEMS[i]);
+            if (files[i] == null) {
+                missing.add(dir.resolve(STEMS[i] + (i % 2 == 0 ? "-idx3-ubyte(.gz)"
+                        : "-idx1-ubyte(.gz)")));
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new BadFileException(dir, "missing IDX files: " + missing);
+        }
+        IdxReader.IdxArray trX = IdxReader.read(files[0]);
+        IdxReader.IdxArray trY = IdxReader.read(files[1]);
+        IdxReader.IdxArray teX = IdxReader.read(files[2]);
+        IdxReader.IdxArray teY = IdxReader.read(files[3]);
+        String name = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
+        return new Resolved(
+                toDataset(name, trX, trY, files[0], files[1], classNames),
+                toDataset(name, teX, teY, files[2], files[3], classNames), source);
+    }
+
+    private static Resolved readBundled() {
+        IdxReader.IdxArray[] arrays = new IdxReader.IdxArray[STEMS.length];
+        Path[] names = new Path[STEMS.length];
+        for (int i = 0; i < STEMS.length; i++) {
+            String file = STEMS[i] + (i % 2 == 0 ? "-idx3-ubyte.gz" : "-idx1-ubyte.gz");
+            names[i] = Path.of("jar:" + BUNDLED_RESOURCE + file);
+            try (InputStream in = DatasetResolver.class.getResourceAsStream(BUNDLED_RESOURCE
+                    + file)) {
+                if (in == null) {
+                    throw new BadFileException(names[i], "bundled subset missing from the jar;"
+                            + " rebuild graft (mvn package)");
+                }
+                arrays[i] = IdxReader.parse(names[i], in.readAllBytes());
+            } catch (IOException e) {
+                throw new BadFileException(names[i], "cannot read: " + e.getMessage(), e);
+            }
+        }
+        List<String> classes = Named.FASHION_MNIST.classNames;
+        String name = Named.FASHION_MNIST_SMALL.id;
+        return new Resolved(
+                toDataset(name, arrays[0], arrays[1], names[0], names[1], classes),
+                toDataset(name, arrays[2], arrays[3], names[2], names[3], classes),
+                "the subset bundled in graft (" + arrays[1].count() + " train / "
+                        + arrays[3].count() + " test images)");
+    }
+
+    /** Builds a dataset from IDX images {@code [n, h, w]} or {@code [n, c, h, w]} and labels. */
+    static ImageDataset toDataset(String name, IdxReader.IdxArray images,
+            IdxReader.IdxArray labels, Path imagesFile, Path labelsFile, List<String> classNames) {
+        int[] d = images.dims();
+        if (d.length != 3 && d.length != 4) {
+            throw new BadFileException(imagesFile, "images must have 3 dimensions (count, height,"
+                    + " width) or 4 (count, channels, height, width), found " + d.length);
+        }
+        if (labels.dims().length != 1) {
+            throw new BadFileException(labelsFile, "labels must have 1 dimension, found "
+                    + labels.dims().length);
+        }
+        if (labels.count() != images.count()) {
+            throw new BadFileException(labelsFile, "has " + labels.count() + " labels but "
+                    + imagesFile.getFileName() + " has " + images.count()
+                    + " images: the two files do not belong together");
+        }
+        int[] y = new int[labels.count()];
+        int max = 0;
+        for (int i = 0; i < y.length; i++) {
+            y[i] = labels.data()[i] & 0xff;
+            max = Math.max(max, y[i]);
+        }
+        List<String> names = classNames;
+        if (names == null) {
+            names = new ArrayList<>();
+            for (int c = 0; c <= max; c++) {
+                names.add(Integer.toString(c));
+            }
+        } else if (max >= names.size()) {
+            throw new BadFileException(labelsFile, "contains label " + max + " but the dataset has"
+                    + " only " + names.size() + " classes");
+        }
+        int c = d.length == 4 ? d[1] : 1;
+        int h = d[d.length - 2];
+        int w = d[d.length - 1];
+        return new ImageDataset(name, images.data(), y, c, h, w, names);
+    }
+
+    private void download(Named named, Path cache, Consumer<String> log) {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
+                .followRedirects(HttpClient.Redirect.NORMAL).build();
+        for (String stem : STEMS) {
+            String file = stem + (stem.endsWith("images") ? "-idx3-ubyte.gz" : "-idx1-ubyte.gz");
+            URI uri = URI.create(named.downloadBase + file);
+            log.accept("downloading " + uri);
+            byte[] body;
+            try {
+                HttpResponse<byte[]> r = client.send(HttpRequest.newBuilder(uri)
+                        .timeout(Duration.ofMinutes(5)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                if (r.statusCode() != 200) {
+                    throw new GraftException(uri + " answered HTTP " + r.statusCode());
+                }
+                body = r.body();
+            } catch (IOException e) {
+                throw new GraftException("cannot download " + uri + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new GraftException("download of " + uri + " interrupted", e);
+            }
+            Path target = cache.resolve(file);
+            IdxReader.IdxArray parsed = IdxReader.parse(target, body);
+            String expected = named.sha256.get(stem);
+            String actual = sha256(parsed);
+            if (!actual.equals(expected)) {
+                throw new GraftException(uri + " content has SHA-256 " + actual + ", expected "
+                        + expected + "; not saved");
+            }
+            AtomicFiles.write(target, out -> out.write(body));
+        }
+    }
+
+    /** SHA-256 of the decompressed IDX bytes (header and data), as in the dataset table. */
+    static String sha256(IdxReader.IdxArray a) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(4 + 4 * a.dims().length);
+            header.put((byte) 0).put((byte) 0).put((byte) 0x08).put((byte) a.dims().length);
+            for (int d : a.dims()) {
+                header.putInt(d);
+            }
+            md.update(header.array());
+            md.update(a.data());
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

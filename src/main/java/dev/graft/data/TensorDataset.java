@@ -1,0 +1,110 @@
+package dev.graft.data;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * A dataset as one normalized float tensor {@code [count, channels, height, width]} plus an int64
+ * label tensor {@code [count]}, so a batch is one gather by index rather than a loop over
+ * samples.
+ */
+public final class TensorDataset implements AutoCloseable {
+
+    /** One batch: {@code x [batch, c, h, w]} float32 and {@code y [batch]} int64. */
+    public record Batch(NDArray x, NDArray y) {
+        public int size() {
+            return (int) y.size();
+        }
+    }
+
+    private final NDManager manager;
+    private final NDArray images;
+    private final NDArray labels;
+    private final int[] hostLabels;
+    private final int numClasses;
+    private final int[] imageShape;
+
+    private TensorDataset(NDManager manager, NDArray images, NDArray labels, int[] hostLabels,
+            int numClasses, int[] imageShape) {
+        this.manager = manager;
+        this.images = images;
+        this.labels = labels;
+        this.hostLabels = hostLabels;
+        this.numClasses = numClasses;
+        this.imageShape = imageShape;
+    }
+
+    /** Normalizes {@code data} with {@code norm} into tensors owned by a child of {@code parent}. */
+    public static TensorDataset of(ImageDataset data, Normalization norm, NDManager parent) {
+        if (norm.channels() != data.channels()) {
+            throw new IllegalArgumentException("normalization has " + norm.channels()
+                    + " channels but the data has " + data.channels());
+        }
+        int n = data.size();
+        int plane = data.height() * data.width();
+        int c = data.channels();
+        byte[] px = data.rawPixels();
+        float[] values = new float[px.length];
+        float[] scale = new float[c];
+        float[] shift = new float[c];
+        for (int ch = 0; ch < c; ch++) {
+            scale[ch] = 1f / (255f * norm.std()[ch]);
+            shift[ch] = norm.mean()[ch] / norm.std()[ch];
+        }
+        for (int i = 0; i < px.length; i++) {
+            int ch = (i / plane) % c;
+            values[i] = (px[i] & 0xff) * scale[ch] - shift[ch];
+        }
+        int[] y = data.labels();
+        long[] y64 = new long[n];
+        for (int i = 0; i < n; i++) {
+            y64[i] = y[i];
+        }
+        NDManager m = parent.newSubManager();
+        NDArray images = m.create(values, new Shape(n, c, data.height(), data.width()));
+        NDArray labels = m.create(y64);
+        return new TensorDataset(m, images, labels, y, data.numClasses(), data.imageShape());
+    }
+
+    public int size() {
+        return hostLabels.length;
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    /** {@code [channels, height, width]}. */
+    public int[] imageShape() {
+        return imageShape.clone();
+    }
+
+    /** The label of example {@code i}. */
+    public int label(int i) {
+        return hostLabels[i];
+    }
+
+    /** Gathers the examples at {@code indices} into arrays owned by {@code target}. */
+    public Batch batch(int[] indices, NDManager target) {
+        long[] idx = new long[indices.length];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = indices[i];
+        }
+        NDArray index = target.create(idx);
+        NDIndex select = new NDIndex("{}", index);
+        return new Batch(images.get(target, select), labels.get(target, select));
+    }
+
+    /** Examples {@code [from, to)} in order, owned by {@code target}. */
+    public Batch range(int from, int to, NDManager target) {
+        NDIndex slice = new NDIndex(from + ":" + to);
+        return new Batch(images.get(target, slice), labels.get(target, slice));
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

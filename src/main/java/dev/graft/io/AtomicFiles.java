@@ -1,0 +1,171 @@
+package dev.graft.io;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * Writes that are all-or-nothing: content goes to a temporary file in the same folder, is
+ * fsynced, then renamed over the target, so a crash leaves either the old file or the new one.
+ */
+public final class AtomicFiles {
+
+    /** Writes the content of one file. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(OutputStream out) throws IOException;
+    }
+
+    /** Fills a folder with files. */
+    @FunctionalInterface
+    public interface FolderWriter {
+        void write(Path folder) throws IOException;
+    }
+
+    private AtomicFiles() {}
+
+    /** Atomically replaces {@code target} with what {@code writer} writes. */
+    public static void write(Path target, Writer writer) {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            try (OutputStream out =
+                    new java.io.BufferedOutputStream(
+                            Files.newOutputStream(tmp, StandardOpenOption.WRITE), 1 << 16)) {
+                writer.write(out);
+            }
+            fsync(tmp);
+            move(tmp, target);
+            fsyncDirectory(dir);
+        } catch (IOException e) {
+            deleteQuietly(tmp);
+            throw new GraftException("cannot write " + target + ": " + describe(e), e);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    /** Atomically replaces {@code target} with the given UTF-8 text. */
+    public static void writeString(Path target, String text) {
+        write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Atomically replaces the folder {@code target}: the writer fills a sibling staging folder,
+     * which then takes the target's place. A crash between the two renames leaves the previous
+     * version at {@code target + ".old"}, which {@link #recoverFolder} puts back.
+     */
+    public static void writeFolder(Path target, FolderWriter writer) {
+        Path abs = target.toAbsolutePath();
+        Path staging = abs.resolveSibling(abs.getFileName() + ".partial");
+        Path old = abs.resolveSibling(abs.getFileName() + ".old");
+        try {
+            Files.createDirectories(abs.getParent());
+            deleteTree(staging);
+            Files.createDirectories(staging);
+            writer.write(staging);
+            try (Stream<Path> files = Files.list(staging)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    fsync(f);
+                }
+            }
+            fsyncDirectory(staging);
+            deleteTree(old);
+            if (Files.exists(abs)) {
+                move(abs, old);
+            }
+            move(staging, abs);
+            fsyncDirectory(abs.getParent());
+            deleteTree(old);
+        } catch (IOException e) {
+            try {
+                deleteTree(staging);
+            } catch (IOException ignored) {
+                // the staging folder is only a leftover; the target is intact
+            }
+            throw new GraftException("cannot write " + target + ": " + describe(e), e);
+        }
+    }
+
+    /** Restores a folder whose replacement was interrupted between its two renames. */
+    public static void recoverFolder(Path target) {
+        Path abs = target.toAbsolutePath();
+        Path old = abs.resolveSibling(abs.getFileName() + ".old");
+        if (!Files.exists(abs) && Files.isDirectory(old)) {
+            try {
+                move(old, abs);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    /** Deletes a file tree if it exists. */
+    public static void deleteTree(Path root) throws IOException {
+        if (root == null || !Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** A short, human reason for an I/O failure (the JDK's messages are often only a path). */
+    public static String describe(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied (choose a writable folder with --out)";
+        }
+        if (e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void fsync(Path file) throws IOException {
+        if (Files.isRegularFile(file)) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+        }
+    }
+
+    private static void fsyncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException ignored) {
+            // not every file system lets a directory be opened for sync; the rename is still atomic
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // best effort: a stray temp file never replaces the target
+            }
+        }
+    }
+}

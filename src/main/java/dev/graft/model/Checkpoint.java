@@ -1,0 +1,176 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.graft.io.AtomicFiles;
+import dev.graft.io.BadFileException;
+import dev.graft.io.Json;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A checkpoint folder: {@code weights.safetensors} (PyTorch names, loadable with
+ * {@code load_state_dict}) and {@code model.json} ({@link ModelSpec}). Saving replaces the
+ * folder atomically; loading checks every name and shape and reports all mismatches at once.
+ */
+public final class Checkpoint {
+
+    public static final String WEIGHTS = "weights.safetensors";
+    public static final String SPEC = "model.json";
+
+    /** The suffix PyTorch's BatchNorm adds to its buffers; graft writes it, and ignores it on load. */
+    static final String BATCHES_TRACKED = "num_batches_tracked";
+
+    /** A loaded network and its description. */
+    public record Loaded(StagedNet net, ModelSpec spec) {}
+
+    private Checkpoint() {}
+
+    /**
+     * Writes {@code net} and {@code spec} to {@code dir}, replacing it atomically.
+     *
+     * @param extra writes further files into the staging folder (e.g. optimizer state), or null
+     */
+    public static void save(Path dir, StagedNet net, ModelSpec spec, AtomicFiles.FolderWriter extra) {
+        AtomicFiles.writeFolder(dir, staging -> {
+            try (OutputStream out = Files.newOutputStream(staging.resolve(WEIGHTS))) {
+                writeWeights(net, out);
+            }
+            Files.writeString(staging.resolve(SPEC), Json.MAPPER.writeValueAsString(spec) + "\n");
+            if (extra != null) {
+                extra.write(staging);
+            }
+        });
+    }
+
+    /** Writes every parameter and buffer of {@code net} as safetensors, PyTorch names. */
+    public static void writeWeights(StagedNet net, OutputStream out) throws IOException {
+        try (NDManager tmp = net.namedParameters().values().iterator().next().getArray()
+                .getManager().newSubManager()) {
+            NDList list = new NDList();
+            for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+                NDArray a = e.getValue().getArray();
+                a.setName(e.getKey());
+                list.add(a);
+                if (e.getKey().endsWith(".running_var")) {
+                    String owner = e.getKey().substring(0, e.getKey().length() - "running_var".length());
+                    NDArray tracked = tmp.create(0L);
+                    tracked.setName(owner + BATCHES_TRACKED);
+                    list.add(tracked);
+                }
+            }
+            list.encode(out, NDList.Encoding.SAFETENSORS);
+        }
+    }
+
+    /** The shape of every tensor {@code net} saves, by name (for {@code model.json}). */
+    public static Map<String, long[]> parameterShapes(StagedNet net) {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        net.namedParameters().forEach((k, p) -> out.put(k, p.getArray().getShape().getShape()));
+        return out;
+    }
+
+    /** Loads a checkpoint folder into a new network owned by {@code manager}. */
+    public static Loaded load(Path dir, NDManager manager) {
+        AtomicFiles.recoverFolder(dir);
+        if (!Files.isDirectory(dir)) {
+            throw new BadFileException(dir, "no checkpoint folder here (a checkpoint is a folder"
+                    + " with " + SPEC + " and " + WEIGHTS + ")");
+        }
+        Path specFile = dir.resolve(SPEC);
+        ModelSpec spec = Json.read(specFile, ModelSpec.class);
+        if (spec.formatVersion() > ModelSpec.FORMAT_VERSION) {
+            throw new BadFileException(specFile, "formatVersion " + spec.formatVersion()
+                    + " is newer than this graft understands (" + ModelSpec.FORMAT_VERSION
+                    + "); upgrade graft");
+        }
+        if (spec.architecture() == null || spec.inputShape() == null || spec.numClasses() < 2) {
+            throw new BadFileException(specFile, "missing field architecture, inputShape or"
+                    + " numClasses");
+        }
+        Architecture arch;
+        try {
+            arch = Architecture.byId(spec.architecture());
+        } catch (IllegalArgumentException e) {
+            throw new BadFileException(specFile, "field architecture: " + e.getMessage());
+        }
+        ModelOptions options = spec.options() == null ? ModelOptions.DEFAULT : spec.options();
+        StagedNet net = arch.build(spec.inputShape(), spec.numClasses(), options);
+        net.initialize(manager, 0);
+        loadWeights(net, dir.resolve(WEIGHTS), manager);
+        return new Loaded(net, spec);
+    }
+
+    /**
+     * Copies the tensors of a safetensors file (e.g. saved from PyTorch) into {@code net}. Every
+     * parameter must be present with the same shape; {@code num_batches_tracked} buffers are
+     * accepted and ignored. All mismatches are reported in one error.
+     */
+    public static void loadWeights(StagedNet net, Path file, NDManager manager) {
+        try (NDManager tmp = manager.newSubManager()) {
+            NDList list;
+            try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file),
+                    1 << 16)) {
+                list = NDList.decode(tmp, in);
+            } catch (NoSuchFileException e) {
+                throw new BadFileException(file, "file not found");
+            } catch (IOException | RuntimeException e) {
+                throw new BadFileException(file, "not a readable safetensors file: "
+                        + e.getMessage(), e);
+            }
+            Map<String, NDArray> byName = new LinkedHashMap<>();
+            for (NDArray a : list) {
+                byName.put(a.getName(), a);
+            }
+            List<String> problems = new ArrayList<>();
+            Map<String, Parameter> params = net.namedParameters();
+            for (Map.Entry<String, Parameter> e : params.entrySet()) {
+                NDArray src = byName.remove(e.getKey());
+                Shape want = e.getValue().getArray().getShape();
+                if (src == null) {
+                    problems.add("missing " + e.getKey() + " " + want);
+                } else if (!src.getShape().equals(want)) {
+                    problems.add(e.getKey() + " has shape " + src.getShape() + ", the "
+                            + net.architecture().id() + " needs " + want);
+                } else if (src.getDataType() != DataType.FLOAT32) {
+                    problems.add(e.getKey() + " is " + src.getDataType() + ", expected float32");
+                }
+            }
+            byName.keySet().removeIf(k -> k.endsWith("." + BATCHES_TRACKED));
+            for (String extra : byName.keySet()) {
+                problems.add("unexpected " + extra);
+            }
+            if (!problems.isEmpty()) {
+                throw new BadFileException(file, problems.size() + " tensor(s) do not match the "
+                        + net.architecture().id() + " with " + net.numClasses() + " classes: "
+                        + String.join("; ", problems));
+            }
+            for (NDArray a : list) {
+                Parameter p = params.get(a.getName());
+                if (p != null) {
+                    p.getArray().set(a.toByteBuffer());
+                }
+            }
+        }
+    }
+
+    /** A readable summary of tensor names and shapes, for error messages and {@code --help}. */
+    public static String describe(Map<String, long[]> shapes) {
+        StringBuilder sb = new StringBuilder();
+        shapes.forEach((k, v) -> sb.append(k).append(' ').append(Arrays.toString(v)).append('\n'));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,59 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.pooling.Pool;
+
+/** The DJL leaf layers graft builds architectures from, configured as PyTorch's defaults. */
+final class Layers {
+
+    private Layers() {}
+
+    /** {@code nn.Conv2d(in, filters, kernel, stride, padding, bias=False)}. */
+    static Block conv(int filters, int kernel, int stride, int padding) {
+        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride)).optPadding(new Shape(padding, padding))
+                .optBias(false).build();
+    }
+
+    /**
+     * {@code nn.BatchNorm2d(eps=1e-5, momentum=0.1)}. DJL states momentum the MXNet way, as the
+     * share of the old statistic kept, so PyTorch's 0.1 is DJL's 0.9.
+     */
+    static Block batchNorm() {
+        return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
+    }
+
+    /** {@code nn.Linear(in, units)}; the input size is inferred at initialization. */
+    static Block linear(int units) {
+        return Linear.builder().setUnits(units).build();
+    }
+
+    static Block relu() {
+        return Activation.reluBlock();
+    }
+
+    static Block maxPool(int kernel, int stride, int padding) {
+        return Pool.maxPool2dBlock(new Shape(kernel, kernel), new Shape(stride, stride),
+                new Shape(padding, padding));
+    }
+
+    /** {@code nn.AdaptiveAvgPool2d(1)} followed by flatten: {@code [b, c, h, w] -> [b, c]}. */
+    static Block globalAvgPool() {
+        return Pool.globalAvgPool2dBlock();
+    }
+
+    static Block flatten() {
+        return Blocks.batchFlattenBlock();
+    }
+
+    static Block dropout(float rate) {
+        return Dropout.builder().optRate(rate).build();
+    }
+}

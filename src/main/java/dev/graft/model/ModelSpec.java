@@ -1,0 +1,41 @@
+package dev.graft.model;
+
+import dev.graft.data.Normalization;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code model.json} says about a checkpoint: enough to rebuild the network, feed it inputs
+ * the way it was trained, and know where it came from.
+ *
+ * @param formatVersion version of this file's layout ({@link #FORMAT_VERSION})
+ * @param architecture registry id, e.g. {@code convnet}
+ * @param inputShape {@code [channels, height, width]}
+ * @param stages stage names, bottom to top
+ * @param parameters PyTorch-style name to shape, for every tensor in {@code weights.safetensors}
+ */
+public record ModelSpec(
+        int formatVersion,
+        String architecture,
+        ModelOptions options,
+        int[] inputShape,
+        int numClasses,
+        List<String> classNames,
+        Normalization normalization,
+        List<String> stages,
+        Map<String, long[]> parameters,
+        Provenance provenance) {
+
+    public static final int FORMAT_VERSION = 1;
+
+    /**
+     * Where a checkpoint came from.
+     *
+     * @param dataFingerprint {@link dev.graft.data.ImageDataset#fingerprint()} of the training split
+     * @param parent the checkpoint this one was derived from, or null
+     * @param command what produced it, e.g. {@code pretrain}
+     */
+    public record Provenance(String graftVersion, String djlVersion, String engine,
+            String created, long seed, String dataset, String dataSource,
+            String dataFingerprint, String parent, String command) {}
+}

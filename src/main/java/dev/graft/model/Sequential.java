@@ -1,0 +1,53 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/** Children applied in order, like {@code torch.nn.Sequential} with named or numbered children. */
+public final class Sequential extends TorchModule {
+
+    /** Appends a child named by its position ({@code 0}, {@code 1}, ...). */
+    public Sequential add(Block block) {
+        register(Integer.toString(modules().size()), block);
+        return this;
+    }
+
+    /** Appends a named child. */
+    public Sequential add(String name, Block block) {
+        register(name, block);
+        return this;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+            PairList<String, Object> params) {
+        NDList x = inputs;
+        for (Block b : modules().values()) {
+            x = b.forward(ps, x, training, params);
+        }
+        return x;
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
+        Shape[] s = shapes;
+        for (Block b : modules().values()) {
+            b.initialize(manager, dataType, s);
+            s = b.getOutputShapes(s);
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape[] s = inputShapes;
+        for (Block b : modules().values()) {
+            s = b.getOutputShapes(s);
+        }
+        return s;
+    }
+}

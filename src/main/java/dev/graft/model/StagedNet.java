@@ -1,0 +1,274 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one view of a model every capability shares: named stages followed by a head.
+ *
+ * <p>Input {@code [batch, channels, height, width]}; output logits {@code [batch, classes]}.
+ * Each stage runs with its own training flag: a frozen stage runs in inference mode (BatchNorm
+ * statistics fixed, dropout off) while the stages above it train. Parameters are addressed by
+ * PyTorch-style names ({@code stage1.0.conv.weight}, {@code layer2.0.downsample.1.running_var},
+ * {@code fc.bias}).
+ */
+public final class StagedNet extends AbstractBlock {
+
+    /**
+     * One stage.
+     *
+     * @param name the stage's name, used by freezing, features and per-stage learning rates
+     * @param prefix the PyTorch path of the block's parameters ("" when they sit at the top level,
+     *     as torchvision's {@code conv1} does)
+     */
+    public record Stage(String name, String prefix, Block block) {}
+
+    /** The name that addresses the head in stage-wise settings. */
+    public static final String HEAD = "head";
+
+    private final Architecture architecture;
+    private final ModelOptions options;
+    private final int[] inputShape;
+    private final int numClasses;
+    private final List<Stage> stages;
+    private final Stage head;
+    private final Set<String> frozen = new HashSet<>();
+
+    StagedNet(Architecture architecture, ModelOptions options, int[] inputShape, int numClasses,
+            List<Stage> stages, Stage head) {
+        this.architecture = architecture;
+        this.options = options;
+        this.inputShape = inputShape.clone();
+        this.numClasses = numClasses;
+        this.stages = List.copyOf(stages);
+        this.head = head;
+        for (Stage s : stages) {
+            addChildBlock(s.name, s.block);
+        }
+        addChildBlock(HEAD, head.block);
+    }
+
+    public Architecture architecture() {
+        return architecture;
+    }
+
+    public ModelOptions options() {
+        return options;
+    }
+
+    /** {@code [channels, height, width]}. */
+    public int[] inputShape() {
+        return inputShape.clone();
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    /** Stage names, bottom to top, without the head. */
+    public List<String> stageNames() {
+        List<String> names = new ArrayList<>();
+        stages.forEach(s -> names.add(s.name));
+        return names;
+    }
+
+    /** Stages, bottom to top, without the head. */
+    public List<Stage> stages() {
+        return stages;
+    }
+
+    public Stage head() {
+        return head;
+    }
+
+    /** Stage names followed by {@link #HEAD}. */
+    public List<String> groupNames() {
+        List<String> names = stageNames();
+        names.add(HEAD);
+        return names;
+    }
+
+    /** Sets whether a stage (or {@link #HEAD}) is frozen: run in inference mode, not trained. */
+    public void setFrozen(String stage, boolean isFrozen) {
+        requireGroup(stage);
+        if (isFrozen) {
+            frozen.add(stage);
+        } else {
+            frozen.remove(stage);
+        }
+    }
+
+    public boolean isFrozen(String stage) {
+        requireGroup(stage);
+        return frozen.contains(stage);
+    }
+
+    /** Initializes shapes, then draws PyTorch's default initial values from {@code seed}. */
+    public StagedNet initialize(NDManager manager, long seed) {
+        initialize(manager, DataType.FLOAT32, batchInputShape(1));
+        TorchInit.apply(this, seed);
+        return this;
+    }
+
+    /** {@code [batch, channels, height, width]}. */
+    public Shape batchInputShape(long batch) {
+        return new Shape(batch, inputShape[0], inputShape[1], inputShape[2]);
+    }
+
+    /**
+     * Same stages (shared, not copied), fresh head for {@code classes} outputs, initialized from
+     * {@code seed}. Frozen flags carry over.
+     */
+    public StagedNet withHead(int classes, NDManager manager, long seed) {
+        Shape features = trunkOutputShape();
+        Stage newHead = architecture.head(classes, options);
+        StagedNet net = new StagedNet(architecture, options, inputShape, classes, stages, newHead);
+        net.frozen.addAll(frozen);
+        newHead.block().initialize(manager, DataType.FLOAT32, features);
+        Map<String, Parameter> headParams = new LinkedHashMap<>();
+        TorchModule.collectParameters(newHead.prefix(), newHead.block(), headParams);
+        TorchInit.apply(headParams, architecture.init(), seed);
+        return net;
+    }
+
+    /** Shape of the last stage's output for one example batch. */
+    public Shape trunkOutputShape() {
+        Shape[] s = {batchInputShape(1)};
+        for (Stage st : stages) {
+            s = st.block.getOutputShapes(s);
+        }
+        return s[0];
+    }
+
+    /** All parameters and buffers by PyTorch name, in module order. */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (Stage s : stages) {
+            TorchModule.collectParameters(s.prefix, s.block, out);
+        }
+        TorchModule.collectParameters(head.prefix, head.block, out);
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** The parameters of one stage (or {@link #HEAD}) by PyTorch name. */
+    public Map<String, Parameter> parameters(String stage) {
+        Stage s = stage(stage);
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        TorchModule.collectParameters(s.prefix, s.block, out);
+        return out;
+    }
+
+    /** The stage (or head) called {@code name}. */
+    public Stage stage(String name) {
+        if (HEAD.equals(name)) {
+            return head;
+        }
+        for (Stage s : stages) {
+            if (s.name.equals(name)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("no stage '" + name + "' in " + architecture.id()
+                + "; stages are " + groupNames());
+    }
+
+    private void requireGroup(String name) {
+        stage(name);
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
+            PairList<String, Object> params) {
+        NDList x = inputs;
+        for (Stage s : stages) {
+            x = s.block.forward(ps, x, training && !frozen.contains(s.name), params);
+        }
+        return head.block.forward(ps, x, training && !frozen.contains(HEAD), params);
+    }
+
+    /**
+     * Activations after stage {@code name}, in inference mode.
+     *
+     * @param x {@code [batch, c, h, w]}
+     */
+    public NDArray features(ParameterStore ps, NDArray x, String name, Pooling pooling) {
+        int last = stageNames().indexOf(name);
+        if (last < 0) {
+            throw new IllegalArgumentException("no stage '" + name + "' in " + architecture.id()
+                    + "; stages are " + stageNames());
+        }
+        NDList y = new NDList(x);
+        for (int i = 0; i <= last; i++) {
+            y = stages.get(i).block.forward(ps, y, false, null);
+        }
+        return pool(y.head(), pooling);
+    }
+
+    /** Activations after every stage (inference mode), bottom to top, then the logits. */
+    public List<NDArray> forwardAll(ParameterStore ps, NDArray x, Pooling pooling) {
+        List<NDArray> out = new ArrayList<>();
+        NDList y = new NDList(x);
+        for (Stage s : stages) {
+            y = s.block.forward(ps, y, false, null);
+            out.add(pool(y.head(), pooling));
+        }
+        out.add(head.block.forward(ps, y, false, null).head());
+        return out;
+    }
+
+    private static NDArray pool(NDArray a, Pooling pooling) {
+        if (a.getShape().dimension() <= 2 || pooling == Pooling.NONE) {
+            return a;
+        }
+        return switch (pooling) {
+            case AVERAGE -> a.reshape(a.getShape().get(0), a.getShape().get(1), -1).mean(new int[] {2});
+            case FLATTEN -> a.reshape(a.getShape().get(0), -1);
+            case NONE -> a;
+        };
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
+        Shape[] s = shapes;
+        for (Stage st : stages) {
+            st.block.initialize(manager, dataType, s);
+            s = st.block.getOutputShapes(s);
+        }
+        head.block.initialize(manager, dataType, s);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape[] s = inputShapes;
+        for (Stage st : stages) {
+            s = st.block.getOutputShapes(s);
+        }
+        return head.block.getOutputShapes(s);
+    }
+
+    /** Number of parameter values (excluding BatchNorm running statistics). */
+    public long parameterCount() {
+        long n = 0;
+        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
+            if (e.getValue().requiresGradient()) {
+                n += e.getValue().getArray().size();
+            }
+        }
+        return n;
+    }
+}

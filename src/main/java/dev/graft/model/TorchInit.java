@@ -1,0 +1,75 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * PyTorch's initial values, drawn in Java from a seed so a run is reproducible whatever the
+ * engine's random state.
+ *
+ * <ul>
+ *   <li>Conv / Linear weight (PyTorch default, {@code kaiming_uniform_(a=sqrt(5))}):
+ *       {@code U(-1/sqrt(fan_in), 1/sqrt(fan_in))}; their bias the same bound.
+ *   <li>torchvision ResNet convs: {@code kaiming_normal_(mode="fan_out", relu)}:
+ *       {@code N(0, sqrt(2 / fan_out))}.
+ *   <li>BatchNorm: weight 1, bias 0, running mean 0, running variance 1.
+ * </ul>
+ */
+final class TorchInit {
+
+    enum Policy {
+        TORCH_DEFAULT,
+        TORCHVISION_RESNET
+    }
+
+    private TorchInit() {}
+
+    static void apply(StagedNet net, long seed) {
+        apply(net.namedParameters(), net.architecture().init(), seed);
+    }
+
+    static void apply(Map<String, Parameter> params, Policy policy, long seed) {
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            String name = e.getKey();
+            NDArray array = e.getValue().getArray();
+            Shape shape = array.getShape();
+            String owner = name.substring(0, Math.max(0, name.lastIndexOf('.')));
+            String leaf = name.substring(name.lastIndexOf('.') + 1);
+            boolean batchNorm = params.containsKey(TorchModule.join(owner, "running_mean"));
+            float[] v = new float[Math.toIntExact(shape.size())];
+            SplittableRandom rng = new SplittableRandom(seed ^ (name.hashCode() * 0x9E3779B97F4A7C15L));
+            if (batchNorm) {
+                Arrays.fill(v, leaf.equals("weight") || leaf.equals("running_var") ? 1f : 0f);
+            } else if (leaf.equals("weight")) {
+                long fanIn = shape.size() / shape.get(0);
+                if (policy == Policy.TORCHVISION_RESNET && shape.dimension() == 4) {
+                    long fanOut = shape.size() / shape.get(1);
+                    double std = Math.sqrt(2.0 / fanOut);
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) (rng.nextGaussian() * std);
+                    }
+                } else {
+                    uniform(v, 1 / Math.sqrt(fanIn), rng);
+                }
+            } else if (leaf.equals("bias")) {
+                Parameter w = params.get(TorchModule.join(owner, "weight"));
+                Shape ws = w.getArray().getShape();
+                uniform(v, 1 / Math.sqrt((double) ws.size() / ws.get(0)), rng);
+            } else {
+                throw new IllegalStateException("no initial value rule for " + name);
+            }
+            array.set(FloatBuffer.wrap(v));
+        }
+    }
+
+    private static void uniform(float[] v, double bound, SplittableRandom rng) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+        }
+    }
+}

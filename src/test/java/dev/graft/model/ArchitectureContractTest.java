@@ -1,0 +1,156 @@
+package dev.graft.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import dev.graft.data.Normalization;
+import dev.graft.io.BadFileException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Every architecture honours the staged-network contract. */
+class ArchitectureContractTest {
+
+    static final int[] FASHION = {1, 28, 28};
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void forwardFeaturesAndHeadHaveTheDocumentedShapes(Architecture arch) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = arch.build(FASHION, 10, ModelOptions.DEFAULT).initialize(m, 1);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray x = m.randomNormal(new Shape(3, 1, 28, 28));
+            assertEquals(new Shape(3, 10), net.forward(ps, new ai.djl.ndarray.NDList(x), false)
+                    .head().getShape());
+            List<NDArray> all = net.forwardAll(ps, x, Pooling.NONE);
+            assertEquals(net.stageNames().size() + 1, all.size());
+            for (String stage : net.stageNames()) {
+                NDArray pooled = net.features(ps, x, stage, Pooling.AVERAGE);
+                assertEquals(2, pooled.getShape().dimension(), stage);
+                assertEquals(3, pooled.getShape().get(0));
+            }
+            StagedNet five = net.withHead(5, m, 2);
+            assertEquals(new Shape(3, 5), five.forward(ps, new ai.djl.ndarray.NDList(x), false)
+                    .head().getShape());
+            // the trunk is shared, not copied
+            String firstTrunk = net.namedParameters().keySet().iterator().next();
+            assertTrue(net.namedParameters().get(firstTrunk)
+                    == five.namedParameters().get(firstTrunk));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void checkpointRoundTripsBitExactly(Architecture arch, @TempDir Path dir) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = arch.build(FASHION, 10, ModelOptions.DEFAULT).initialize(m, 7);
+            ModelSpec spec = spec(net);
+            Checkpoint.save(dir.resolve("ckpt"), net, spec, null);
+            Checkpoint.Loaded back = Checkpoint.load(dir.resolve("ckpt"), m);
+            Map<String, Parameter> a = net.namedParameters();
+            Map<String, Parameter> b = back.net().namedParameters();
+            assertEquals(a.keySet(), b.keySet());
+            for (String k : a.keySet()) {
+                assertArrayEquals(a.get(k).getArray().toFloatArray(),
+                        b.get(k).getArray().toFloatArray(), 0f, k);
+            }
+            assertEquals(spec.normalization(), back.spec().normalization());
+            assertTrue(Files.exists(dir.resolve("ckpt").resolve(Checkpoint.WEIGHTS)));
+            assertTrue(!Files.exists(dir.resolve("ckpt.partial")));
+        }
+    }
+
+    @Test
+    void convnetNamesFollowPyTorch() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = Architecture.CONVNET.build(FASHION, 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            Map<String, Parameter> p = net.namedParameters();
+            assertEquals(List.of("stage1", "stage2", "stage3"), net.stageNames());
+            assertEquals(new Shape(32, 1, 3, 3), p.get("stage1.0.conv.weight").getShape());
+            assertTrue(p.containsKey("stage1.1.bn.running_var"));
+            assertEquals(new Shape(64, 32, 3, 3), p.get("stage2.0.conv.weight").getShape());
+            assertEquals(new Shape(256, 64 * 7 * 7), p.get("stage3.1.weight").getShape());
+            assertEquals(new Shape(10, 256), p.get("head.weight").getShape());
+            assertEquals(24, p.size());
+        }
+    }
+
+    @Test
+    void resnet18NamesAndSizeFollowTorchvision() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = Architecture.RESNET18.build(new int[] {3, 224, 224}, 1000,
+                    ModelOptions.DEFAULT).initialize(m, 1);
+            Map<String, Parameter> p = net.namedParameters();
+            assertEquals(new Shape(64, 3, 7, 7), p.get("conv1.weight").getShape());
+            assertEquals(new Shape(128, 64, 1, 1), p.get("layer2.0.downsample.0.weight")
+                    .getShape());
+            assertTrue(p.containsKey("layer4.1.bn2.running_mean"));
+            assertEquals(new Shape(1000, 512), p.get("fc.weight").getShape());
+            // torchvision's resnet18 has 11,689,512 parameters
+            assertEquals(11_689_512L, net.parameterCount());
+            StagedNet small = Architecture.RESNET18.build(FASHION, 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            assertEquals(new Shape(64, 1, 3, 3), small.namedParameters().get("conv1.weight")
+                    .getShape());
+        }
+    }
+
+    @Test
+    void loadingWrongShapesReportsEveryMismatch(@TempDir Path dir) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet wide = Architecture.CONVNET.build(FASHION, 10, new ModelOptions(2, null))
+                    .initialize(m, 1);
+            Checkpoint.save(dir.resolve("wide"), wide, spec(wide), null);
+            StagedNet narrow = Architecture.CONVNET.build(FASHION, 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            BadFileException e = assertThrows(BadFileException.class, () -> Checkpoint
+                    .loadWeights(narrow, dir.resolve("wide").resolve(Checkpoint.WEIGHTS), m));
+            assertTrue(e.getMessage().contains("stage1.0.conv.weight has shape (64, 1, 3, 3)"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("head.weight has shape (10, 512)"), e.getMessage());
+            assertTrue(e.getMessage().contains("23 tensor(s) do not match"), e.getMessage());
+            assertTrue(e.getMessage().startsWith(dir.resolve("wide").resolve(Checkpoint.WEIGHTS)
+                    .toString()));
+        }
+    }
+
+    @Test
+    void batchNormRunningMeanMovesByPyTorchsMomentum() {
+        // PyTorch: running = (1 - 0.1) * running + 0.1 * batch_mean; starting at 0 the batch
+        // mean of a constant-3 input gives 0.3 after one training step.
+        try (NDManager m = NDManager.newBaseManager()) {
+            Sequential bn = new Sequential().add("bn", Layers.batchNorm());
+            bn.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(4, 2, 3, 3));
+            Map<String, Parameter> p = new java.util.LinkedHashMap<>();
+            TorchModule.collectParameters("", bn, p);
+            TorchInit.apply(p, TorchInit.Policy.TORCH_DEFAULT, 0);
+            NDArray x = m.full(new Shape(4, 2, 3, 3), 3f);
+            bn.forward(new ParameterStore(m, false), new ai.djl.ndarray.NDList(x), true);
+            assertArrayEquals(new float[] {0.3f, 0.3f},
+                    p.get("bn.running_mean").getArray().toFloatArray(), 1e-6f);
+            assertArrayEquals(new float[] {0.9f, 0.9f},
+                    p.get("bn.running_var").getArray().toFloatArray(), 1e-6f);
+        }
+    }
+
+    static ModelSpec spec(StagedNet net) {
+        return new ModelSpec(ModelSpec.FORMAT_VERSION, net.architecture().id(), net.options(),
+                net.inputShape(), net.numClasses(), null, new Normalization(new float[] {0.28f},
+                        new float[] {0.35f}), net.stageNames(), Checkpoint.parameterShapes(net),
+                null);
+    }
+}
