@@ -40,6 +40,7 @@ public final class AtomicFiles {
         try {
             Files.createDirectories(dir);
             tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+            makeReadable(tmp);
             try (OutputStream out =
                     new java.io.BufferedOutputStream(
                             Files.newOutputStream(tmp, StandardOpenOption.WRITE), 1 << 16)) {
@@ -133,6 +134,16 @@ public final class AtomicFiles {
             return fse.getReason();
         }
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** Temp files are created owner-only; a result file is rw-r--r-- like any other. */
+    private static void makeReadable(Path p) {
+        try {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions
+                    .fromString("rw-r--r--"));
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // not a POSIX file system: keep its defaults
+        }
     }
 
     private static void move(Path from, Path to) throws IOException {

@@ -1,0 +1,63 @@
+package dev.graft.cli;
+
+import dev.graft.model.ModelOptions;
+import dev.graft.train.Benchmark;
+import dev.graft.train.EpochMetrics;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code graft bench}: training and inference throughput, peak memory. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Training and inference images/s and peak memory of an architecture.", "",
+            "Runs graft's training loop on real data (the first epoch is warm-up), then an",
+            "inference pass. Compare with the PyTorch peer: bench/compare_throughput.sh", ""})
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--arch", defaultValue = "convnet", description = "Architecture "
+            + "(default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--width", defaultValue = "1", description = "convnet channel multiplier "
+            + "(default: ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = {"--batch-size", "-b"}, defaultValue = "128", description = "Batch size "
+            + "(default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--steps", defaultValue = "100", description = "Optimizer steps per epoch "
+            + "(default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--epochs", defaultValue = "3", description = "Epochs; the first is warm-up "
+            + "(default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "Dataset "
+            + "(default: ${DEFAULT-VALUE}).")
+    String data;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() {
+        Benchmark.Result r = Benchmark.run(new Benchmark.Config(data, arch,
+                new ModelOptions(width, null), batchSize, steps, epochs, common.seed),
+                common::log, common.progress());
+        StringBuilder sb = new StringBuilder(String.format(
+                "%s, batch %d, %,d parameters, %s on %d cpus%n  training  %,8.0f images/s%n"
+                + "  inference %,8.0f images/s%n  peak RSS  %,8.0f MiB%n", r.architecture(),
+                r.batchSize(), r.parameters(), r.engine(), r.cpus(), r.trainImagesPerSecond(),
+                r.inferenceImagesPerSecond(), r.peakRssMb()));
+        for (EpochMetrics m : r.epochs()) {
+            sb.append(String.format("  epoch %2d: %,6.0f images/s, peak RSS %,6.0f MiB, heap %,5.0f"
+                    + " MiB%s%n", m.epoch(), m.imagesPerSecond(), m.peakRssMb(), m.heapUsedMb(),
+                    m.epoch() == 1 && r.epochs().size() > 1 ? " (warm-up)" : ""));
+        }
+        common.print(r, sb.toString());
+        return 0;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.graft.cli;
+
+import dev.graft.io.GraftException;
+import dev.graft.train.GraftVersion;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code graft}: the transfer-learning workbench's command line. */
+@Command(name = "graft", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = {"A transfer-learning workbench for the JVM: train a network on one task,",
+            "make it serve another, make it small, and see what carried over.", ""},
+        footer = {"", "Run 'graft COMMAND --help' for a command's options.",
+            "Every command accepts --json (one JSON object on stdout; progress on stderr),",
+            "--seed and --out (the run folder, by default runs/<time>-<name>)."},
+        subcommands = {PretrainCommand.class, EvaluateCommand.class, BenchCommand.class,
+            DataCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+    /** Exit code for bad input (files, options): the message says what to fix. */
+    static final int BAD_INPUT = 2;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (for tests). */
+    public static int run(String... args) {
+        System.setProperty("ai.djl.offline", "true");
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            if (e instanceof GraftException || e instanceof IllegalArgumentException) {
+                err.println("graft " + cmd.getCommandName() + ": error: " + e.getMessage());
+                err.flush();
+                return BAD_INPUT;
+            }
+            err.println("graft " + cmd.getCommandName() + ": internal error (please report): "
+                    + e);
+            e.printStackTrace(err);
+            err.flush();
+            return 1;
+        });
+        cli.setParameterExceptionHandler((e, args0) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("graft " + e.getCommandLine().getCommandName() + ": error: "
+                    + e.getMessage());
+            err.println("Run 'graft " + e.getCommandLine().getCommandName()
+                    + " --help' for usage.");
+            err.flush();
+            return BAD_INPUT;
+        });
+        return cli.execute(args);
+    }
+
+    /** Version line: graft, DJL and engine. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"graft " + GraftVersion.graft() + " (DJL " + GraftVersion.djl()
+                    + ")"};
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.graft.data;
+
+import dev.graft.io.AtomicFiles;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * Makes a stratified subset of a dataset (the same number of images from every class, chosen by
+ * a seeded shuffle) and writes it as IDX files plus {@code classes.txt}: how the subset bundled
+ * in the jar is made from the full Fashion-MNIST ({@code graft data subset}).
+ */
+public final class SubsetMaker {
+
+    private SubsetMaker() {}
+
+    /**
+     * @param trainPerClass images per class from the training split
+     * @param testPerClass images per class from the test split
+     */
+    public static void write(DatasetResolver.Resolved full, int trainPerClass, int testPerClass,
+            long seed, Path out) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        ImageDataset train = full.train().sampleShots(trainPerClass, rng.nextLong());
+        ImageDataset test = full.test().sampleShots(testPerClass, rng.nextLong());
+        IdxWriter.writeDataset(train, out.resolve("train-images-idx3-ubyte.gz"),
+                out.resolve("train-labels-idx1-ubyte.gz"));
+        IdxWriter.writeDataset(test, out.resolve("t10k-images-idx3-ubyte.gz"),
+                out.resolve("t10k-labels-idx1-ubyte.gz"));
+        AtomicFiles.writeString(out.resolve("classes.txt"),
+                String.join("\n", full.train().classNames()) + "\n");
+    }
+}

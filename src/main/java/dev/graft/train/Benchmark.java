@@ -1,0 +1,99 @@
+package dev.graft.train;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.graft.data.Augmentation;
+import dev.graft.data.DatasetResolver;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
+import dev.graft.model.Architecture;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.StagedNet;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Throughput and memory of graft's own training loop: a few epochs over {@code steps} batches of
+ * real data (the first epoch is warm-up), then an inference pass over the same images.
+ */
+public final class Benchmark {
+
+    /**
+     * @param steps optimizer steps per epoch
+     * @param epochs epochs to run; the first is warm-up unless it is the only one
+     */
+    public record Config(String data, String architecture, ModelOptions options, int batchSize,
+            int steps, int epochs, long seed) {
+        public Config {
+            if (steps < 1 || epochs < 1 || batchSize < 1) {
+                throw new IllegalArgumentException("--steps, --epochs and --batch-size must be"
+                        + " positive");
+            }
+        }
+    }
+
+    /** The figures. */
+    public record Result(
+            @JsonProperty("architecture") String architecture,
+            @JsonProperty("batch_size") int batchSize,
+            @JsonProperty("parameters") long parameters,
+            @JsonProperty("train_images_per_second") double trainImagesPerSecond,
+            @JsonProperty("inference_images_per_second") double inferenceImagesPerSecond,
+            @JsonProperty("peak_rss_mb") double peakRssMb,
+            @JsonProperty("epochs") List<EpochMetrics> epochs,
+            @JsonProperty("engine") String engine,
+            @JsonProperty("cpus") int cpus) {}
+
+    private Benchmark() {}
+
+    public static Result run(Config c, Consumer<String> log, Progress progress) {
+        Architecture arch = Architecture.byId(c.architecture());
+        DatasetResolver.Resolved r = new DatasetResolver().resolve(c.data(), log);
+        int n = c.steps() * c.batchSize();
+        ImageDataset train = r.train();
+        if (train.size() < n) {
+            throw new IllegalArgumentException("--steps " + c.steps() + " x --batch-size "
+                    + c.batchSize() + " = " + n + " images, but " + c.data() + " from "
+                    + r.source() + " has only " + train.size() + "; use fewer steps");
+        }
+        int[] first = new int[n];
+        for (int i = 0; i < n; i++) {
+            first[i] = i;
+        }
+        train = train.select(first);
+        TrainConfig tc = new TrainConfig(c.epochs(), c.batchSize(), OptimizerConfig.adam(1e-3),
+                new LrSchedule.Constant(), Augmentation.NONE, c.seed(), 0, List.of());
+        try (NDManager manager = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(train, Normalization.fit(train), manager)) {
+            StagedNet net = arch.build(train.imageShape(), train.numClasses(), c.options())
+                    .initialize(manager, c.seed());
+            TrainingLoop.Outcome out;
+            try (TrainingLoop loop = new TrainingLoop(net, tc, manager)) {
+                loop.progress(progress);
+                out = loop.fit(data, null, 1, Double.NEGATIVE_INFINITY, (m, improved) -> { });
+            }
+            List<EpochMetrics> measured = out.history().size() > 1
+                    ? out.history().subList(1, out.history().size()) : out.history();
+            double trainIps = measured.stream().mapToDouble(EpochMetrics::imagesPerSecond)
+                    .average().orElse(Double.NaN);
+            double peak = out.history().stream().mapToDouble(EpochMetrics::peakRssMb).max()
+                    .orElse(Double.NaN);
+            long started = System.nanoTime();
+            ParameterStore ps = new ParameterStore(manager, false);
+            for (int from = 0; from < n; from += c.batchSize()) {
+                try (NDManager step = manager.newSubManager()) {
+                    TensorDataset.Batch b = data.range(from, Math.min(n, from + c.batchSize()),
+                            step);
+                    net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
+                }
+            }
+            double inferIps = n / ((System.nanoTime() - started) / 1e9);
+            return new Result(arch.id(), c.batchSize(), net.parameterCount(), trainIps, inferIps,
+                    peak, out.history(), GraftVersion.engine(),
+                    Runtime.getRuntime().availableProcessors());
+        }
+    }
+}

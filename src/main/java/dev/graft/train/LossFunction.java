@@ -1,0 +1,24 @@
+package dev.graft.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.training.loss.Loss;
+
+/** The training objective: a scalar from the logits and labels of one batch. */
+@FunctionalInterface
+public interface LossFunction {
+
+    /**
+     * @param logits {@code [batch, classes]}
+     * @param labels {@code [batch]} int64 class indices
+     * @param x the (augmented) inputs {@code [batch, c, h, w]}, for losses that need them
+     * @return a scalar to minimize
+     */
+    NDArray compute(NDArray logits, NDArray labels, NDArray x);
+
+    /** Mean softmax cross-entropy: {@code -mean(log_softmax(logits)[i, y_i])}. */
+    static LossFunction crossEntropy() {
+        Loss sce = Loss.softmaxCrossEntropyLoss();
+        return (logits, labels, x) -> sce.evaluate(new NDList(labels), new NDList(logits));
+    }
+}

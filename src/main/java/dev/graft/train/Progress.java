@@ -1,0 +1,89 @@
+package dev.graft.train;
+
+import java.io.PrintStream;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/** Where long work reports how far it has got. */
+public interface Progress {
+
+    /** Starts a task of {@code max} units. */
+    void start(String task, long max);
+
+    /** One unit done; {@code message} summarizes the state (loss, accuracy, speed). */
+    void step(String message);
+
+    /** The task is over; {@code summary} is its one-line result. */
+    void finish(String summary);
+
+    /** Reports nothing. */
+    Progress SILENT = new Progress() {
+        @Override
+        public void start(String task, long max) {}
+
+        @Override
+        public void step(String message) {}
+
+        @Override
+        public void finish(String summary) {}
+    };
+
+    /** A progress bar on a terminal, one line per task otherwise (logs, CI). */
+    static Progress console(PrintStream err) {
+        return System.console() != null ? new Bar(err) : new Lines(err);
+    }
+
+    /** An animated bar on stderr. */
+    final class Bar implements Progress {
+        private final PrintStream err;
+        private ProgressBar bar;
+
+        Bar(PrintStream err) {
+            this.err = err;
+        }
+
+        @Override
+        public void start(String task, long max) {
+            bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max)
+                    .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)
+                    .setConsumer(new ConsoleProgressBarConsumer(err)).continuousUpdate().build();
+        }
+
+        @Override
+        public void step(String message) {
+            bar.step();
+            bar.setExtraMessage(message);
+        }
+
+        @Override
+        public void finish(String summary) {
+            bar.setExtraMessage(summary);
+            bar.close();
+        }
+    }
+
+    /** One line per finished task. */
+    final class Lines implements Progress {
+        private final PrintStream err;
+        private String task;
+
+        Lines(PrintStream err) {
+            this.err = err;
+        }
+
+        @Override
+        public void start(String task, long max) {
+            this.task = task;
+        }
+
+        @Override
+        public void step(String message) {}
+
+        @Override
+        public void finish(String summary) {
+            err.println(task + ": " + summary);
+        }
+    }
+}

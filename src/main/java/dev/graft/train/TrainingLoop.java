@@ -1,0 +1,230 @@
+package dev.graft.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import dev.graft.data.EpochOrder;
+import dev.graft.data.TensorDataset;
+import dev.graft.model.StagedNet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The one training loop: seeded shuffling, whole-batch augmentation, a pluggable loss, parameter
+ * groups per stage, a learning-rate schedule, per-step hooks, per-epoch validation with early
+ * stopping, and a guard that stops on a non-finite loss.
+ *
+ * <p>Every step runs inside its own sub-manager, so native memory stays flat across epochs.
+ */
+public final class TrainingLoop implements AutoCloseable {
+
+    /** Called after every epoch, e.g. to save checkpoints and log metrics. */
+    @FunctionalInterface
+    public interface EpochListener {
+        /**
+         * @param improved true when this epoch has the best validation accuracy so far (always
+         *     true without validation data)
+         */
+        void onEpoch(EpochMetrics metrics, boolean improved);
+    }
+
+    /** How training ended. */
+    public record Outcome(List<EpochMetrics> history, int bestEpoch, boolean stoppedEarly,
+            long steps) {
+        /** Mean training throughput over the epochs run. */
+        public double meanImagesPerSecond() {
+            return history.stream().mapToDouble(EpochMetrics::imagesPerSecond).average()
+                    .orElse(Double.NaN);
+        }
+    }
+
+    private record Group(ParamGroup settings, Map<String, Parameter> params) {}
+
+    private final StagedNet net;
+    private final TrainConfig config;
+    private final NDManager manager;
+    private final Optimizer optimizer;
+    private final List<Group> groups = new ArrayList<>();
+    private LossFunction loss = LossFunction.crossEntropy();
+    private final List<StepHook> hooks = new ArrayList<>();
+    private Progress progress = Progress.SILENT;
+
+    public TrainingLoop(StagedNet net, TrainConfig config, NDManager manager) {
+        this.net = net;
+        this.config = config;
+        this.manager = manager;
+        this.optimizer = new Optimizer(config.optimizer(), manager);
+        Map<String, ParamGroup> byStage = new LinkedHashMap<>();
+        for (String g : net.groupNames()) {
+            byStage.put(g, ParamGroup.trainable(g));
+        }
+        for (ParamGroup g : config.groups()) {
+            if (!byStage.containsKey(g.stage())) {
+                throw new IllegalArgumentException("no stage '" + g.stage() + "' in "
+                        + net.architecture().id() + "; stages are " + net.groupNames());
+            }
+            byStage.put(g.stage(), g);
+        }
+        byStage.values().forEach(g -> groups.add(new Group(g, net.parameters(g.stage()))));
+    }
+
+    /** Replaces the cross-entropy objective. */
+    public TrainingLoop loss(LossFunction f) {
+        this.loss = f;
+        return this;
+    }
+
+    /** Adds a hook run after every optimizer step. */
+    public TrainingLoop hook(StepHook h) {
+        hooks.add(h);
+        return this;
+    }
+
+    public TrainingLoop progress(Progress p) {
+        this.progress = p;
+        return this;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** Steps in one epoch over {@code n} examples. */
+    public long stepsPerEpoch(int n) {
+        return (n + config.batchSize() - 1) / config.batchSize();
+    }
+
+    /**
+     * Trains from epoch {@code startEpoch} (1-based; greater than 1 when resuming) to
+     * {@code config.epochs()}.
+     *
+     * @param validation may be null: then no early stopping and every epoch counts as improved
+     */
+    public Outcome fit(TensorDataset train, TensorDataset validation, int startEpoch,
+            double bestSoFar, EpochListener listener) {
+        applyFreezing();
+        long perEpoch = stepsPerEpoch(train.size());
+        long total = perEpoch * config.epochs();
+        long globalStep = perEpoch * (startEpoch - 1);
+        List<EpochMetrics> history = new ArrayList<>();
+        double best = bestSoFar;
+        int bestEpoch = startEpoch - 1;
+        int sinceBest = 0;
+        boolean stoppedEarly = false;
+        ParameterStore ps = new ParameterStore(manager, false);
+        for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
+            SplittableRandom rng = EpochOrder.random(Seeds.derive(config.seed(), "shuffle"), epoch);
+            Engine.getInstance().setRandomSeed((int) Seeds.derive(config.seed(), "dropout" + epoch));
+            List<int[]> batches = EpochOrder.batches(train.size(), config.batchSize(), true, rng);
+            MemoryProbe.resetPeak();
+            progress.start(String.format("epoch %d/%d", epoch, config.epochs()), batches.size());
+            double lossSum = 0;
+            long correct = 0;
+            long seen = 0;
+            double lr = 0;
+            long started = System.nanoTime();
+            for (int[] idx : batches) {
+                lr = config.optimizer().learningRate() * config.schedule().factor(globalStep, total);
+                try (NDManager step = manager.newSubManager()) {
+                    TensorDataset.Batch b = train.batch(idx, step);
+                    NDArray x = config.augmentation().apply(b.x(), rng, step);
+                    NDArray logits;
+                    NDArray value;
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        logits = net.forward(ps, new NDList(x), true).head();
+                        value = loss.compute(logits, b.y(), x);
+                        gc.backward(value);
+                    }
+                    float l = value.getFloat();
+                    if (!Float.isFinite(l)) {
+                        throw new TrainingDivergedException("loss became " + l + " at epoch "
+                                + epoch + ", step " + (globalStep + 1) + " (learning rate "
+                                + String.format("%.3g", lr) + "); the weights of the last"
+                                + " finished epoch are kept. Lower --lr or add --warmup");
+                    }
+                    for (Group g : groups) {
+                        if (g.settings.frozen() || g.settings.lrMultiplier() == 0) {
+                            continue;
+                        }
+                        double wd = g.settings.weightDecay() != null ? g.settings.weightDecay()
+                                : config.optimizer().weightDecay();
+                        for (Map.Entry<String, Parameter> e : g.params.entrySet()) {
+                            if (e.getValue().requiresGradient()) {
+                                optimizer.update(e.getKey(), e.getValue(),
+                                        lr * g.settings.lrMultiplier(), wd, step);
+                            }
+                        }
+                    }
+                    globalStep++;
+                    for (StepHook h : hooks) {
+                        h.afterStep(net, epoch, globalStep, step);
+                    }
+                    lossSum += (double) l * idx.length;
+                    correct += logits.argMax(1).eq(b.y()).sum().getLong();
+                    seen += idx.length;
+                }
+                double secs = (System.nanoTime() - started) / 1e9;
+                progress.step(String.format("loss %.4f acc %.2f%% %,.0f img/s", lossSum / seen,
+                        100.0 * correct / seen, seen / secs));
+            }
+            double trainSeconds = (System.nanoTime() - started) / 1e9;
+            Double valLoss = null;
+            Double valAcc = null;
+            if (validation != null && validation.size() > 0) {
+                Evaluation ev = Evaluation.of(net, validation, Math.max(256, config.batchSize()),
+                        null, manager);
+                valLoss = ev.loss();
+                valAcc = ev.accuracy();
+            }
+            EpochMetrics m = new EpochMetrics("epoch", epoch, globalStep, lossSum / seen,
+                    (double) correct / seen, valLoss, valAcc, lr, seen / trainSeconds,
+                    (System.nanoTime() - started) / 1e9, MemoryProbe.peakRssMb(),
+                    MemoryProbe.heapUsedMb());
+            history.add(m);
+            boolean improved = valAcc == null || valAcc > best;
+            if (improved) {
+                best = valAcc == null ? best : valAcc;
+                bestEpoch = epoch;
+                sinceBest = 0;
+            } else {
+                sinceBest++;
+            }
+            progress.finish(String.format("loss %.4f acc %.2f%%%s %,.0f img/s", m.trainLoss(),
+                    100 * m.trainAccuracy(), valAcc == null ? ""
+                            : String.format(" val %.2f%%", 100 * valAcc), m.imagesPerSecond()));
+            listener.onEpoch(m, improved);
+            if (config.patience() > 0 && sinceBest >= config.patience()
+                    && epoch < config.epochs()) {
+                stoppedEarly = true;
+                break;
+            }
+        }
+        return new Outcome(history, bestEpoch, stoppedEarly, globalStep);
+    }
+
+    /** Frozen groups: no gradients, inference-mode forward; rate-0 groups: no gradients. */
+    private void applyFreezing() {
+        for (Group g : groups) {
+            boolean frozen = g.settings.frozen();
+            boolean still = frozen || g.settings.lrMultiplier() == 0;
+            net.setFrozen(g.settings.stage(), frozen);
+            for (Parameter p : g.params.values()) {
+                if (p.requiresGradient()) {
+                    p.getArray().setRequiresGradient(!still);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        optimizer.close();
+    }
+}
