@@ -1,0 +1,44 @@
+package dev.graft;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Dependencies point one way: cli -> capabilities -> train -> model / data -> io. */
+class ArchitectureRulesTest {
+
+    static JavaClasses graft;
+
+    @BeforeAll
+    static void load() {
+        graft = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .importPackages("dev.graft");
+    }
+
+    @Test
+    void foundationsDoNotReachUp() {
+        noClasses().that().resideInAnyPackage("dev.graft.data..", "dev.graft.model..",
+                "dev.graft.io..").should().dependOnClassesThat().resideInAnyPackage(
+                        "dev.graft.train..", "dev.graft.cli..").check(graft);
+        noClasses().that().resideInAPackage("dev.graft.data..").should().dependOnClassesThat()
+                .resideInAPackage("dev.graft.model..").check(graft);
+        noClasses().that().resideInAPackage("dev.graft.io..").should().dependOnClassesThat()
+                .resideInAnyPackage("dev.graft.data..", "dev.graft.model..").check(graft);
+    }
+
+    @Test
+    void onlyTheCliUsesTheCli() {
+        noClasses().that().resideOutsideOfPackage("dev.graft.cli..").should().dependOnClassesThat()
+                .resideInAPackage("dev.graft.cli..").check(graft);
+    }
+
+    @Test
+    void noCodeDependsOnTheEngineDirectly() {
+        noClasses().should().dependOnClassesThat().resideInAPackage("ai.djl.pytorch..")
+                .check(graft);
+    }
+}

@@ -1,0 +1,168 @@
+package dev.graft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.io.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line on the bundled subset: results, run folders, and bad input. */
+class CliTest {
+
+    record Run(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            return Json.MAPPER.readTree(out);
+        }
+    }
+
+    static Run graft(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8),
+                    err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @TempDir
+    static Path tmp;
+
+    static Path trained;
+    static JsonNode pretrainResult;
+
+    @BeforeAll
+    static void pretrainOnce() throws Exception {
+        trained = tmp.resolve("mlp");
+        Run r = graft("pretrain", "--data", "fashion-mnist-small", "--arch", "mlp", "--epochs",
+                "2", "--out", trained.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        pretrainResult = r.json();
+    }
+
+    @Test
+    void pretrainLearnsAndReportsJson() {
+        double acc = pretrainResult.get("test_accuracy").asDouble();
+        assertTrue(acc > 0.70, "test accuracy " + acc + " is not well above chance (0.10)");
+        assertEquals(2, pretrainResult.get("epochs").asInt());
+        assertTrue(pretrainResult.get("train_images_per_second").asDouble() > 0);
+        assertEquals(trained.resolve("model").toString(),
+                pretrainResult.get("checkpoint").asText());
+        assertTrue(Files.exists(trained.resolve("model/weights.safetensors")));
+        assertTrue(Files.exists(trained.resolve("model/model.json")));
+        assertTrue(Files.exists(trained.resolve("last/optimizer.safetensors")));
+        assertTrue(Files.exists(trained.resolve("run.json")));
+    }
+
+    @Test
+    void metricsHaveOneLinePerEpochThenTheTest() throws Exception {
+        var lines = Files.readAllLines(trained.resolve("metrics.jsonl"));
+        assertEquals(3, lines.size());
+        assertEquals(1, Json.MAPPER.readTree(lines.get(0)).get("epoch").asInt());
+        assertEquals("test", Json.MAPPER.readTree(lines.get(2)).get("event").asText());
+    }
+
+    @Test
+    void evaluateReproducesTheTestAccuracy() throws Exception {
+        Run r = graft("evaluate", "--model", trained.resolve("model").toString(), "--json", "-q");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(pretrainResult.get("test_accuracy").asDouble(),
+                r.json().get("accuracy").asDouble(), 1e-9);
+        assertEquals(10, r.json().get("confusion").size());
+    }
+
+    @Test
+    void resumeOfAFinishedRunSaysSo() {
+        Run r = graft("pretrain", "--data", "fashion-mnist-small", "--arch", "mlp", "--epochs",
+                "2", "--out", trained.toString(), "--resume", "-q");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("already finished all 2 epochs"), r.err());
+    }
+
+    @Test
+    void resumeContinuesToMoreEpochs() throws Exception {
+        Path dir = tmp.resolve("resume");
+        assertEquals(0, graft("pretrain", "--data", "fashion-mnist-small", "--arch", "mlp",
+                "--epochs", "1", "--schedule", "constant", "--out", dir.toString(), "-q").code());
+        Run r = graft("pretrain", "--data", "fashion-mnist-small", "--arch", "mlp", "--epochs",
+                "2", "--schedule", "constant", "--out", dir.toString(), "--resume", "--json",
+                "-q");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, r.json().get("epochs").asInt());
+        assertEquals(2, Files.readAllLines(dir.resolve("metrics.jsonl")).stream()
+                .filter(l -> l.contains("\"epoch\":")).count() - 0);
+    }
+
+    @Test
+    void badInputIsOneLineNonZeroAndLeavesNothingBehind() {
+        Path out = tmp.resolve("never");
+        String[][] cases = {
+            {"--arch", "vgg99"},
+            {"--classes", "3,12"},
+            {"--shots", "5000"},
+            {"--data", tmp.resolve("missing-folder").toString()},
+            {"--epochs", "0"},
+            {"--augment", "rotate"},
+        };
+        String[] expected = {"unknown architecture 'vgg99'; known: mlp, convnet, resnet18",
+            "class 12, which does not exist", "--shots 5000 is more than class 0",
+            "is neither a folder nor a known dataset", "--epochs must be at least 1",
+            "--augment rotate"};
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = new String[cases[i].length + 6];
+            args[0] = "pretrain";
+            System.arraycopy(cases[i], 0, args, 1, cases[i].length);
+            System.arraycopy(new String[] {"--data", "fashion-mnist-small", "--out",
+                out.toString(), "-q"}, 0, args, cases[i].length + 1, 5);
+            if (cases[i][0].equals("--data")) {
+                args = new String[] {"pretrain", "--data", cases[i][1], "--out", out.toString(),
+                    "-q"};
+            }
+            Run r = graft(args);
+            assertEquals(2, r.code(), String.join(" ", args));
+            assertTrue(r.err().contains(expected[i]), r.err());
+            assertTrue(r.err().startsWith("graft pretrain: error: "), r.err());
+            assertFalse(Files.exists(out), "left " + out + " behind for " + String.join(" ", args));
+        }
+    }
+
+    @Test
+    void unwritableOutIsReported() {
+        Run r = graft("pretrain", "--data", "fashion-mnist-small", "--arch", "mlp", "--out",
+                "/proc/graft-cannot-write-here", "-q");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("cannot write to --out /proc/graft-cannot-write-here"),
+                r.err());
+    }
+
+    @Test
+    void evaluateRefusesAMissingCheckpoint() {
+        Run r = graft("evaluate", "--model", tmp.resolve("nothing").toString(), "-q");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no checkpoint folder here"), r.err());
+    }
+
+    @Test
+    void helpTeachesWithExamples() {
+        Run r = graft("pretrain", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("Examples:"));
+        assertTrue(r.out().contains("--classes"));
+    }
+}

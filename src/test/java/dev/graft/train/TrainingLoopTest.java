@@ -1,0 +1,171 @@
+package dev.graft.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import dev.graft.data.Augmentation;
+import dev.graft.data.DatasetResolver;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
+import dev.graft.model.Architecture;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.StagedNet;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The loop on a slice of the bundled subset: resume, freezing, determinism, the NaN guard. */
+class TrainingLoopTest {
+
+    static ImageDataset slice;
+
+    @BeforeAll
+    static void data() {
+        ImageDataset train = new DatasetResolver(Map.of(), Path.of("/nonexistent"), false)
+                .resolve("fashion-mnist-small", s -> { }).train();
+        int[] idx = new int[640];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i;
+        }
+        slice = train.select(idx);
+    }
+
+    static TrainConfig config(int epochs, List<ParamGroup> groups) {
+        return new TrainConfig(epochs, 64, OptimizerConfig.adam(1e-3), LrSchedule.OneCycle
+                .defaults(), new Augmentation(2, true), 3, 0, groups);
+    }
+
+    static Map<String, float[]> weights(StagedNet net) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        net.namedParameters().forEach((k, p) -> out.put(k, p.getArray().toFloatArray()));
+        return out;
+    }
+
+    static void assertSame(Map<String, float[]> a, Map<String, float[]> b) {
+        for (String k : a.keySet()) {
+            assertArrayEquals(a.get(k), b.get(k), 0f, k);
+        }
+    }
+
+    static final class Stop extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+    }
+
+    @Test
+    void resumingAfterAnEpochGivesBitIdenticalWeights() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            StagedNet a = Architecture.CONVNET.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            try (TrainingLoop loop = new TrainingLoop(a, config(2, List.of()), m)) {
+                loop.fit(data, null, 1, 0, (e, i) -> { });
+            }
+            StagedNet b = Architecture.CONVNET.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            Map<String, float[]>[] saved = new Map[1];
+            NDList[] state = new NDList[1];
+            Map<String, Integer>[] counts = new Map[1];
+            try (TrainingLoop loop = new TrainingLoop(b, config(2, List.of()), m)) {
+                assertThrows(Stop.class, () -> loop.fit(data, null, 1, 0, (e, i) -> {
+                    saved[0] = weights(b);
+                    NDList copy = new NDList();
+                    loop.optimizer().stateTensors().forEach(t -> {
+                        var d = t.duplicate();
+                        d.attach(m);
+                        d.setName(t.getName());
+                        copy.add(d);
+                    });
+                    state[0] = copy;
+                    counts[0] = loop.optimizer().stepCounts();
+                    throw new Stop();
+                }));
+            }
+            StagedNet c = Architecture.CONVNET.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 99);
+            c.namedParameters().forEach((k, p) -> p.getArray().set(
+                    java.nio.FloatBuffer.wrap(saved[0].get(k))));
+            try (TrainingLoop loop = new TrainingLoop(c, config(2, List.of()), m)) {
+                loop.optimizer().restore(state[0], counts[0]);
+                loop.fit(data, null, 2, 0, (e, i) -> { });
+            }
+            assertSame(weights(a), weights(c));
+        }
+    }
+
+    @Test
+    void frozenStageKeepsWeightsAndBatchNormStatistics() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            StagedNet net = Architecture.CONVNET.build(slice.imageShape(), 10,
+                    ModelOptions.DEFAULT).initialize(m, 1);
+            Map<String, float[]> before = weights(net);
+            try (TrainingLoop loop = new TrainingLoop(net, config(1, List.of(
+                    new ParamGroup("stage1", 1, null, true))), m)) {
+                loop.fit(data, null, 1, 0, (e, i) -> { });
+            }
+            Map<String, float[]> after = weights(net);
+            for (String k : before.keySet()) {
+                boolean same = java.util.Arrays.equals(before.get(k), after.get(k));
+                if (k.startsWith("stage1.")) {
+                    assertTrue(same, k + " moved although stage1 is frozen");
+                } else {
+                    assertFalse(same, k + " did not train");
+                }
+            }
+        }
+    }
+
+    @Test
+    void sameSeedSameWeights() {
+        Map<String, float[]>[] runs = new Map[2];
+        for (int r = 0; r < 2; r++) {
+            try (NDManager m = NDManager.newBaseManager();
+                    TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+                StagedNet net = Architecture.MLP.build(slice.imageShape(), 10,
+                        ModelOptions.DEFAULT).initialize(m, 5);
+                try (TrainingLoop loop = new TrainingLoop(net, config(1, List.of()), m)) {
+                    loop.fit(data, null, 1, 0, (e, i) -> { });
+                }
+                runs[r] = weights(net);
+            }
+        }
+        assertSame(runs[0], runs[1]);
+    }
+
+    @Test
+    void nonFiniteLossStopsBeforeTheUpdate() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            StagedNet net = Architecture.MLP.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            Map<String, float[]> before = weights(net);
+            try (TrainingLoop loop = new TrainingLoop(net, config(1, List.of()), m)) {
+                loop.loss((logits, y, x) -> logits.sum().mul(Float.NaN));
+                TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                        () -> loop.fit(data, null, 1, 0, (ep, i) -> { }));
+                assertTrue(e.getMessage().contains("epoch 1, step 1"), e.getMessage());
+            }
+            assertSame(before, weights(net));
+        }
+    }
+
+    @Test
+    void unknownStageInAGroupIsRefused() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = Architecture.MLP.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new TrainingLoop(net, config(1, List.of(ParamGroup.trainable("stage9"))),
+                            m));
+            assertTrue(e.getMessage().contains("[layer1, layer2, head]"), e.getMessage());
+        }
+    }
+}
