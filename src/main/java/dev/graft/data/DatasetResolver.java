@@ -32,8 +32,13 @@ public final class DatasetResolver {
     /** A train / test pair and a sentence saying where it came from. */
     public record Resolved(ImageDataset train, ImageDataset test, String source) {}
 
-    /** The IDX files of one dataset, with the SHA-256 of each file's decompressed bytes. */
-    private record IdxFile(String stem, String sha256) {}
+    /**
+     * Where a named dataset downloads from.
+     *
+     * @param base URL prefix the IDX {@code .gz} file names are appended to
+     * @param sha256 per file stem ({@code train-images}, ...), SHA-256 of the decompressed bytes
+     */
+    record Download(String base, Map<String, String> sha256) {}
 
     /** A dataset graft knows by name. */
     public enum Named {
@@ -75,6 +80,10 @@ public final class DatasetResolver {
             return classNames;
         }
 
+        Download download() {
+            return new Download(downloadBase, sha256);
+        }
+
         /** The dataset with this id, or null. */
         public static Named byId(String id) {
             for (Named n : values()) {
@@ -93,6 +102,8 @@ public final class DatasetResolver {
     private final Map<String, String> env;
     private final Path home;
     private final boolean allowDownload;
+    private final java.util.function.Function<Named, Download> downloads;
+    private final Path systemRoot;
 
     /** A resolver reading the real environment; downloads unless {@code GRAFT_OFFLINE} is set. */
     public DatasetResolver() {
@@ -102,9 +113,20 @@ public final class DatasetResolver {
 
     /** A resolver with an explicit environment, home folder and download permission (tests). */
     public DatasetResolver(Map<String, String> env, Path home, boolean allowDownload) {
+        this(env, home, allowDownload, Named::download, null);
+    }
+
+    /**
+     * As above, with the system data folder (normally {@code /usr/share/datasets}) and each
+     * dataset's download source replaced, so tests control every place in the order.
+     */
+    DatasetResolver(Map<String, String> env, Path home, boolean allowDownload,
+            java.util.function.Function<Named, Download> downloads, Path systemRoot) {
         this.env = env;
         this.home = home;
         this.allowDownload = allowDownload;
+        this.downloads = downloads;
+        this.systemRoot = systemRoot;
     }
 
     /**
@@ -138,7 +160,8 @@ public final class DatasetResolver {
             }
             looked.add("$GRAFT_DATA=" + graftData);
         }
-        Path debian = Path.of(named.debianPath);
+        Path debian = systemRoot == null ? Path.of(named.debianPath)
+                : systemRoot.resolve(named.id);
         if (hasIdxFiles(debian)) {
             return readFolder(debian, named.classNames,
                     debian + " (Debian package " + named.debianPackage + ")");
@@ -150,13 +173,14 @@ public final class DatasetResolver {
         }
         looked.add(cache.toString());
         if (allowDownload) {
+            Download source = downloads.apply(named);
             try {
-                download(named, cache, log);
+                download(source, cache, log);
                 return readFolder(cache, named.classNames, "downloaded from "
-                        + named.downloadBase + " into " + cache);
+                        + source.base() + " into " + cache);
             } catch (GraftException e) {
                 log.accept("download failed: " + e.getMessage());
-                looked.add(named.downloadBase);
+                looked.add(source.base());
             }
         }
         Resolved bundled = readBundled();
@@ -298,12 +322,17 @@ public final class DatasetResolver {
         return new ImageDataset(name, images.data(), y, c, h, w, names);
     }
 
-    private void download(Named named, Path cache, Consumer<String> log) {
+    /**
+     * Downloads all four files, checks each one's content, and only then writes them to the
+     * cache, so a failed or tampered download leaves the cache as it was.
+     */
+    private static void download(Download source, Path cache, Consumer<String> log) {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NORMAL).build();
+        Map<Path, byte[]> verified = new java.util.LinkedHashMap<>();
         for (String stem : STEMS) {
             String file = stem + (stem.endsWith("images") ? "-idx3-ubyte.gz" : "-idx1-ubyte.gz");
-            URI uri = URI.create(named.downloadBase + file);
+            URI uri = URI.create(source.base() + file);
             log.accept("downloading " + uri);
             byte[] body;
             try {
@@ -321,15 +350,20 @@ public final class DatasetResolver {
                 throw new GraftException("download of " + uri + " interrupted", e);
             }
             Path target = cache.resolve(file);
-            IdxReader.IdxArray parsed = IdxReader.parse(target, body);
-            String expected = named.sha256.get(stem);
-            String actual = sha256(parsed);
+            String actual;
+            try {
+                actual = sha256(IdxReader.parse(target, body));
+            } catch (BadFileException e) {
+                throw new GraftException(uri + " is not a valid IDX file: " + e.getMessage(), e);
+            }
+            String expected = source.sha256().get(stem);
             if (!actual.equals(expected)) {
                 throw new GraftException(uri + " content has SHA-256 " + actual + ", expected "
-                        + expected + "; not saved");
+                        + expected + "; nothing saved");
             }
-            AtomicFiles.write(target, out -> out.write(body));
+            verified.put(target, body);
         }
+        verified.forEach((target, body) -> AtomicFiles.write(target, out -> out.write(body)));
     }
 
     /** SHA-256 of the decompressed IDX bytes (header and data), as in the dataset table. */

@@ -196,7 +196,7 @@ public final class Pretrain {
                         data.test().classNames(), manager);
                 Result result = new Result(ev.accuracy(), ev.loss(), outcome.history().isEmpty()
                         ? 0 : outcome.history().get(outcome.history().size() - 1).epoch(),
-                        outcome.bestEpoch(), outcome.stoppedEarly(), outcome.meanImagesPerSecond(),
+                        bestEpoch[0], outcome.stoppedEarly(), outcome.meanImagesPerSecond(),
                         net.parameterCount(), run.resolve(MODEL).toString(), runDir.toString(),
                         data.source(), data.train().size(), data.validation().size(),
                         outcome.history(), ev);

@@ -45,11 +45,9 @@ class DatasetResolverTest {
     @Test
     void userCacheIsUsedWhenNothingElseIs(@TempDir Path tmp) {
         tinyFolder(tmp.resolve("home/.graft/datasets/fashion-mnist"), 20);
-        DatasetResolver.Resolved got = new DatasetResolver(Map.of(), tmp.resolve("home"), false)
-                .resolve("fashion-mnist", s -> { });
-        // the Debian package, when installed, comes before the cache
-        assertTrue(got.source().contains("user cache")
-                || got.source().contains("Debian package"), got.source());
+        DatasetResolver.Resolved got = new DatasetResolver(Map.of(), tmp.resolve("home"), false,
+                n -> null, tmp.resolve("system")).resolve("fashion-mnist", s -> { });
+        assertTrue(got.source().startsWith("user cache"), got.source());
     }
 
     @Test
@@ -73,6 +71,25 @@ class DatasetResolverTest {
         assertTrue(e.getMessage().contains("train-labels-idx1-ubyte.gz"), e.getMessage());
         assertTrue(e.getMessage().contains("19 labels but train-images-idx3-ubyte.gz has 20"),
                 e.getMessage());
+    }
+
+    @Test
+    void theSystemPackageComesBeforeTheUserCache(@TempDir Path tmp) {
+        tinyFolder(tmp.resolve("home/.graft/datasets/fashion-mnist"), 20);
+        tinyFolder(tmp.resolve("system/fashion-mnist"), 20);
+        DatasetResolver.Resolved got = new DatasetResolver(Map.of(), tmp.resolve("home"), false,
+                n -> null, tmp.resolve("system")).resolve("fashion-mnist", s -> { });
+        assertTrue(got.source().contains("Debian package dataset-fashion-mnist"), got.source());
+    }
+
+    @Test
+    void withNothingFoundTheBundledSubsetServesAndTheLogSaysWhereItLooked(@TempDir Path tmp) {
+        List<String> log = new ArrayList<>();
+        DatasetResolver.Resolved got = new DatasetResolver(Map.of(), tmp.resolve("home"), false,
+                n -> null, tmp.resolve("system")).resolve("fashion-mnist", log::add);
+        assertTrue(got.source().contains("bundled"), got.source());
+        assertTrue(log.get(0).contains(tmp.resolve("system/fashion-mnist").toString()), log.get(0));
+        assertTrue(log.get(0).contains("apt-get install dataset-fashion-mnist"), log.get(0));
     }
 
     @Test
