@@ -24,6 +24,7 @@ public record Augmentation(int cropPadding, boolean horizontalFlip) {
         }
     }
 
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isNone() {
         return cropPadding == 0 && !horizontalFlip;
     }

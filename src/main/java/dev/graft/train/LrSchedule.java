@@ -1,9 +1,19 @@
 package dev.graft.train;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
 /**
  * A learning-rate schedule: the multiplier applied to the peak learning rate at optimizer step
  * {@code t} (0-based) of {@code total}. Every schedule keeps its formula beside its code.
  */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = LrSchedule.Constant.class, name = "constant"),
+    @JsonSubTypes.Type(value = LrSchedule.Cosine.class, name = "cosine"),
+    @JsonSubTypes.Type(value = LrSchedule.OneCycle.class, name = "one-cycle"),
+    @JsonSubTypes.Type(value = LrSchedule.SlantedTriangular.class, name = "stlr"),
+    @JsonSubTypes.Type(value = LrSchedule.Warmup.class, name = "warmup")})
 public sealed interface LrSchedule {
 
     /** Multiplier of the peak learning rate at step {@code t} of {@code total}. */

@@ -156,10 +156,12 @@ public final class Pretrain {
                 loop.progress(progress);
                 int startEpoch = 1;
                 double best = Double.NEGATIVE_INFINITY;
+                int bestSoFar = 0;
                 if (resume) {
                     TrainerState state = restore(runDir.resolve(LAST), net, loop, manager);
                     startEpoch = state.epoch() + 1;
                     best = state.bestValAccuracy();
+                    bestSoFar = state.bestEpoch();
                     log.accept("resuming after epoch " + state.epoch() + " from "
                             + runDir.resolve(LAST));
                 }
@@ -168,7 +170,7 @@ public final class Pretrain {
                             + config.train().epochs() + " epochs");
                 }
                 double[] bestAcc = {best};
-                int[] bestEpoch = {startEpoch - 1};
+                int[] bestEpoch = {bestSoFar};
                 TrainingLoop.Outcome outcome;
                 try {
                     outcome = loop.fit(train, val.size() > 0 ? val : null, startEpoch, best,

@@ -64,4 +64,13 @@ class LrScheduleTest {
         assertThrows(IllegalArgumentException.class, () -> LrSchedule.parse("linear", 0));
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.SlantedTriangular(0, 32));
     }
+
+    @Test
+    void schedulesRecordTheirTypeInJson() throws Exception {
+        LrSchedule s = new LrSchedule.Warmup(10, LrSchedule.OneCycle.defaults());
+        String json = dev.graft.io.Json.line(s);
+        org.junit.jupiter.api.Assertions.assertTrue(json.contains("\"type\":\"warmup\""), json);
+        org.junit.jupiter.api.Assertions.assertTrue(json.contains("\"type\":\"one-cycle\""), json);
+        assertEquals(s, dev.graft.io.Json.COMPACT.readValue(json, LrSchedule.class));
+    }
 }
