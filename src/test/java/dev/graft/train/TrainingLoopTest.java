@@ -158,6 +158,29 @@ class TrainingLoopTest {
     }
 
     @Test
+    void earlyStoppingEndsTheRunWhenValidationStopsImproving() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            StagedNet net = Architecture.MLP.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            TrainConfig cfg = new TrainConfig(6, 64, OptimizerConfig.adam(1e-3),
+                    new LrSchedule.Constant(), Augmentation.NONE, 3, 1, List.of());
+            LossFunction ce = LossFunction.crossEntropy();
+            java.util.List<Boolean> improved = new java.util.ArrayList<>();
+            try (TrainingLoop loop = new TrainingLoop(net, cfg, m)) {
+                // a best-so-far of 99% (as after resuming a good run) and an ascending loss:
+                // no epoch can improve, so patience 1 stops after the first
+                loop.loss((logits, y, x) -> ce.compute(logits, y, x).neg());
+                TrainingLoop.Outcome out = loop.fit(data, data, 1, 0.99,
+                        (e, i) -> improved.add(i));
+                assertTrue(out.stoppedEarly());
+                assertTrue(out.history().size() == 1, "ran " + out.history().size() + " epochs");
+                assertFalse(improved.get(0));
+            }
+        }
+    }
+
+    @Test
     void unknownStageInAGroupIsRefused() {
         try (NDManager m = NDManager.newBaseManager()) {
             StagedNet net = Architecture.MLP.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
