@@ -13,12 +13,15 @@ import java.util.Map;
  * state can be saved with a checkpoint and a resumed run continues exactly.
  *
  * <pre>
- * SGD:   g += wd * w;  buf = momentum * buf + g  (buf = g at the first step);
+ * SGD:   g += wd * (w - w0);  buf = momentum * buf + g  (buf = g at the first step);
  *        w -= lr * (nesterov ? g + momentum * buf : buf)
- * Adam:  g += wd * w  (AdamW instead: w *= 1 - lr * wd)
+ * Adam:  g += wd * (w - w0)  (AdamW instead: w -= lr * wd * (w - w0))
  *        m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g^2
  *        w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  * </pre>
+ *
+ * <p>{@code w0} is zero for ordinary weight decay and the starting weights for L2-SP
+ * ({@link #anchor}), whose penalty {@code wd/2 * |w - w0|^2} has exactly that gradient.
  *
  * <p>Every temporary is attached to the step's manager; the state lives in this optimizer's own
  * manager, so nothing grows across steps.
@@ -30,6 +33,7 @@ public final class Optimizer implements AutoCloseable {
     private final Map<String, NDArray> firstMoment = new HashMap<>();
     private final Map<String, NDArray> secondMoment = new HashMap<>();
     private final Map<String, Integer> steps = new HashMap<>();
+    private final Map<String, NDArray> anchors = new HashMap<>();
 
     public Optimizer(OptimizerConfig config, NDManager parent) {
         this.config = config;
@@ -38,6 +42,24 @@ public final class Optimizer implements AutoCloseable {
 
     public OptimizerConfig config() {
         return config;
+    }
+
+    /** Makes weight decay of {@code name} pull toward its current value (L2-SP). */
+    public void anchor(String name, Parameter parameter) {
+        anchors.computeIfAbsent(name, k -> {
+            NDArray copy = parameter.getArray().duplicate();
+            copy.attach(stateManager);
+            return copy;
+        });
+    }
+
+    /** The decay term {@code wd * (w - w0)}, in the step's manager. */
+    private NDArray decay(String name, NDArray w, double wd, NDManager step) {
+        NDArray anchor = anchors.get(name);
+        if (anchor == null) {
+            return tmp(w.mul(wd), step);
+        }
+        return tmp(w.sub(anchor), step).muli(wd);
     }
 
     /**
@@ -61,7 +83,7 @@ public final class Optimizer implements AutoCloseable {
     }
 
     private void sgd(String name, NDArray w, NDArray grad, double lr, double wd, NDManager step) {
-        NDArray g = wd != 0 ? grad.add(tmp(w.mul(wd), step)) : grad;
+        NDArray g = wd != 0 ? grad.add(decay(name, w, wd, step)) : grad;
         double mom = config.momentum();
         if (mom != 0) {
             NDArray buf = firstMoment.get(name);
@@ -82,9 +104,13 @@ public final class Optimizer implements AutoCloseable {
         NDArray g = grad;
         if (wd != 0) {
             if (config.kind() == OptimizerConfig.Kind.ADAMW) {
-                w.muli(1 - lr * wd);
+                if (anchors.containsKey(name)) {
+                    w.subi(decay(name, w, wd, step).muli(lr));
+                } else {
+                    w.muli(1 - lr * wd);
+                }
             } else {
-                g = grad.add(tmp(w.mul(wd), step));
+                g = grad.add(decay(name, w, wd, step));
             }
         }
         double b1 = config.beta1();
@@ -104,7 +130,10 @@ public final class Optimizer implements AutoCloseable {
         return a;
     }
 
-    /** The state as named tensors ({@code exp_avg.<param>}, ...) and per-parameter step counts. */
+    /**
+     * The state as named tensors ({@code exp_avg.<param>}, {@code exp_avg_sq.<param>},
+     * {@code momentum_buffer.<param>}, {@code anchor.<param>}); step counts are separate.
+     */
     public NDList stateTensors() {
         NDList out = new NDList();
         String first = config.kind() == OptimizerConfig.Kind.SGD ? "momentum_buffer." : "exp_avg.";
@@ -114,6 +143,10 @@ public final class Optimizer implements AutoCloseable {
         });
         secondMoment.forEach((k, a) -> {
             a.setName("exp_avg_sq." + k);
+            out.add(a);
+        });
+        anchors.forEach((k, a) -> {
+            a.setName("anchor." + k);
             out.add(a);
         });
         return out;
@@ -133,6 +166,8 @@ public final class Optimizer implements AutoCloseable {
                 secondMoment.put(n.substring("exp_avg_sq.".length()), copy);
             } else if (n.startsWith("exp_avg.")) {
                 firstMoment.put(n.substring("exp_avg.".length()), copy);
+            } else if (n.startsWith("anchor.")) {
+                anchors.put(n.substring("anchor.".length()), copy);
             } else if (n.startsWith("momentum_buffer.")) {
                 firstMoment.put(n.substring("momentum_buffer.".length()), copy);
             } else {

@@ -52,6 +52,7 @@ public final class TrainingLoop implements AutoCloseable {
     private final NDManager manager;
     private final Optimizer optimizer;
     private final List<Group> groups = new ArrayList<>();
+    private java.util.function.IntFunction<List<ParamGroup>> groupsByEpoch;
     private LossFunction loss = LossFunction.crossEntropy();
     private final List<StepHook> hooks = new ArrayList<>();
     private Progress progress = Progress.SILENT;
@@ -61,17 +62,33 @@ public final class TrainingLoop implements AutoCloseable {
         this.config = config;
         this.manager = manager;
         this.optimizer = new Optimizer(config.optimizer(), manager);
+        this.groupsByEpoch = epoch -> config.groups();
+        setGroups(config.groups());
+    }
+
+    /**
+     * Lets the groups change from epoch to epoch (gradual unfreezing): {@code byEpoch} gives the
+     * groups of each 1-based epoch; stages it leaves out train at the base rate.
+     */
+    public TrainingLoop groupsByEpoch(java.util.function.IntFunction<List<ParamGroup>> byEpoch) {
+        this.groupsByEpoch = byEpoch;
+        setGroups(byEpoch.apply(1));
+        return this;
+    }
+
+    private void setGroups(List<ParamGroup> settings) {
         Map<String, ParamGroup> byStage = new LinkedHashMap<>();
         for (String g : net.groupNames()) {
             byStage.put(g, ParamGroup.trainable(g));
         }
-        for (ParamGroup g : config.groups()) {
+        for (ParamGroup g : settings) {
             if (!byStage.containsKey(g.stage())) {
                 throw new IllegalArgumentException("no stage '" + g.stage() + "' in "
                         + net.architecture().id() + "; stages are " + net.groupNames());
             }
             byStage.put(g.stage(), g);
         }
+        groups.clear();
         byStage.values().forEach(g -> groups.add(new Group(g, net.parameters(g.stage()))));
     }
 
@@ -109,7 +126,6 @@ public final class TrainingLoop implements AutoCloseable {
      */
     public Outcome fit(TensorDataset train, TensorDataset validation, int startEpoch,
             double bestSoFar, EpochListener listener) {
-        applyFreezing();
         long perEpoch = stepsPerEpoch(train.size());
         long total = perEpoch * config.epochs();
         long globalStep = perEpoch * (startEpoch - 1);
@@ -120,6 +136,8 @@ public final class TrainingLoop implements AutoCloseable {
         boolean stoppedEarly = false;
         ParameterStore ps = new ParameterStore(manager, false);
         for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
+            setGroups(groupsByEpoch.apply(epoch));
+            applyFreezing();
             SplittableRandom rng = EpochOrder.random(Seeds.derive(config.seed(), "shuffle"), epoch);
             Engine.getInstance().setRandomSeed((int) Seeds.derive(config.seed(), "dropout" + epoch));
             List<int[]> batches = EpochOrder.batches(train.size(), config.batchSize(), true, rng);
@@ -209,9 +227,19 @@ public final class TrainingLoop implements AutoCloseable {
         return new Outcome(history, bestEpoch, stoppedEarly, globalStep);
     }
 
-    /** Frozen groups: no gradients, inference-mode forward; rate-0 groups: no gradients. */
+    /**
+     * Frozen groups: no gradients, inference-mode forward; rate-0 groups: no gradients. Groups
+     * that decay toward their starting weights are anchored when they first train.
+     */
     private void applyFreezing() {
         for (Group g : groups) {
+            if (g.settings.decayToStart() && !g.settings.frozen()) {
+                g.params.forEach((name, p) -> {
+                    if (p.requiresGradient()) {
+                        optimizer.anchor(name, p);
+                    }
+                });
+            }
             boolean frozen = g.settings.frozen();
             boolean still = frozen || g.settings.lrMultiplier() == 0;
             net.setFrozen(g.settings.stage(), frozen);

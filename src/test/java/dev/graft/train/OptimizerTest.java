@@ -14,12 +14,19 @@ class OptimizerTest {
 
     /** Runs {@code steps} updates of w = [1, 2] with loss sum(g0 * w), so the gradient is g0. */
     static float[] run(OptimizerConfig cfg, float[] g0, int steps, double lr) {
+        return run(cfg, g0, steps, lr, false);
+    }
+
+    static float[] run(OptimizerConfig cfg, float[] g0, int steps, double lr, boolean anchor) {
         try (NDManager m = NDManager.newBaseManager();
                 Optimizer opt = new Optimizer(cfg, m)) {
             Parameter p = Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
                     .build();
             p.setArray(m.create(new float[] {1, 2}));
             p.getArray().setRequiresGradient(true);
+            if (anchor) {
+                opt.anchor("w", p);
+            }
             NDArray g = m.create(g0);
             for (int i = 0; i < steps; i++) {
                 try (NDManager step = m.newSubManager()) {
@@ -69,5 +76,17 @@ class OptimizerTest {
         float[] w = run(OptimizerConfig.sgd(0.1, 0).withWeightDecay(0.5), new float[] {0f, 0f},
                 1, 0.1);
         assertArrayEquals(new float[] {0.95f, 1.9f}, w, 1e-6f);
+    }
+
+    @Test
+    void l2spDecaysTowardTheStartingWeights() {
+        // at the start w = w0, so the decay term is 0 and a zero gradient moves nothing
+        float[] still = run(OptimizerConfig.sgd(0.1, 0).withWeightDecay(0.5),
+                new float[] {0f, 0f}, 3, 0.1, true);
+        assertArrayEquals(new float[] {1f, 2f}, still, 0f);
+        // step 1: w1 = w0 - 0.1 * 1; step 2: g = 1 + 0.5 * (w1 - w0) = 0.95, w2 = w1 - 0.095
+        float[] w = run(OptimizerConfig.sgd(0.1, 0).withWeightDecay(0.5), new float[] {1f, 1f},
+                2, 0.1, true);
+        assertArrayEquals(new float[] {0.805f, 1.805f}, w, 1e-6f);
     }
 }

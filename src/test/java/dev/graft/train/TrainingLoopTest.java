@@ -124,6 +124,28 @@ class TrainingLoopTest {
     }
 
     @Test
+    void gradualUnfreezingTrainsAStageOnlyOnceItIsUnfrozen() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            StagedNet net = Architecture.MLP.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            Map<String, float[]> start = weights(net);
+            java.util.List<Map<String, float[]>> afterEpoch = new java.util.ArrayList<>();
+            try (TrainingLoop loop = new TrainingLoop(net, config(2, List.of()), m)) {
+                loop.groupsByEpoch(e -> e == 1 ? List.of(ParamGroup.frozen("layer1"))
+                        : List.of());
+                loop.fit(data, null, 1, 0, (e, i) -> afterEpoch.add(weights(net)));
+            }
+            assertArrayEquals(start.get("layer1.fc.weight"),
+                    afterEpoch.get(0).get("layer1.fc.weight"), 0f);
+            assertFalse(java.util.Arrays.equals(afterEpoch.get(0).get("layer1.fc.weight"),
+                    afterEpoch.get(1).get("layer1.fc.weight")), "layer1 did not train in epoch 2");
+            assertFalse(java.util.Arrays.equals(start.get("head.weight"),
+                    afterEpoch.get(0).get("head.weight")));
+        }
+    }
+
+    @Test
     void sameSeedSameWeights() {
         Map<String, float[]>[] runs = new Map[2];
         for (int r = 0; r < 2; r++) {
