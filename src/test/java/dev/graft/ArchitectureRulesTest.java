@@ -8,7 +8,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Dependencies point one way: cli -> capabilities -> train -> model / data -> io. */
+/** Dependencies point one way: cli -> capabilities (transfer) -> train -> model / data -> io. */
 class ArchitectureRulesTest {
 
     static JavaClasses graft;
@@ -23,7 +23,10 @@ class ArchitectureRulesTest {
     void foundationsDoNotReachUp() {
         noClasses().that().resideInAnyPackage("dev.graft.data..", "dev.graft.model..",
                 "dev.graft.io..").should().dependOnClassesThat().resideInAnyPackage(
-                        "dev.graft.train..", "dev.graft.cli..").check(graft);
+                        "dev.graft.train..", "dev.graft.transfer..", "dev.graft.cli..")
+                .check(graft);
+        noClasses().that().resideInAPackage("dev.graft.train..").should().dependOnClassesThat()
+                .resideInAPackage("dev.graft.transfer..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.data..").should().dependOnClassesThat()
                 .resideInAPackage("dev.graft.model..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.io..").should().dependOnClassesThat()

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         footer = {"", "Run 'graft COMMAND --help' for a command's options.",
             "Every command accepts --json (one JSON object on stdout; progress on stderr),",
             "--seed and --out (the run folder, by default runs/<time>-<name>)."},
-        subcommands = {PretrainCommand.class, EvaluateCommand.class, BenchCommand.class,
+        subcommands = {PretrainCommand.class, EvaluateCommand.class, ExtractCommand.class,
+            ProbeCommand.class, BenchCommand.class,
             DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -14,7 +14,30 @@ public final class TensorDataset implements AutoCloseable {
 
     /** One batch: {@code x [batch, c, h, w]} float32 and {@code y [batch]} int64. */
     public record Batch(NDArray x, NDArray y) {
-        public int size() {
+        /**
+     * A dataset of already-numeric examples (e.g. cached features), used as they are.
+     *
+     * @param values {@code labels.length * prod(shape)} values, row-major
+     * @param shape one example's shape, {@code [channels, height, width]}
+     */
+    public static TensorDataset ofValues(float[] values, int[] shape, int[] labels,
+            int numClasses, NDManager parent) {
+        long per = (long) shape[0] * shape[1] * shape[2];
+        if (per * labels.length != values.length) {
+            throw new IllegalArgumentException(labels.length + " examples of shape "
+                    + java.util.Arrays.toString(shape) + " need " + per * labels.length
+                    + " values, got " + values.length);
+        }
+        long[] y64 = new long[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            y64[i] = labels[i];
+        }
+        NDManager m = parent.newSubManager();
+        NDArray x = m.create(values, new Shape(labels.length, shape[0], shape[1], shape[2]));
+        return new TensorDataset(m, x, m.create(y64), labels.clone(), numClasses, shape.clone());
+    }
+
+    public int size() {
             return (int) y.size();
         }
     }
@@ -66,6 +89,29 @@ public final class TensorDataset implements AutoCloseable {
         NDArray images = m.create(values, new Shape(n, c, data.height(), data.width()));
         NDArray labels = m.create(y64);
         return new TensorDataset(m, images, labels, y, data.numClasses(), data.imageShape());
+    }
+
+    /**
+     * A dataset of already-numeric examples (e.g. cached features), used as they are.
+     *
+     * @param values {@code labels.length * prod(shape)} values, row-major
+     * @param shape one example's shape, {@code [channels, height, width]}
+     */
+    public static TensorDataset ofValues(float[] values, int[] shape, int[] labels,
+            int numClasses, NDManager parent) {
+        long per = (long) shape[0] * shape[1] * shape[2];
+        if (per * labels.length != values.length) {
+            throw new IllegalArgumentException(labels.length + " examples of shape "
+                    + java.util.Arrays.toString(shape) + " need " + per * labels.length
+                    + " values, got " + values.length);
+        }
+        long[] y64 = new long[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            y64[i] = labels[i];
+        }
+        NDManager m = parent.newSubManager();
+        NDArray x = m.create(values, new Shape(labels.length, shape[0], shape[1], shape[2]));
+        return new TensorDataset(m, x, m.create(y64), labels.clone(), numClasses, shape.clone());
     }
 
     public int size() {

@@ -98,6 +98,24 @@ public enum Architecture {
                     .add("avgpool", Layers.globalAvgPool()).add("flatten", Layers.flatten())
                     .add("fc", Layers.linear(classes)));
         }
+    },
+
+    /**
+     * Logistic regression on a vector: no stages, the head is flatten then {@code fc}. Trains
+     * softmax probes on cached features with the same loop as everything else.
+     */
+    LINEAR("linear", "multinomial logistic regression (no stages; for probes on features)",
+            TorchInit.Policy.TORCH_DEFAULT) {
+        @Override
+        List<Stage> stages(int[] inputShape, ModelOptions o) {
+            return List.of();
+        }
+
+        @Override
+        Stage head(int classes, ModelOptions o) {
+            return new Stage(StagedNet.HEAD, "", new Sequential().add("flatten", Layers.flatten())
+                    .add("fc", Layers.linear(classes)));
+        }
     };
 
     private final String id;

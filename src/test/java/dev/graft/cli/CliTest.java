@@ -159,6 +159,25 @@ class CliTest {
     }
 
     @Test
+    void extractThenProbeOnAnotherTask() throws Exception {
+        Path codes = tmp.resolve("codes");
+        Run e = graft("extract", "--model", trained.resolve("model").toString(), "--stage",
+                "layer2", "--classes", "5-9", "--shots", "50", "--out", codes.toString(), "--json",
+                "-q");
+        assertEquals(0, e.code(), e.err());
+        assertEquals(100, e.json().get("dim").asInt());
+        Run p = graft("probe", "--codes", codes.toString(), "--classifier", "logreg", "--json",
+                "-q");
+        assertEquals(0, p.code(), p.err());
+        double acc = p.json().get("test_accuracy").asDouble();
+        assertTrue(acc > 0.6, "probe accuracy " + acc + " on 5 classes (chance 0.2)");
+        Run bad = graft("extract", "--model", trained.resolve("model").toString(), "--stage",
+                "stage9", "--out", tmp.resolve("codes-bad").toString(), "-q");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("stages are [layer1, layer2]"), bad.err());
+    }
+
+    @Test
     void helpTeachesWithExamples() {
         Run r = graft("pretrain", "--help");
         assertEquals(0, r.code());
