@@ -146,6 +146,23 @@ public final class StagedNet extends AbstractBlock {
         return net;
     }
 
+    /**
+     * This network's stages (shared) under {@code other}'s head (shared): e.g. a fine-tuned
+     * trunk read through the source task's original head, to measure forgetting.
+     */
+    public StagedNet withHeadOf(StagedNet other) {
+        if (other.architecture != architecture || !java.util.Arrays.equals(other.inputShape,
+                inputShape) || !other.options.equals(options)) {
+            throw new IllegalArgumentException("heads move only between networks of one"
+                    + " architecture and input shape: " + architecture.id() + " vs "
+                    + other.architecture.id());
+        }
+        StagedNet net = new StagedNet(architecture, options, inputShape, other.numClasses, stages,
+                other.head);
+        net.frozen.addAll(frozen);
+        return net;
+    }
+
     /** Shape of the last stage's output for one example batch. */
     public Shape trunkOutputShape() {
         Shape[] s = {batchInputShape(1)};

@@ -1,6 +1,5 @@
 package dev.graft.train;
 
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.Augmentation;
@@ -9,17 +8,12 @@ import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Normalization;
 import dev.graft.data.TensorDataset;
-import dev.graft.io.BadFileException;
 import dev.graft.io.GraftException;
-import dev.graft.io.Json;
 import dev.graft.model.Architecture;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelOptions;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -70,16 +64,8 @@ public final class Pretrain {
             @JsonProperty("test") Evaluation test) {}
 
     /** Folder names inside a run. */
-    public static final String MODEL = "model";
-    public static final String LAST = "last";
-    static final String OPTIMIZER_STATE = "optimizer.safetensors";
-    static final String TRAINER_STATE = "trainer.json";
-
-    /** Where a run stands, saved with {@code last/} so {@code --resume} can continue. */
-    record TrainerState(@JsonProperty("epoch") int epoch,
-            @JsonProperty("best_val_accuracy") double bestValAccuracy,
-            @JsonProperty("best_epoch") int bestEpoch,
-            @JsonProperty("optimizer_steps") Map<String, Integer> optimizerSteps) {}
+    public static final String MODEL = RunTraining.MODEL;
+    public static final String LAST = RunTraining.LAST;
 
     private final Consumer<String> log;
     private Progress progress = Progress.SILENT;
@@ -147,93 +133,24 @@ public final class Pretrain {
             Map<String, Object> runJson = new LinkedHashMap<>();
             runJson.put("command", "pretrain");
             runJson.put("config", config);
-            runJson.put("status", "running");
-            run.writeRun(runJson);
-            try (TensorDataset train = TensorDataset.of(data.train(), norm, manager);
+                try (TensorDataset train = TensorDataset.of(data.train(), norm, manager);
                     TensorDataset val = TensorDataset.of(data.validation(), norm, manager);
-                    TensorDataset test = TensorDataset.of(data.test(), norm, manager);
-                    TrainingLoop loop = new TrainingLoop(net, config.train(), manager)) {
-                loop.progress(progress);
-                int startEpoch = 1;
-                double best = Double.NEGATIVE_INFINITY;
-                int bestSoFar = 0;
-                if (resume) {
-                    TrainerState state = restore(runDir.resolve(LAST), net, loop, manager);
-                    startEpoch = state.epoch() + 1;
-                    best = state.bestValAccuracy();
-                    bestSoFar = state.bestEpoch();
-                    log.accept("resuming after epoch " + state.epoch() + " from "
-                            + runDir.resolve(LAST));
-                }
-                if (startEpoch > config.train().epochs()) {
-                    throw new GraftException("--resume: the run already finished all "
-                            + config.train().epochs() + " epochs");
-                }
-                double[] bestAcc = {best};
-                int[] bestEpoch = {bestSoFar};
-                TrainingLoop.Outcome outcome;
-                try {
-                    outcome = loop.fit(train, val.size() > 0 ? val : null, startEpoch, best,
-                            (m, improved) -> {
-                                run.event(m);
-                                if (improved) {
-                                    bestAcc[0] = m.valAccuracy() == null ? bestAcc[0]
-                                            : m.valAccuracy();
-                                    bestEpoch[0] = m.epoch();
-                                    Checkpoint.save(run.resolve(MODEL), net, spec, null);
-                                }
-                                saveLast(run.resolve(LAST), net, spec, loop, new TrainerState(
-                                        m.epoch(), bestAcc[0], bestEpoch[0],
-                                        loop.optimizer().stepCounts()));
-                            });
-                } catch (TrainingDivergedException e) {
-                    runJson.put("status", "diverged");
-                    runJson.put("error", e.getMessage());
-                    run.writeRun(runJson);
-                    throw e;
-                }
-                // evaluate the best checkpoint (differs from the last under early stopping)
-                Checkpoint.Loaded best0 = Checkpoint.load(run.resolve(MODEL), manager);
-                Evaluation ev = Evaluation.of(best0.net(), test, 512,
-                        data.test().classNames(), manager);
-                Result result = new Result(ev.accuracy(), ev.loss(), outcome.history().isEmpty()
-                        ? 0 : outcome.history().get(outcome.history().size() - 1).epoch(),
-                        bestEpoch[0], outcome.stoppedEarly(), outcome.meanImagesPerSecond(),
+                    TensorDataset test = TensorDataset.of(data.test(), norm, manager)) {
+                RunTraining.Outcome o = RunTraining.run(run, net, spec, new RunTraining.Data(
+                        train, val, test, data.test().classNames()), config.train(), null,
+                        resume, runJson, progress, log, manager);
+                Evaluation ev = o.test();
+                Result result = new Result(ev.accuracy(), ev.loss(), o.lastEpoch(),
+                        o.bestEpoch(), o.loop().stoppedEarly(), o.loop().meanImagesPerSecond(),
                         net.parameterCount(), run.resolve(MODEL).toString(), runDir.toString(),
                         data.source(), data.train().size(), data.validation().size(),
-                        outcome.history(), ev);
+                        o.loop().history(), ev);
                 runJson.put("status", "finished");
                 runJson.put("result", result);
                 run.writeRun(runJson);
-                run.event(Map.of("event", "test", "accuracy", ev.accuracy(), "loss", ev.loss()));
                 return result;
             }
         }
-    }
-
-    private static void saveLast(Path dir, StagedNet net, ModelSpec spec, TrainingLoop loop,
-            TrainerState state) {
-        Checkpoint.save(dir, net, spec, staging -> {
-            try (OutputStream out = Files.newOutputStream(staging.resolve(OPTIMIZER_STATE))) {
-                loop.optimizer().stateTensors().encode(out, NDList.Encoding.SAFETENSORS);
-            }
-            Files.writeString(staging.resolve(TRAINER_STATE), Json.MAPPER.writeValueAsString(state));
-        });
-    }
-
-    private static TrainerState restore(Path last, StagedNet net, TrainingLoop loop,
-            NDManager manager) {
-        Checkpoint.loadWeights(net, last.resolve(Checkpoint.WEIGHTS), manager);
-        TrainerState state = Json.read(last.resolve(TRAINER_STATE), TrainerState.class);
-        Path opt = last.resolve(OPTIMIZER_STATE);
-        try (NDManager tmp = manager.newSubManager();
-                InputStream in = Files.newInputStream(opt)) {
-            NDList tensors = Files.size(opt) > 8 ? NDList.decode(tmp, in) : new NDList();
-            loop.optimizer().restore(tensors, state.optimizerSteps());
-        } catch (IOException e) {
-            throw new BadFileException(opt, "cannot read optimizer state: " + e.getMessage(), e);
-        }
-        return state;
     }
 
     /** Convenience for tests and the demo: default augmentation-free config. */
