@@ -98,15 +98,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         List<String> names = spec.classNames();
         if (names != null && !names.equals(d.classNames())) {
-            int[] idx = new int[names.size()];
-            for (int i = 0; i < idx.length; i++) {
-                idx[i] = d.classNames().indexOf(names.get(i));
-                if (idx[i] < 0) {
-                    throw new IllegalArgumentException("the model's class '" + names.get(i)
-                            + "' is not in the data " + d.classNames() + "; pass --classes");
-                }
-            }
-            return d.withClasses(idx);
+            return d.withClassNames(names);
         }
         if (d.numClasses() != spec.numClasses()) {
             throw new IllegalArgumentException("the model has " + spec.numClasses()

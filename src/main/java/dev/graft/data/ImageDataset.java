@@ -174,6 +174,22 @@ public final class ImageDataset {
     }
 
     /**
+     * Keeps the classes called {@code names}, relabelled in that order (how a model trained on a
+     * class subset is matched to its dataset).
+     */
+    public ImageDataset withClassNames(List<String> names) {
+        int[] idx = new int[names.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = classNames.indexOf(names.get(i));
+            if (idx[i] < 0) {
+                throw new IllegalArgumentException("class '" + names.get(i) + "' is not in "
+                        + name + " " + classNames + "; pass --classes");
+            }
+        }
+        return withClasses(idx);
+    }
+
+    /**
      * A k-shot sample: {@code shots} images of every class, drawn without replacement by a
      * seeded shuffle, kept in their original order.
      */

@@ -85,20 +85,29 @@ public final class Pretrain {
 
     /** Resolves, subsets and splits the data of {@code config}; validates before any work. */
     public Splits prepareData(Config config) {
-        DatasetResolver.Resolved r = new DatasetResolver().resolve(config.data(), log);
-        log.accept("data: " + config.data() + " from " + r.source());
+        return prepareData(config.data(), config.classes(), config.shots(), config.valFraction(),
+                config.train().seed(), log);
+    }
+
+    /**
+     * Resolves {@code data}, keeps {@code classes} (null: all), holds out {@code valFraction} of
+     * each class, then samples {@code shots} per class (null: all) from the rest.
+     */
+    public static Splits prepareData(String data, String classes, Integer shots,
+            double valFraction, long seed, Consumer<String> log) {
+        DatasetResolver.Resolved r = new DatasetResolver().resolve(data, log);
+        log.accept("data: " + data + " from " + r.source());
         ImageDataset train = r.train();
         ImageDataset test = r.test();
-        if (config.classes() != null) {
-            int[] classes = ClassSelection.parse(config.classes(), train.classNames());
-            train = train.withClasses(classes);
-            test = test.withClasses(classes);
+        if (classes != null) {
+            int[] selected = ClassSelection.parse(classes, train.classNames());
+            train = train.withClasses(selected);
+            test = test.withClasses(selected);
         }
-        long seed = config.train().seed();
-        ImageDataset.Split split = train.holdOut(config.valFraction(), Seeds.derive(seed, "split"));
+        ImageDataset.Split split = train.holdOut(valFraction, Seeds.derive(seed, "split"));
         train = split.train();
-        if (config.shots() != null) {
-            train = train.sampleShots(config.shots(), Seeds.derive(seed, "shots"));
+        if (shots != null) {
+            train = train.sampleShots(shots, Seeds.derive(seed, "shots"));
         }
         return new Splits(train, split.validation(), test, r.source());
     }

@@ -178,6 +178,43 @@ class CliTest {
     }
 
     @Test
+    void finetuneWithAFrozenTrunkLeavesTheSourceTaskExactlyAsItWas() throws Exception {
+        Run r = graft("finetune", "--model", trained.resolve("model").toString(), "--classes",
+                "5-9", "--shots", "30", "--policy", "probe", "--epochs", "3", "--out",
+                tmp.resolve("ft-probe").toString(), "--json", "-q");
+        assertEquals(0, r.code(), r.err());
+        var j = r.json();
+        assertEquals(j.get("source_accuracy_before").asDouble(),
+                j.get("source_accuracy_after").asDouble(), 0.0);
+        assertEquals(100 * 5 + 5, j.get("trainable_parameters").asLong()); // head: 100 -> 5
+        assertTrue(Files.exists(tmp.resolve("ft-probe/model/weights.safetensors")));
+        assertTrue(Files.readString(tmp.resolve("ft-probe/model/model.json"))
+                .contains("\"command\" : \"finetune\""));
+    }
+
+    @Test
+    void finetuneFullTrainsTheTargetTask() throws Exception {
+        Run r = graft("finetune", "--model", trained.resolve("model").toString(), "--classes",
+                "5-9", "--shots", "50", "--policy", "full", "--epochs", "5", "--out",
+                tmp.resolve("ft-full").toString(), "--json", "-q");
+        assertEquals(0, r.code(), r.err());
+        double acc = r.json().get("test_accuracy").asDouble();
+        assertTrue(acc > 0.6, "target accuracy " + acc + " (chance 0.2)");
+        assertTrue(r.json().get("source_accuracy_after").asDouble()
+                < r.json().get("source_accuracy_before").asDouble());
+    }
+
+    @Test
+    void finetuneRefusesAStageTheModelLacks() {
+        Run r = graft("finetune", "--model", trained.resolve("model").toString(), "--classes",
+                "5-9", "--freeze-to", "stage2", "--out", tmp.resolve("ft-bad").toString(), "-q");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--freeze-to stage2 is not a stage; stages are [layer1,"
+                + " layer2]"), r.err());
+        assertFalse(Files.exists(tmp.resolve("ft-bad")));
+    }
+
+    @Test
     void helpTeachesWithExamples() {
         Run r = graft("pretrain", "--help");
         assertEquals(0, r.code());

@@ -1,0 +1,182 @@
+package dev.graft.transfer;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.graft.data.DatasetResolver;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.TensorDataset;
+import dev.graft.io.GraftException;
+import dev.graft.model.Checkpoint;
+import dev.graft.model.ModelSpec;
+import dev.graft.model.StagedNet;
+import dev.graft.train.EpochMetrics;
+import dev.graft.train.Evaluation;
+import dev.graft.train.GraftVersion;
+import dev.graft.train.LrSchedule;
+import dev.graft.train.ParamGroup;
+import dev.graft.train.Pretrain;
+import dev.graft.train.Progress;
+import dev.graft.train.RunFolder;
+import dev.graft.train.RunTraining;
+import dev.graft.train.Seeds;
+import dev.graft.train.TrainConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code graft finetune}: a pretrained checkpoint's trunk under a fresh head for the target
+ * classes, trained with a {@link FineTunePolicy}. Reports the target accuracy and, as a
+ * catastrophic-forgetting check, the source task's accuracy through its original head before and
+ * after.
+ */
+public final class FineTune {
+
+    /**
+     * @param data target dataset (null: the source model's)
+     * @param classes target classes, relabelled 0..k-1 (null: all)
+     * @param shots labelled target images per class (null: all)
+     */
+    public record Config(
+            @JsonProperty("model") Path model,
+            @JsonProperty("data") String data,
+            @JsonProperty("classes") String classes,
+            @JsonProperty("shots") Integer shots,
+            @JsonProperty("val_fraction") double valFraction,
+            @JsonProperty("policy") FineTunePolicy policy,
+            @JsonProperty("train") TrainConfig train) {}
+
+    /** What a fine-tuning run produced. */
+    public record Result(
+            @JsonProperty("test_accuracy") double testAccuracy,
+            @JsonProperty("source_accuracy_before") Double sourceAccuracyBefore,
+            @JsonProperty("source_accuracy_after") Double sourceAccuracyAfter,
+            @JsonProperty("policy") FineTunePolicy policy,
+            @JsonProperty("trainable_parameters") long trainableParameters,
+            @JsonProperty("epochs") int epochs,
+            @JsonProperty("best_epoch") int bestEpoch,
+            @JsonProperty("train_images_per_second") double trainImagesPerSecond,
+            @JsonProperty("train_examples") int trainExamples,
+            @JsonProperty("checkpoint") String checkpoint,
+            @JsonProperty("run") String run,
+            @JsonProperty("history") List<EpochMetrics> history,
+            @JsonProperty("test") Evaluation test) {}
+
+    private final Consumer<String> log;
+    private Progress progress = Progress.SILENT;
+
+    public FineTune(Consumer<String> log) {
+        this.log = log;
+    }
+
+    public FineTune progress(Progress p) {
+        this.progress = p;
+        return this;
+    }
+
+    public Result run(Config c, Path runDir, boolean resume) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Checkpoint.Loaded source = Checkpoint.load(c.model(), manager);
+            ModelSpec spec = source.spec();
+            StagedNet sourceNet = source.net();
+            List<String> stages = sourceNet.stageNames();
+            c.policy().groups(stages, 1); // validates the policy's stage names before any work
+            String dataName = c.data() != null ? c.data() : sourceDataset(spec);
+            long seed = c.train().seed();
+            Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), c.shots(),
+                    c.valFraction(), seed, log);
+            if (!Arrays.equals(data.train().imageShape(), spec.inputShape())) {
+                throw new GraftException("the model takes inputs " + Arrays.toString(
+                        spec.inputShape()) + " but " + dataName + " has images "
+                        + Arrays.toString(data.train().imageShape()));
+            }
+            if (resume && !Files.isDirectory(runDir.resolve(RunTraining.LAST))) {
+                throw new GraftException("--resume: " + runDir.resolve(RunTraining.LAST)
+                        + " does not exist; nothing to resume");
+            }
+            ImageDataset sourceTest = sourceTestSet(spec);
+            try (RunFolder run = RunFolder.open(runDir, !resume);
+                    TensorDataset train = TensorDataset.of(data.train(), spec.normalization(),
+                            manager);
+                    TensorDataset val = TensorDataset.of(data.validation(), spec.normalization(),
+                            manager);
+                    TensorDataset test = TensorDataset.of(data.test(), spec.normalization(),
+                            manager);
+                    TensorDataset srcTest = sourceTest == null ? null : TensorDataset.of(
+                            sourceTest, spec.normalization(), manager)) {
+                Double before = srcTest == null ? null : Evaluation.of(sourceNet, srcTest, 512,
+                        null, manager).accuracy();
+                StagedNet net = sourceNet.withHead(data.train().numClasses(), manager,
+                        Seeds.derive(seed, "head"));
+                ModelSpec targetSpec = new ModelSpec(ModelSpec.FORMAT_VERSION, spec.architecture(),
+                        spec.options(), spec.inputShape(), net.numClasses(),
+                        data.train().classNames(), spec.normalization(), stages,
+                        Checkpoint.parameterShapes(net), new ModelSpec.Provenance(
+                                GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(),
+                                Instant.now().toString(), seed, dataName, data.source(),
+                                data.train().fingerprint(), c.model().toString(), "finetune"));
+                TrainConfig tc = c.policy().slantedTriangular() ? new TrainConfig(
+                        c.train().epochs(), c.train().batchSize(), c.train().optimizer(),
+                        LrSchedule.SlantedTriangular.defaults(), c.train().augmentation(), seed,
+                        c.train().patience(), List.of()) : c.train();
+                Map<String, Object> runJson = new LinkedHashMap<>();
+                runJson.put("command", "finetune");
+                runJson.put("config", c);
+                RunTraining.Outcome o = RunTraining.run(run, net, targetSpec, new RunTraining.Data(
+                        train, val, test, data.test().classNames()), tc,
+                        epoch -> c.policy().groups(stages, epoch), resume, runJson, progress, log,
+                        manager);
+                Double after = srcTest == null ? null : Evaluation.of(
+                        o.best().withHeadOf(sourceNet), srcTest, 512, null, manager).accuracy();
+                Result r = new Result(o.test().accuracy(), before, after, c.policy(),
+                        trainable(net, c.policy().groups(stages, Math.max(1, o.lastEpoch()))),
+                        o.lastEpoch(), o.bestEpoch(), o.loop().meanImagesPerSecond(),
+                        data.train().size(), run.resolve(RunTraining.MODEL).toString(),
+                        runDir.toString(), o.loop().history(), o.test());
+                runJson.put("status", "finished");
+                runJson.put("result", r);
+                run.writeRun(runJson);
+                return r;
+            }
+        }
+    }
+
+    private static String sourceDataset(ModelSpec spec) {
+        return spec.provenance() != null && spec.provenance().dataset() != null
+                ? spec.provenance().dataset() : "fashion-mnist";
+    }
+
+    /** The source task's test set (its classes, by name), or null when it cannot be found. */
+    private ImageDataset sourceTestSet(ModelSpec spec) {
+        if (spec.classNames() == null) {
+            return null;
+        }
+        try {
+            DatasetResolver.Resolved r = new DatasetResolver().resolve(sourceDataset(spec),
+                    s -> { });
+            return r.test().withClassNames(spec.classNames());
+        } catch (RuntimeException e) {
+            log.accept("no forgetting check: the source task's data is not available ("
+                    + e.getMessage() + ")");
+            return null;
+        }
+    }
+
+    /** Parameters the groups let train. */
+    static long trainable(StagedNet net, List<ParamGroup> groups) {
+        long n = 0;
+        for (ParamGroup g : groups) {
+            if (!g.frozen() && g.lrMultiplier() > 0) {
+                for (var p : net.parameters(g.stage()).values()) {
+                    n += p.requiresGradient() ? p.getArray().size() : 0;
+                }
+            }
+        }
+        return n;
+    }
+}
