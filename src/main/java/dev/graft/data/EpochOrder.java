@@ -17,25 +17,12 @@ public final class EpochOrder {
         return new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * (epoch + 1L)));
     }
 
-    /**
-     * Batches of indices for one epoch; the last batch may be smaller.
-     *
-     * @param shuffle false keeps the natural order (evaluation)
-     */
-    public static List<int[]> batches(int n, int batchSize, boolean shuffle,
-            SplittableRandom rng) {
+    /** Shuffled batches of indices for one epoch; the last batch may be smaller. */
+    public static List<int[]> batches(int n, int batchSize, SplittableRandom rng) {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         }
-        int[] order;
-        if (shuffle) {
-            order = ImageDataset.permutation(n, rng);
-        } else {
-            order = new int[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-        }
+        int[] order = ImageDataset.permutation(n, rng);
         List<int[]> out = new ArrayList<>((n + batchSize - 1) / batchSize);
         for (int from = 0; from < n; from += batchSize) {
             int to = Math.min(n, from + batchSize);

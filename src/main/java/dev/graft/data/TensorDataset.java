@@ -14,30 +14,7 @@ public final class TensorDataset implements AutoCloseable {
 
     /** One batch: {@code x [batch, c, h, w]} float32 and {@code y [batch]} int64. */
     public record Batch(NDArray x, NDArray y) {
-        /**
-     * A dataset of already-numeric examples (e.g. cached features), used as they are.
-     *
-     * @param values {@code labels.length * prod(shape)} values, row-major
-     * @param shape one example's shape, {@code [channels, height, width]}
-     */
-    public static TensorDataset ofValues(float[] values, int[] shape, int[] labels,
-            int numClasses, NDManager parent) {
-        long per = (long) shape[0] * shape[1] * shape[2];
-        if (per * labels.length != values.length) {
-            throw new IllegalArgumentException(labels.length + " examples of shape "
-                    + java.util.Arrays.toString(shape) + " need " + per * labels.length
-                    + " values, got " + values.length);
-        }
-        long[] y64 = new long[labels.length];
-        for (int i = 0; i < labels.length; i++) {
-            y64[i] = labels[i];
-        }
-        NDManager m = parent.newSubManager();
-        NDArray x = m.create(values, new Shape(labels.length, shape[0], shape[1], shape[2]));
-        return new TensorDataset(m, x, m.create(y64), labels.clone(), numClasses, shape.clone());
-    }
-
-    public int size() {
+        public int size() {
             return (int) y.size();
         }
     }
@@ -65,7 +42,6 @@ public final class TensorDataset implements AutoCloseable {
             throw new IllegalArgumentException("normalization has " + norm.channels()
                     + " channels but the data has " + data.channels());
         }
-        int n = data.size();
         int plane = data.height() * data.width();
         int c = data.channels();
         byte[] px = data.rawPixels();
@@ -80,15 +56,7 @@ public final class TensorDataset implements AutoCloseable {
             int ch = (i / plane) % c;
             values[i] = (px[i] & 0xff) * scale[ch] - shift[ch];
         }
-        int[] y = data.labels();
-        long[] y64 = new long[n];
-        for (int i = 0; i < n; i++) {
-            y64[i] = y[i];
-        }
-        NDManager m = parent.newSubManager();
-        NDArray images = m.create(values, new Shape(n, c, data.height(), data.width()));
-        NDArray labels = m.create(y64);
-        return new TensorDataset(m, images, labels, y, data.numClasses(), data.imageShape());
+        return ofValues(values, data.imageShape(), data.labels(), data.numClasses(), parent);
     }
 
     /**

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -165,12 +164,5 @@ public final class Checkpoint {
                 }
             }
         }
-    }
-
-    /** A readable summary of tensor names and shapes, for error messages and {@code --help}. */
-    public static String describe(Map<String, long[]> shapes) {
-        StringBuilder sb = new StringBuilder();
-        shapes.forEach((k, v) -> sb.append(k).append(' ').append(Arrays.toString(v)).append('\n'));
-        return sb.toString();
     }
 }

@@ -29,11 +29,6 @@ public final class MemoryProbe {
         return field("VmHWM:");
     }
 
-    /** Current resident set size in MiB, or NaN where unknown. */
-    public static double rssMb() {
-        return field("VmRSS:");
-    }
-
     /** Heap in use in MiB. */
     public static double heapUsedMb() {
         Runtime r = Runtime.getRuntime();

@@ -2,7 +2,6 @@ package dev.graft.train;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.Augmentation;
 import dev.graft.data.ClassSelection;
 import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
@@ -162,9 +161,4 @@ public final class Pretrain {
         }
     }
 
-    /** Convenience for tests and the demo: default augmentation-free config. */
-    public static TrainConfig defaultTrain(int epochs, long seed) {
-        return new TrainConfig(epochs, 128, OptimizerConfig.adam(1e-3), LrSchedule.OneCycle
-                .defaults(), Augmentation.NONE, seed, 0, List.of());
-    }
 }

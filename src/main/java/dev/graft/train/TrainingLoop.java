@@ -140,7 +140,7 @@ public final class TrainingLoop implements AutoCloseable {
             applyFreezing();
             SplittableRandom rng = EpochOrder.random(Seeds.derive(config.seed(), "shuffle"), epoch);
             Engine.getInstance().setRandomSeed((int) Seeds.derive(config.seed(), "dropout" + epoch));
-            List<int[]> batches = EpochOrder.batches(train.size(), config.batchSize(), true, rng);
+            List<int[]> batches = EpochOrder.batches(train.size(), config.batchSize(), rng);
             MemoryProbe.resetPeak();
             progress.start(String.format("epoch %d/%d", epoch, config.epochs()), batches.size());
             double lossSum = 0;

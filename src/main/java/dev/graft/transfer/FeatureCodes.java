@@ -53,13 +53,6 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
         return classNames.size();
     }
 
-    /** Row {@code i}. */
-    public float[] row(int i) {
-        float[] r = new float[dim];
-        System.arraycopy(values, i * dim, r, 0, dim);
-        return r;
-    }
-
     /** The rows at {@code idx}, in that order. */
     public FeatureCodes select(int[] idx) {
         float[] v = new float[idx.length * dim];
