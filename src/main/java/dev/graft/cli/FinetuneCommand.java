@@ -25,21 +25,6 @@ final class FinetuneCommand implements Callable<Integer> {
             "Pretrained checkpoint folder.")
     Path model;
 
-    @Option(names = "--data", description = "Target dataset name or IDX folder (default: the "
-            + "model's).")
-    String data;
-
-    @Option(names = "--classes", description = "Target classes, relabelled 0..k-1 (e.g. 5-9).")
-    String classes;
-
-    @Option(names = "--shots", description = "Labelled target images per class (default: all).")
-    Integer shots;
-
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of each "
-            + "target class held out for validation, before --shots sampling "
-            + "(default: ${DEFAULT-VALUE}).")
-    double valFraction;
-
     @Option(names = "--policy", defaultValue = "last-stage", description = "Preset: probe "
             + "(head only), last-stage, full, ulmfit (default: ${DEFAULT-VALUE}).")
     String policy;
@@ -68,6 +53,9 @@ final class FinetuneCommand implements Callable<Integer> {
     boolean resume;
 
     @Mixin
+    TaskOptions task;
+
+    @Mixin
     TrainOptions train;
 
     @Mixin
@@ -83,7 +71,8 @@ final class FinetuneCommand implements Callable<Integer> {
                 unfreezeEvery != null ? unfreezeEvery : p.unfreezeEvery(),
                 discriminativeFactor != null ? discriminativeFactor : p.discriminativeFactor(),
                 stlr != null ? stlr : p.slantedTriangular(), l2sp != null ? l2sp : p.l2sp());
-        FineTune.Config config = new FineTune.Config(model, data, classes, shots, valFraction, p,
+        FineTune.Config config = new FineTune.Config(model, task.data, task.classes, task.shots,
+                task.valFraction, p,
                 train.toConfig(common.seed));
         Path dir = RunNames.folder(common.out, "finetune", p.name(), config);
         FineTune.Result r = new FineTune(common::log).progress(common.progress())

@@ -20,11 +20,6 @@ import picocli.CommandLine.Option;
             "  graft pretrain --data fashion-mnist-small --arch mlp --epochs 5 --json"})
 final class PretrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", defaultValue = "fashion-mnist", description = "Dataset name "
-            + "(fashion-mnist, fashion-mnist-small = the bundled subset) or a folder of IDX files "
-            + "(default: ${DEFAULT-VALUE}).")
-    String data;
-
     @Option(names = "--arch", defaultValue = "convnet", description = "Architecture: mlp, "
             + "convnet or resnet18 (default: ${DEFAULT-VALUE}).")
     String arch;
@@ -38,21 +33,12 @@ final class PretrainCommand implements Callable<Integer> {
             + "(small below 64 pixels) (default: ${DEFAULT-VALUE}).")
     String stem;
 
-    @Option(names = "--classes", description = "Train on these classes only, relabelled "
-            + "0..k-1 in the order given: 0-4, 5,6,7, or class names.")
-    String classes;
-
-    @Option(names = "--shots", description = "Use only this many training images per class.")
-    Integer shots;
-
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of each "
-            + "training class held out for validation and early stopping; 0 for none "
-            + "(default: ${DEFAULT-VALUE}).")
-    double valFraction;
-
     @Option(names = "--resume", description = "Continue the run in --out from its last "
             + "finished epoch.")
     boolean resume;
+
+    @Mixin
+    TaskOptions task;
 
     @Mixin
     TrainOptions train;
@@ -62,7 +48,8 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Pretrain.Config config = new Pretrain.Config(data, classes, shots, valFraction, arch,
+        Pretrain.Config config = new Pretrain.Config(task.data != null ? task.data
+                : "fashion-mnist", task.classes, task.shots, task.valFraction, arch,
                 new ModelOptions(width, parseStem(stem)), train.toConfig(common.seed));
         if (resume && common.out == null) {
             throw new IllegalArgumentException("--resume needs --out DIR, the run to continue");
