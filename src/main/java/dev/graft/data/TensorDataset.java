@@ -42,21 +42,35 @@ public final class TensorDataset implements AutoCloseable {
             throw new IllegalArgumentException("normalization has " + norm.channels()
                     + " channels but the data has " + data.channels());
         }
-        int plane = data.height() * data.width();
+        // x' = x * scale - shift with scale = 1 / (255 std), shift = mean / std, per channel;
+        // computed by the engine from the uint8 bytes, so no float copy of the set is made on
+        // the Java heap
         int c = data.channels();
-        byte[] px = data.rawPixels();
-        float[] values = new float[px.length];
         float[] scale = new float[c];
         float[] shift = new float[c];
         for (int ch = 0; ch < c; ch++) {
             scale[ch] = 1f / (255f * norm.std()[ch]);
             shift[ch] = norm.mean()[ch] / norm.std()[ch];
         }
-        for (int i = 0; i < px.length; i++) {
-            int ch = (i / plane) % c;
-            values[i] = (px[i] & 0xff) * scale[ch] - shift[ch];
+        int n = data.size();
+        Shape shape = new Shape(n, c, data.height(), data.width());
+        NDManager m = parent.newSubManager();
+        NDArray images;
+        try (NDManager tmp = m.newSubManager()) {
+            NDArray bytes = tmp.create(java.nio.ByteBuffer.wrap(data.rawPixels()), shape,
+                    ai.djl.ndarray.types.DataType.UINT8);
+            images = bytes.toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                    .muli(tmp.create(scale).reshape(1, c, 1, 1))
+                    .subi(tmp.create(shift).reshape(1, c, 1, 1));
+            images.attach(m);
         }
-        return ofValues(values, data.imageShape(), data.labels(), data.numClasses(), parent);
+        int[] y = data.labels();
+        long[] y64 = new long[n];
+        for (int i = 0; i < n; i++) {
+            y64[i] = y[i];
+        }
+        return new TensorDataset(m, images, m.create(y64), y, data.numClasses(),
+                data.imageShape());
     }
 
     /**
