@@ -1,6 +1,7 @@
 package dev.graft.train;
 
 import java.io.PrintStream;
+import java.util.function.Supplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -12,8 +13,11 @@ public interface Progress {
     /** Starts a task of {@code max} units. */
     void start(String task, long max);
 
-    /** One unit done; {@code message} summarizes the state (loss, accuracy, speed). */
-    void step(String message);
+    /**
+     * One unit done; {@code message} summarizes the state (loss, accuracy, speed). It is a
+     * supplier so that progress nobody watches costs no formatting in the training step.
+     */
+    void step(Supplier<String> message);
 
     /** The task is over; {@code summary} is its one-line result. */
     void finish(String summary);
@@ -24,7 +28,7 @@ public interface Progress {
         public void start(String task, long max) {}
 
         @Override
-        public void step(String message) {}
+        public void step(Supplier<String> message) {}
 
         @Override
         public void finish(String summary) {}
@@ -52,9 +56,9 @@ public interface Progress {
         }
 
         @Override
-        public void step(String message) {
+        public void step(Supplier<String> message) {
             bar.step();
-            bar.setExtraMessage(message);
+            bar.setExtraMessage(message.get());
         }
 
         @Override
@@ -79,7 +83,7 @@ public interface Progress {
         }
 
         @Override
-        public void step(String message) {}
+        public void step(Supplier<String> message) {}
 
         @Override
         public void finish(String summary) {

@@ -188,9 +188,11 @@ public final class TrainingLoop implements AutoCloseable {
                     correct += logits.argMax(1).eq(b.y()).sum().getLong();
                     seen += idx.length;
                 }
-                double secs = (System.nanoTime() - started) / 1e9;
-                progress.step(String.format("loss %.4f acc %.2f%% %,.0f img/s", lossSum / seen,
-                        100.0 * correct / seen, seen / secs));
+                double ls = lossSum;
+                long c = correct;
+                long s = seen;
+                progress.step(() -> String.format("loss %.4f acc %.2f%% %,.0f img/s", ls / s,
+                        100.0 * c / s, s / ((System.nanoTime() - started) / 1e9)));
             }
             double trainSeconds = (System.nanoTime() - started) / 1e9;
             Double valLoss = null;
