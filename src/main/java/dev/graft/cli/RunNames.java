@@ -20,6 +20,17 @@ final class RunNames {
         return RunFolder.defaultPath(command + "-" + name + "-" + hash(config));
     }
 
+    /**
+     * {@code runs/<command>-<name>-<hash>}, without a time: the same config finds the same
+     * folder, so a command whose runs resume by cell (transfer) continues where it stopped.
+     */
+    static Path stableFolder(Path explicit, String command, String name, Object config) {
+        if (explicit != null) {
+            return explicit;
+        }
+        return Path.of("runs", command + "-" + name + "-" + hash(config));
+    }
+
     /** First 8 hex digits of the SHA-256 of the config's JSON. */
     static String hash(Object config) {
         try {

@@ -10,9 +10,9 @@ import picocli.CommandLine.Option;
 /** Options of anything that runs the training loop. */
 final class TrainOptions {
 
-    @Option(names = "--epochs", defaultValue = "3", description = "Passes over the training "
-            + "set (default: ${DEFAULT-VALUE}).")
-    int epochs;
+    @Option(names = "--epochs", description = "Passes over the training set (default: 3; "
+            + "transfer: 10).")
+    Integer epochs;
 
     @Option(names = {"--batch-size", "-b"}, defaultValue = "128", description = "Images per "
             + "optimizer step (default: ${DEFAULT-VALUE}).")
@@ -54,10 +54,15 @@ final class TrainOptions {
     int patience;
 
     TrainConfig toConfig(long seed) {
+        return toConfig(seed, 3);
+    }
+
+    /** The config, with {@code defaultEpochs} when --epochs is not given. */
+    TrainConfig toConfig(long seed, int defaultEpochs) {
         OptimizerConfig.Kind kind = OptimizerConfig.Kind.parse(optimizer);
         OptimizerConfig opt = new OptimizerConfig(kind, lr, kind == OptimizerConfig.Kind.SGD
                 ? momentum : 0, false, 0.9, 0.999, 1e-8, weightDecay);
-        return new TrainConfig(epochs, batchSize, opt, LrSchedule.parse(schedule, warmup),
+        return new TrainConfig(epochs != null ? epochs : defaultEpochs, batchSize, opt, LrSchedule.parse(schedule, warmup),
                 augmentation(augment), seed, patience, List.of());
     }
 

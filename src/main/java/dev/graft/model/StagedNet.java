@@ -163,6 +163,38 @@ public final class StagedNet extends AbstractBlock {
         return net;
     }
 
+    /**
+     * Sets a head that is pooling plus one linear layer (every architecture's) to the map
+     * {@code logits = weight x + bias}, {@code x} being the top stage's average-pooled output.
+     *
+     * @param weight row-major {@code [classes, features]}
+     * @param bias {@code [classes]}
+     */
+    public void setLinearHead(float[] weight, float[] bias) {
+        Map<String, Parameter> params = new LinkedHashMap<>();
+        TorchModule.collectParameters(head.prefix(), head.block(), params);
+        Parameter w = null;
+        Parameter b = null;
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            if (e.getKey().endsWith("weight") && w == null) {
+                w = e.getValue();
+            } else if (e.getKey().endsWith("bias") && b == null) {
+                b = e.getValue();
+            } else {
+                throw new IllegalStateException("the head of " + architecture.id()
+                        + " is not a single linear layer: it has " + params.keySet());
+            }
+        }
+        if (w == null || b == null || w.getArray().size() != weight.length
+                || b.getArray().size() != bias.length) {
+            throw new IllegalArgumentException("a linear head of " + numClasses + " classes on "
+                    + (w == null ? "?" : w.getArray().getShape()) + " needs weight and bias of"
+                    + " matching sizes, got " + weight.length + " and " + bias.length);
+        }
+        w.getArray().set(weight);
+        b.getArray().set(bias);
+    }
+
     /** Shape of the last stage's output for one example batch. */
     public Shape trunkOutputShape() {
         Shape[] s = {batchInputShape(1)};

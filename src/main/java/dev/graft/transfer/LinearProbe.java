@@ -104,11 +104,74 @@ public final class LinearProbe {
         Standardizer st = Standardizer.fit(train);
         FeatureCodes tr = st.apply(train);
         FeatureCodes te = test == null ? null : st.apply(test);
+        Map<String, Double> byC = new LinkedHashMap<>();
+        double bestC = chooseC(tr, cfg, byC, manager);
+        Predictor p = predictor(tr, bestC, cfg, manager);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new Result(cfg.classifier(), bestC, byC, accuracy(p, tr),
+                te == null ? null : accuracy(p, te), train.count(), train.dim(), seconds);
+    }
+
+    /**
+     * A fitted LIBLINEAR classifier as one linear map on the raw (unstandardized) codes, so it
+     * can become a network's head: {@code logits = weight x + bias}, {@code weight} row-major
+     * {@code [classes, dim]}. Its argmax is the probe's prediction.
+     */
+    public record LinearMap(float[] weight, float[] bias, int classes, int dim, double c) {}
+
+    /** Fits a logreg or SVM probe (C chosen as in {@link #fit}) and returns it as a linear map. */
+    public static LinearMap fitLinear(FeatureCodes train, Config cfg) {
+        if (cfg.classifier() == Classifier.SOFTMAX) {
+            throw new IllegalArgumentException("fitLinear takes logreg or svm");
+        }
+        Standardizer st = Standardizer.fit(train);
+        FeatureCodes tr = st.apply(train);
+        double c = chooseC(tr, cfg, new LinkedHashMap<>(), null);
+        Model model = liblinearModel(tr, c, cfg.classifier());
+        int k = train.numClasses();
+        int d = train.dim();
+        double[] w = model.getFeatureWeights(); // [feature][class], bias feature last
+        int[] labels = model.getLabels();
+        int vectors = model.getNrClass() == 2 ? 1 : model.getNrClass();
+        double[][] raw = new double[k][d + 1]; // absent classes keep all-zero rows
+        for (int v = 0; v < vectors; v++) {
+            for (int j = 0; j <= d; j++) {
+                raw[labels[v]][j] = w[j * vectors + v];
+            }
+        }
+        // LIBLINEAR keeps one vector for two classes: decision > 0 means labels[0]
+        float[] weight = new float[k * d];
+        float[] bias = new float[k];
+        for (int cl = 0; cl < k; cl++) {
+            double b = raw[cl][d];
+            for (int j = 0; j < d; j++) {
+                double a = raw[cl][j] / st.std()[j]; // fold (x - mean) / std into the map
+                weight[cl * d + j] = (float) a;
+                b -= a * st.mean()[j];
+            }
+            bias[cl] = (float) b;
+        }
+        return new LinearMap(weight, bias, k, d, c);
+    }
+
+    /**
+     * The grid's C with the best accuracy on a stratified validation split of {@code tr}, each
+     * tried C recorded in {@code byC}. With fewer than two examples in some class there is
+     * nothing to hold out: C = 1, LIBLINEAR's default.
+     */
+    private static double chooseC(FeatureCodes tr, Config cfg, Map<String, Double> byC,
+            NDManager manager) {
+        int[] counts = new int[tr.numClasses()];
+        for (int y : tr.labels()) {
+            counts[y]++;
+        }
+        if (java.util.Arrays.stream(counts).min().orElse(0) < 2) {
+            return 1;
+        }
         int[][] split = stratifiedSplit(tr.labels(), tr.numClasses(), cfg.valFraction(),
                 new SplittableRandom(cfg.seed()));
         FeatureCodes fitPart = tr.select(split[0]);
         FeatureCodes valPart = tr.select(split[1]);
-        Map<String, Double> byC = new LinkedHashMap<>();
         double bestC = cfg.grid()[0];
         double bestAcc = -1;
         for (double c : cfg.grid()) {
@@ -119,10 +182,7 @@ public final class LinearProbe {
                 bestC = c;
             }
         }
-        Predictor p = predictor(tr, bestC, cfg, manager);
-        double seconds = (System.nanoTime() - started) / 1e9;
-        return new Result(cfg.classifier(), bestC, byC, accuracy(p, tr),
-                te == null ? null : accuracy(p, te), train.count(), train.dim(), seconds);
+        return bestC;
     }
 
     /** Predicts a class for every row of some codes. */
@@ -150,6 +210,18 @@ public final class LinearProbe {
     }
 
     private static Predictor liblinear(FeatureCodes train, double c, Classifier kind) {
+        Model model = liblinearModel(train, c, kind);
+        return codes -> {
+            Feature[][] x = features(codes);
+            int[] out = new int[codes.count()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (int) Linear.predict(model, x[i]);
+            }
+            return out;
+        };
+    }
+
+    private static Model liblinearModel(FeatureCodes train, double c, Classifier kind) {
         Linear.disableDebugOutput();
         Problem prob = new Problem();
         prob.l = train.count();
@@ -162,16 +234,7 @@ public final class LinearProbe {
         }
         SolverType solver = kind == Classifier.LOGREG ? SolverType.L2R_LR
                 : SolverType.L2R_L2LOSS_SVC_DUAL;
-        Parameter param = new Parameter(solver, c, 0.01);
-        Model model = Linear.train(prob, param);
-        return codes -> {
-            Feature[][] x = features(codes);
-            int[] out = new int[codes.count()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (int) Linear.predict(model, x[i]);
-            }
-            return out;
-        };
+        return Linear.train(prob, new Parameter(solver, c, 0.01));
     }
 
     /** Dense rows as LIBLINEAR features (1-based indices), with the bias feature last. */

@@ -44,6 +44,63 @@ class LinearProbeTest {
         }
     }
 
+    /** The folded map predicts what LIBLINEAR predicts, on raw codes, for 3 and for 2 classes. */
+    @ParameterizedTest
+    @EnumSource(value = LinearProbe.Classifier.class, names = {"LOGREG", "SVM"})
+    void linearMapAgreesWithTheProbe(LinearProbe.Classifier kind) {
+        for (int classes : new int[] {3, 2}) {
+            FeatureCodes train = blobs(20, 5);
+            FeatureCodes test = blobs(50, 6);
+            if (classes == 2) {
+                train = train.select(indicesBelow(train.labels(), 2));
+                test = test.select(indicesBelow(test.labels(), 2));
+                train = new FeatureCodes(train.values(), train.count(), train.dim(),
+                        train.labels(), List.of("a", "b"));
+                test = new FeatureCodes(test.values(), test.count(), test.dim(), test.labels(),
+                        List.of("a", "b"));
+            }
+            LinearProbe.Config cfg = LinearProbe.Config.defaults(kind, 3);
+            LinearProbe.LinearMap map = LinearProbe.fitLinear(train, cfg);
+            int d = test.dim();
+            int correct = 0;
+            for (int i = 0; i < test.count(); i++) {
+                int best = 0;
+                double bestLogit = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < classes; c++) {
+                    double z = map.bias()[c];
+                    for (int j = 0; j < d; j++) {
+                        z += map.weight()[c * d + j] * test.values()[i * d + j];
+                    }
+                    if (z > bestLogit) {
+                        bestLogit = z;
+                        best = c;
+                    }
+                }
+                correct += best == test.labels()[i] ? 1 : 0;
+            }
+            LinearProbe.Result r = LinearProbe.fit(train, test, cfg, null);
+            assertEquals(r.c(), map.c());
+            assertEquals(r.testAccuracy(), (double) correct / test.count(), 1e-12,
+                    kind + " with " + classes + " classes");
+        }
+    }
+
+    @Test
+    void oneExamplePerClassFitsWithTheDefaultC() {
+        FeatureCodes one = blobs(1, 7);
+        LinearProbe.Result r = LinearProbe.fit(one, blobs(30, 8), LinearProbe.Config.defaults(
+                LinearProbe.Classifier.LOGREG, 1), null);
+        assertEquals(1.0, r.c());
+        assertTrue(r.validationByC().isEmpty());
+        assertEquals(1.0, r.trainAccuracy());
+        assertTrue(r.testAccuracy() > 0.4, "one-shot blobs, chance 1/3: " + r.testAccuracy());
+    }
+
+    private static int[] indicesBelow(int[] labels, int k) {
+        return java.util.stream.IntStream.range(0, labels.length).filter(i -> labels[i] < k)
+                .toArray();
+    }
+
     @Test
     void standardizerCentresAndScalesByHand() {
         // dimension 0: values 1, 3 -> mean 2, std 1; dimension 1: constant 5 -> centred only

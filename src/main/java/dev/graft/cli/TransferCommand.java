@@ -1,0 +1,105 @@
+package dev.graft.cli;
+
+import dev.graft.transfer.Comparison;
+import dev.graft.transfer.Strategy;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code graft transfer}: strategies x label budgets x seeds, as a table. */
+@Command(name = "transfer", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compare ways to reuse a pretrained checkpoint on a target task.", "",
+            "Runs every strategy at every label budget with several seeds and prints the mean",
+            "and spread of target test accuracy, wall time and trainable parameters:",
+            "  scratch     the same architecture trained on the target labels alone",
+            "  probe       pretrained trunk frozen, new head only",
+            "  last-stage  top stage and new head train",
+            "  full        everything trains from the pretrained weights",
+            "  ulmfit      gradual unfreezing + discriminative rates + slanted triangular rate",
+            "",
+            "Within a seed every strategy sees the same labelled images; no labels beyond the",
+            "budget are used (no validation split). Small budgets are repeated so that an epoch",
+            "has at least --min-steps batches: every budget gets the same number of steps.",
+            "Each finished cell is saved at once; running the same command again resumes.", ""},
+        footer = {"", "Examples:",
+            "  graft transfer --model runs/src/model --classes 5-9 --disjoint",
+            "  graft transfer --model runs/src/model --classes 5-9 --shots 1,10,100,all --seeds 3",
+            "  graft transfer --model runs/src/model --classes 5-9 --strategies scratch,full"})
+final class TransferCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "CKPT", description =
+            "Pretrained checkpoint folder (the source model).")
+    Path model;
+
+    @Option(names = "--data", description = "Target dataset name or folder (default: the"
+            + " model's dataset).")
+    String data;
+
+    @Option(names = "--classes", description = "Target classes, relabelled 0..k-1: 5-9, 5,6,7,"
+            + " or class names (default: all).")
+    String classes;
+
+    @Option(names = "--disjoint", description = "Refuse target classes the source model was "
+            + "trained on.")
+    boolean disjoint;
+
+    @Option(names = "--strategies", defaultValue = "scratch,probe,last-stage,full,ulmfit",
+            description = "Comma-separated (default: ${DEFAULT-VALUE}).")
+    String strategies;
+
+    @Option(names = "--shots", defaultValue = "10,100", description = "Label budgets per "
+            + "class, comma-separated; 'all' is the whole pool (default: ${DEFAULT-VALUE}).")
+    String shots;
+
+    @Option(names = "--seeds", defaultValue = "3", description = "Repetitions per cell, each "
+            + "with its own labelled sample and initialization (default: ${DEFAULT-VALUE}).")
+    int seeds;
+
+    @Option(names = "--min-steps", defaultValue = "30", paramLabel = "STEPS", description =
+            "Optimizer steps an epoch takes at least (default: ${DEFAULT-VALUE}).")
+    int minSteps;
+
+    @Mixin
+    TrainOptions train;
+
+    @Mixin
+    CommonOptions common;
+
+    @Override
+    public Integer call() {
+        Comparison.Config config = new Comparison.Config(model, data, classes,
+                Arrays.stream(strategies.split(",")).map(Strategy::byId).toList(),
+                Comparison.parseShots(shots), seeds, minSteps, disjoint,
+                train.toConfig(common.seed, 10));
+        Path dir = RunNames.stableFolder(common.out, "transfer", classes == null ? "all"
+                : classes.replaceAll("[^A-Za-z0-9]+", "_"), config);
+        common.log("run folder: " + dir);
+        Comparison.Result r = new Comparison(common::log).progress(common.progress())
+                .run(config, dir);
+        common.print(r, table(r) + "run: " + dir + "\n");
+        return 0;
+    }
+
+    /** The comparison as a text table, best strategy per budget marked. */
+    static String table(Comparison.Result r) {
+        StringBuilder sb = new StringBuilder(String.format("%6s  %-10s  %-20s  %7s  %11s%n",
+                "shots", "strategy", "test accuracy", "wall s", "trainable"));
+        Integer last = -1;
+        for (Comparison.Row row : r.table()) {
+            if (!java.util.Objects.equals(row.shots(), last) && last != null && last != -1) {
+                sb.append('\n');
+            }
+            last = row.shots();
+            boolean best = r.best(row.shots()) == row;
+            sb.append(String.format("%6s  %-10s  %6.2f%% ± %5.2f (n=%d)%s %7.1f  %,11d%n",
+                    Comparison.shotsLabel(row.shots()), row.strategy().id(),
+                    100 * row.meanAccuracy(), 100 * row.stdAccuracy(), row.runs(),
+                    best ? "*" : " ", row.meanWallSeconds(), row.trainableParameters()));
+        }
+        sb.append("* best mean at the budget; ± is the sample standard deviation over seeds\n");
+        return sb.toString();
+    }
+}

@@ -1,0 +1,398 @@
+package dev.graft.transfer;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
+import dev.graft.io.GraftException;
+import dev.graft.io.Json;
+import dev.graft.model.Architecture;
+import dev.graft.model.StagedNet;
+import dev.graft.train.EpochMetrics;
+import dev.graft.train.Evaluation;
+import dev.graft.train.LrSchedule;
+import dev.graft.train.ParamGroup;
+import dev.graft.train.Progress;
+import dev.graft.train.RunFolder;
+import dev.graft.train.Seeds;
+import dev.graft.train.TrainConfig;
+import dev.graft.train.TrainingLoop;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * {@code graft transfer}: every strategy at every label budget over several seeds, one
+ * <em>cell</em> each, then a table of mean and spread of target accuracy, wall time and
+ * trainable parameters.
+ *
+ * <p>The protocol is the honest k-shot one: a cell sees only its {@code shots} labelled images
+ * per class (no validation split drawn from elsewhere), trains for a fixed budget and is scored
+ * once on the target test set. Within a seed, every strategy sees the same images, so the
+ * strategies are compared pairwise. A budget of a few images would make an epoch a single
+ * step; so an epoch shows the model at least {@code minStepsPerEpoch} batches, repeating the
+ * labelled images as needed, and every budget gets the same number of optimizer steps.
+ *
+ * <p>Each finished cell is written to {@code cells/} at once; running the same comparison into
+ * the same folder again skips the finished cells, so an interrupted comparison resumes.
+ */
+public final class Comparison {
+
+    public static final String CONFIG_FILE = "comparison.json";
+    public static final String CELLS = "cells";
+
+    /**
+     * @param data target dataset (null: the source model's)
+     * @param classes target classes (null: all)
+     * @param shots label budgets per class; a null entry is the whole pool
+     * @param seeds repetitions of every (strategy, budget) pair
+     * @param minStepsPerEpoch optimizer steps an epoch takes at least (small budgets repeat)
+     * @param disjoint target classes must not be source classes
+     */
+    public record Config(
+            @JsonProperty("model") Path model,
+            @JsonProperty("data") String data,
+            @JsonProperty("classes") String classes,
+            @JsonProperty("strategies") List<Strategy> strategies,
+            @JsonProperty("shots") List<Integer> shots,
+            @JsonProperty("seeds") int seeds,
+            @JsonProperty("min_steps_per_epoch") int minStepsPerEpoch,
+            @JsonProperty("disjoint") boolean disjoint,
+            @JsonProperty("train") TrainConfig train) {
+
+        public Config {
+            if (strategies == null || strategies.isEmpty()) {
+                throw new IllegalArgumentException("--strategies needs at least one of "
+                        + Strategy.ids());
+            }
+            if (shots == null || shots.isEmpty()) {
+                throw new IllegalArgumentException("--shots needs at least one budget, e.g."
+                        + " 10,100,all");
+            }
+            for (Integer k : shots) {
+                if (k != null && k < 1) {
+                    throw new IllegalArgumentException("--shots must be positive or 'all', got "
+                            + k);
+                }
+            }
+            if (seeds < 1) {
+                throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+            }
+            if (minStepsPerEpoch < 1) {
+                throw new IllegalArgumentException("--min-steps must be at least 1, got "
+                        + minStepsPerEpoch);
+            }
+            strategies = List.copyOf(strategies);
+            shots = java.util.Collections.unmodifiableList(new ArrayList<>(shots));
+        }
+    }
+
+    /** One strategy at one budget with one seed. */
+    public record Cell(
+            @JsonProperty("strategy") Strategy strategy,
+            @JsonProperty("shots") Integer shots,
+            @JsonProperty("seed_index") int seedIndex,
+            @JsonProperty("test_accuracy") double testAccuracy,
+            @JsonProperty("wall_seconds") double wallSeconds,
+            @JsonProperty("trainable_parameters") long trainableParameters,
+            @JsonProperty("train_examples") int trainExamples,
+            @JsonProperty("steps") long steps,
+            @JsonProperty("train_loss") List<Double> trainLoss,
+            @JsonProperty("test") Evaluation test) {
+
+        /** File-name-safe identity, e.g. {@code full-10shot-seed2}. */
+        public String id() {
+            return cellId(strategy, shots, seedIndex);
+        }
+    }
+
+    /** Mean and spread of one (strategy, budget) pair over its seeds. */
+    public record Row(
+            @JsonProperty("strategy") Strategy strategy,
+            @JsonProperty("shots") Integer shots,
+            @JsonProperty("runs") int runs,
+            @JsonProperty("mean_accuracy") double meanAccuracy,
+            @JsonProperty("std_accuracy") double stdAccuracy,
+            @JsonProperty("min_accuracy") double minAccuracy,
+            @JsonProperty("max_accuracy") double maxAccuracy,
+            @JsonProperty("mean_wall_seconds") double meanWallSeconds,
+            @JsonProperty("trainable_parameters") long trainableParameters) {}
+
+    /** The comparison's outcome. */
+    public record Result(
+            @JsonProperty("table") List<Row> table,
+            @JsonProperty("cells") List<Cell> cells,
+            @JsonProperty("resumed_cells") int resumedCells,
+            @JsonProperty("data_source") String dataSource,
+            @JsonProperty("run") String run) {
+
+        /** The row of a (strategy, budget) pair, or null. */
+        public Row row(Strategy s, Integer shots) {
+            return table.stream().filter(r -> r.strategy() == s
+                    && java.util.Objects.equals(r.shots(), shots)).findFirst().orElse(null);
+        }
+
+        /** The row with the best mean accuracy at a budget. */
+        public Row best(Integer shots) {
+            return table.stream().filter(r -> java.util.Objects.equals(r.shots(), shots))
+                    .max(java.util.Comparator.comparingDouble(Row::meanAccuracy)).orElse(null);
+        }
+    }
+
+    private final Consumer<String> log;
+    private Progress progress = Progress.SILENT;
+
+    public Comparison(Consumer<String> log) {
+        this.log = log;
+    }
+
+    public Comparison progress(Progress p) {
+        this.progress = p;
+        return this;
+    }
+
+    /** Runs every cell not already finished in {@code dir} and writes the table. */
+    public Result run(Config c, Path dir) {
+        TargetTask task = TargetTask.load(c.model(), c.data(), c.classes(), c.disjoint(), log);
+        task.checkBudgets(c.shots());
+        return run(c, task, dir);
+    }
+
+    /** As {@link #run(Config, Path)} with the task already loaded. */
+    public Result run(Config c, TargetTask task, Path dir) {
+        try (RunFolder run = openRun(dir, c)) {
+            List<Cell> cells = new ArrayList<>();
+            int total = c.strategies().size() * c.shots().size() * c.seeds();
+            int resumed = 0;
+            int n = 0;
+            for (int seedIndex = 1; seedIndex <= c.seeds(); seedIndex++) {
+                for (Integer shots : c.shots()) {
+                    for (Strategy s : c.strategies()) {
+                        n++;
+                        Path file = run.resolve(CELLS).resolve(cellId(s, shots, seedIndex)
+                                + ".json");
+                        Cell cell;
+                        if (Files.isRegularFile(file)) {
+                            cell = Json.read(file, Cell.class);
+                            resumed++;
+                        } else {
+                            cell = runCell(c, task, s, shots, seedIndex, n, total);
+                            Json.write(file, cell);
+                            run.event(Map.of("event", "cell", "cell", cell.id(),
+                                    "test_accuracy", cell.testAccuracy(),
+                                    "wall_seconds", cell.wallSeconds()));
+                        }
+                        cells.add(cell);
+                    }
+                }
+            }
+            if (resumed > 0) {
+                log.accept("reused " + resumed + " finished cell(s) from " + dir);
+            }
+            Result r = new Result(table(c, cells), cells, resumed, task.dataSource(),
+                    dir.toString());
+            Map<String, Object> runJson = new LinkedHashMap<>();
+            runJson.put("command", "transfer");
+            runJson.put("config", c);
+            runJson.put("status", "finished");
+            runJson.put("result", r);
+            run.writeRun(runJson);
+            return r;
+        }
+    }
+
+    /**
+     * Opens {@code dir}: a new folder gets the config; a folder holding the same comparison is
+     * resumed; anything else is refused rather than mixed with.
+     */
+    private static RunFolder openRun(Path dir, Config c) {
+        Path configFile = dir.resolve(CONFIG_FILE);
+        if (Files.isRegularFile(configFile)) {
+            JsonNode wanted;
+            JsonNode found;
+            try {
+                // through text, so numbers compare as parsed (an int-sized long reads as int)
+                wanted = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(c));
+                found = Json.MAPPER.readTree(configFile.toFile());
+            } catch (IOException e) {
+                throw new dev.graft.io.BadFileException(configFile, "not readable JSON: "
+                        + e.getMessage(), e);
+            }
+            if (!wanted.equals(found)) {
+                throw new GraftException(dir + " holds a comparison with another configuration"
+                        + " (" + configFile + "); choose another --out to run this one");
+            }
+            return RunFolder.open(dir, false);
+        }
+        RunFolder run = RunFolder.open(dir, true);
+        Json.write(configFile, c);
+        return run;
+    }
+
+    private Cell runCell(Config c, TargetTask task, Strategy s, Integer shots, int seedIndex,
+            int n, int total) {
+        long seed = Seeds.derive(c.train().seed(), "seed" + seedIndex);
+        ImageDataset train = task.budget(shots, Seeds.derive(seed, "shots"));
+        long started = System.nanoTime();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Trained t = train(task, s, train, c.train(), seed, c.minStepsPerEpoch(),
+                    progress, manager);
+            Evaluation ev;
+            try (TensorDataset test = TensorDataset.of(task.test(), t.normalization(), manager)) {
+                ev = Evaluation.of(t.net(), test, 512, task.test().classNames(), manager);
+            }
+            double seconds = (System.nanoTime() - started) / 1e9;
+            log.accept(String.format("[%d/%d] %-10s %5s  seed %d: %.2f%%  (%.1f s, %,d trainable)",
+                    n, total, s.id(), shotsLabel(shots), seedIndex, 100 * ev.accuracy(), seconds,
+                    t.trainableParameters()));
+            return new Cell(s, shots, seedIndex, ev.accuracy(), seconds,
+                    t.trainableParameters(), train.size(), t.steps(), t.history().stream()
+                            .map(EpochMetrics::trainLoss).toList(), ev);
+        }
+    }
+
+    /** A network trained for the target task. */
+    public record Trained(StagedNet net, Normalization normalization, long steps,
+            long trainableParameters, List<EpochMetrics> history) {}
+
+    /**
+     * Trains one strategy on {@code train}: scratch builds the source architecture afresh (its
+     * inputs normalized with statistics of {@code train}); the others put a new head on a fresh
+     * copy of the pretrained network and follow the strategy's policy.
+     *
+     * @param seed seeds the head or the initial weights, the order of examples and dropout
+     */
+    public static Trained train(TargetTask task, Strategy s, ImageDataset train,
+            TrainConfig base, long seed, int minStepsPerEpoch, Progress progress,
+            NDManager manager) {
+        List<String> stages = task.stages();
+        FineTunePolicy policy = s.policy(stages);
+        LrSchedule schedule = policy != null && policy.slantedTriangular()
+                ? LrSchedule.SlantedTriangular.defaults() : base.schedule();
+        TrainConfig tc = new TrainConfig(base.epochs(), base.batchSize(), base.optimizer(),
+                schedule, base.augmentation(), seed, 0, List.of());
+        StagedNet net;
+        Normalization norm;
+        IntFunction<List<ParamGroup>> groups = null;
+        long trainable;
+        if (s == Strategy.SCRATCH) {
+            norm = Normalization.fit(train);
+            net = Architecture.byId(task.spec().architecture()).build(train.imageShape(),
+                    train.numClasses(), task.spec().options()).initialize(manager,
+                    Seeds.derive(seed, "init"));
+            trainable = net.parameterCount();
+        } else if (s == Strategy.PROBE) {
+            norm = task.spec().normalization();
+            net = task.loadSource(manager).withHead(train.numClasses(), manager,
+                    Seeds.derive(seed, "head"));
+            return fitProbe(net, norm, train, stages.get(stages.size() - 1), seed, manager);
+        } else {
+            norm = task.spec().normalization();
+            net = task.loadSource(manager).withHead(train.numClasses(), manager,
+                    Seeds.derive(seed, "head"));
+            groups = epoch -> policy.groups(stages, epoch);
+            trainable = FineTune.trainable(net, policy.groups(stages, base.epochs()));
+        }
+        ImageDataset shown = repeatToFill(train, minStepsPerEpoch * base.batchSize());
+        try (TrainingLoop loop = new TrainingLoop(net, tc, manager);
+                TensorDataset data = TensorDataset.of(shown, norm, manager)) {
+            loop.progress(progress);
+            if (groups != null) {
+                loop.groupsByEpoch(groups);
+            }
+            TrainingLoop.Outcome o = loop.fit(data, null, 1, Double.NEGATIVE_INFINITY,
+                    (m, improved) -> { });
+            return new Trained(net, norm, o.steps(), trainable, o.history());
+        }
+    }
+
+    /**
+     * The feature-extractor strategy: the frozen trunk's codes at {@code stage}, a logistic
+     * regression on them (LIBLINEAR, C chosen on a split of the labelled images), and that
+     * regression set as the network's head.
+     */
+    private static Trained fitProbe(StagedNet net, Normalization norm, ImageDataset train,
+            String stage, long seed, NDManager manager) {
+        try (TensorDataset data = TensorDataset.of(train, norm, manager)) {
+            FeatureCodes codes = FeatureCodes.extract(net, data, stage,
+                    dev.graft.model.Pooling.AVERAGE, train.classNames(), 512, manager);
+            LinearProbe.LinearMap map = LinearProbe.fitLinear(codes, LinearProbe.Config.defaults(
+                    LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")));
+            net.setLinearHead(map.weight(), map.bias());
+            return new Trained(net, norm, 0, (long) map.weight().length + map.bias().length,
+                    List.of());
+        }
+    }
+
+    /** {@code d} repeated whole until it holds at least {@code minImages} images. */
+    static ImageDataset repeatToFill(ImageDataset d, int minImages) {
+        if (d.size() >= minImages) {
+            return d;
+        }
+        int copies = (minImages + d.size() - 1) / d.size();
+        int[] idx = new int[copies * d.size()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i % d.size();
+        }
+        return d.select(idx);
+    }
+
+    static List<Row> table(Config c, List<Cell> cells) {
+        List<Row> rows = new ArrayList<>();
+        for (Integer shots : c.shots()) {
+            for (Strategy s : c.strategies()) {
+                List<Cell> mine = cells.stream().filter(x -> x.strategy() == s
+                        && java.util.Objects.equals(x.shots(), shots)).toList();
+                if (mine.isEmpty()) {
+                    continue;
+                }
+                double[] acc = mine.stream().mapToDouble(Cell::testAccuracy).toArray();
+                double mean = java.util.Arrays.stream(acc).average().orElse(Double.NaN);
+                double ss = java.util.Arrays.stream(acc).map(a -> (a - mean) * (a - mean)).sum();
+                double std = acc.length > 1 ? Math.sqrt(ss / (acc.length - 1)) : 0;
+                rows.add(new Row(s, shots, acc.length, mean, std,
+                        java.util.Arrays.stream(acc).min().orElse(Double.NaN),
+                        java.util.Arrays.stream(acc).max().orElse(Double.NaN),
+                        mine.stream().mapToDouble(Cell::wallSeconds).average().orElse(0),
+                        mine.get(0).trainableParameters()));
+            }
+        }
+        return rows;
+    }
+
+    static String cellId(Strategy s, Integer shots, int seedIndex) {
+        return s.id() + "-" + (shots == null ? "all" : shots + "shot") + "-seed" + seedIndex;
+    }
+
+    /** {@code 10} or {@code all}. */
+    public static String shotsLabel(Integer shots) {
+        return shots == null ? "all" : Integer.toString(shots);
+    }
+
+    /** Parses {@code 1,10,100,all}: a null entry is the whole pool. */
+    public static List<Integer> parseShots(String s) {
+        List<Integer> out = new ArrayList<>();
+        for (String part : s.split(",")) {
+            String p = part.trim();
+            if (p.equalsIgnoreCase("all")) {
+                out.add(null);
+                continue;
+            }
+            try {
+                out.add(Integer.parseInt(p));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--shots: '" + p + "' is neither a number nor"
+                        + " 'all' (e.g. --shots 1,10,100,all)");
+            }
+        }
+        return out;
+    }
+}

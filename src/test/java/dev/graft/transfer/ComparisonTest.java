@@ -1,0 +1,143 @@
+package dev.graft.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.TensorDataset;
+import dev.graft.io.GraftException;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.Pooling;
+import dev.graft.model.StagedNet;
+import dev.graft.train.LrSchedule;
+import dev.graft.train.OptimizerConfig;
+import dev.graft.train.Pretrain;
+import dev.graft.train.Seeds;
+import dev.graft.train.TrainConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code graft transfer} on the bundled subset: cells, the probe head, resuming, bad input. */
+class ComparisonTest {
+
+    @TempDir
+    static Path tmp;
+
+    static Path source;
+
+    static TrainConfig train(int epochs) {
+        return new TrainConfig(epochs, 32, OptimizerConfig.adam(1e-3),
+                LrSchedule.OneCycle.defaults(), dev.graft.data.Augmentation.NONE, 7, 0, List.of());
+    }
+
+    @BeforeAll
+    static void pretrainSource() {
+        Pretrain.Result r = new Pretrain(s -> { }).run(new Pretrain.Config("fashion-mnist-small",
+                "0-4", null, 0.1, "mlp", ModelOptions.DEFAULT, train(1)), tmp.resolve("src"),
+                false);
+        source = Path.of(r.checkpoint());
+    }
+
+    static Comparison.Config config(List<Strategy> strategies, List<Integer> shots) {
+        return new Comparison.Config(source, "fashion-mnist-small", "5-9", strategies, shots, 1,
+                3, true, train(2));
+    }
+
+    @Test
+    void runsEveryCellThenResumesWithoutRedoingAny() {
+        Path dir = tmp.resolve("cmp");
+        Comparison.Config c = config(List.of(Strategy.SCRATCH, Strategy.PROBE, Strategy.FULL),
+                Arrays.asList(4, null));
+        Comparison.Result first = new Comparison(s -> { }).run(c, dir);
+        assertEquals(6, first.cells().size());
+        assertEquals(0, first.resumedCells());
+        assertEquals(6, first.table().size());
+        for (Comparison.Cell cell : first.cells()) {
+            assertTrue(Files.isRegularFile(dir.resolve("cells").resolve(cell.id() + ".json")));
+            assertEquals(cell.shots() == null ? 3000 : 20, cell.trainExamples(),
+                    cell.id());
+        }
+        // with every labelled image the fine-tuned mlp learns; 2 epochs x 3 steps from scratch
+        // on 20 images may not, so only the transfer cells are held to it
+        assertTrue(first.row(Strategy.FULL, null).meanAccuracy() > 0.6, first.table()
+                .toString());
+        assertTrue(first.row(Strategy.PROBE, null).meanAccuracy() > 0.6);
+        long probeParams = first.row(Strategy.PROBE, 4).trainableParameters();
+        assertEquals(5 * (100 + 1), probeParams, "a logistic regression on 100-d codes");
+
+        Comparison.Result again = new Comparison(s -> { }).run(c, dir);
+        assertEquals(6, again.resumedCells());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(first.cells().get(i).testAccuracy(), again.cells().get(i).testAccuracy());
+            assertEquals(first.cells().get(i).wallSeconds(), again.cells().get(i).wallSeconds());
+        }
+
+        Comparison.Config other = config(List.of(Strategy.FULL), List.of(4));
+        GraftException e = assertThrows(GraftException.class,
+                () -> new Comparison(s -> { }).run(other, dir));
+        assertTrue(e.getMessage().contains("another configuration"), e.getMessage());
+    }
+
+    /** The probe cell's network, read through its head, scores what the probe scores. */
+    @Test
+    void probeHeadIsTheFittedLogisticRegression() {
+        Comparison.Config c = config(List.of(Strategy.PROBE), List.of(10));
+        TargetTask task = TargetTask.load(source, c.data(), c.classes(), true, s -> { });
+        long seed = Seeds.derive(c.train().seed(), "seed1");
+        ImageDataset budget = task.budget(10, Seeds.derive(seed, "shots"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            Comparison.Trained t = Comparison.train(task, Strategy.PROBE, budget, c.train(),
+                    seed, 3, dev.graft.train.Progress.SILENT, m);
+            StagedNet net = t.net();
+            try (TensorDataset tr = TensorDataset.of(budget, t.normalization(), m);
+                    TensorDataset te = TensorDataset.of(task.test(), t.normalization(), m)) {
+                String top = net.stageNames().get(net.stageNames().size() - 1);
+                FeatureCodes trainCodes = FeatureCodes.extract(net, tr, top, Pooling.AVERAGE,
+                        budget.classNames(), 256, m);
+                FeatureCodes testCodes = FeatureCodes.extract(net, te, top, Pooling.AVERAGE,
+                        budget.classNames(), 256, m);
+                double probe = LinearProbe.fit(trainCodes, testCodes, LinearProbe.Config
+                        .defaults(LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")),
+                        m).testAccuracy();
+                double viaNet = dev.graft.train.Evaluation.of(net, te, 256, null, m).accuracy();
+                assertEquals(probe, viaNet, 1.5 / te.size(), "float rounding may flip a tie");
+                assertTrue(viaNet > 0.5, "10-shot probe on mlp codes: " + viaNet);
+            }
+        }
+    }
+
+    @Test
+    void badRequestsFailBeforeAnyWork() {
+        Path dir = tmp.resolve("bad");
+        GraftException overlap = assertThrows(GraftException.class, () -> new Comparison(
+                s -> { }).run(new Comparison.Config(source, "fashion-mnist-small", "3-6",
+                        List.of(Strategy.FULL), List.of(4), 1, 3, true, train(1)), dir));
+        assertTrue(overlap.getMessage().contains("[Dress, Coat]"), overlap.getMessage());
+        GraftException tooMany = assertThrows(GraftException.class, () -> new Comparison(
+                s -> { }).run(config(List.of(Strategy.FULL), List.of(5000)), dir));
+        assertTrue(tooMany.getMessage().contains("--shots 5000"), tooMany.getMessage());
+        assertFalse(Files.exists(dir));
+        assertThrows(IllegalArgumentException.class, () -> Strategy.byId("finetune"));
+        assertThrows(IllegalArgumentException.class, () -> Comparison.parseShots("10,lots"));
+        assertEquals(Arrays.asList(1, null), Comparison.parseShots("1, all"));
+    }
+
+    @Test
+    void smallBudgetsRepeatToFillAnEpoch() {
+        ImageDataset d = new ImageDataset("t", new byte[] {1, 2, 3}, new int[] {0, 1, 0}, 1, 1,
+                1, List.of("a", "b"));
+        ImageDataset r = Comparison.repeatToFill(d, 7);
+        assertEquals(9, r.size());
+        assertEquals(3, r.pixel(8));
+        assertEquals(2, r.pixel(4));
+        assertEquals(d, Comparison.repeatToFill(d, 3));
+    }
+}
