@@ -34,6 +34,13 @@ class ArchitectureRulesTest {
     }
 
     @Test
+    void reportsKnowOnlyPagesAndFiles() {
+        noClasses().that().resideInAPackage("dev.graft.report..").should().dependOnClassesThat()
+                .resideInAnyPackage("dev.graft.train..", "dev.graft.transfer..", "dev.graft.cli..",
+                        "dev.graft.model..", "dev.graft.data..").check(graft);
+    }
+
+    @Test
     void onlyTheCliUsesTheCli() {
         noClasses().that().resideOutsideOfPackage("dev.graft.cli..").should().dependOnClassesThat()
                 .resideInAPackage("dev.graft.cli..").check(graft);

@@ -79,7 +79,7 @@ final class TransferCommand implements Callable<Integer> {
         common.log("run folder: " + dir);
         Comparison.Result r = new Comparison(common::log).progress(common.progress())
                 .run(config, dir);
-        common.print(r, table(r) + "run: " + dir + "\n");
+        common.print(r, table(r) + "report: " + dir.resolve(dev.graft.report.Report.FILE) + "\n");
         return 0;
     }
 

@@ -10,6 +10,7 @@ import dev.graft.io.GraftException;
 import dev.graft.io.Json;
 import dev.graft.model.Architecture;
 import dev.graft.model.StagedNet;
+import dev.graft.report.Report;
 import dev.graft.train.EpochMetrics;
 import dev.graft.train.Evaluation;
 import dev.graft.train.LrSchedule;
@@ -39,7 +40,8 @@ import java.util.function.IntFunction;
  * once on the target test set. Within a seed, every strategy sees the same images, so the
  * strategies are compared pairwise. A budget of a few images would make an epoch a single
  * step; so an epoch shows the model at least {@code minStepsPerEpoch} batches, repeating the
- * labelled images as needed, and every budget gets the same number of optimizer steps.
+ * labelled images as needed, and every budget gets the same number of optimizer steps. A batch
+ * is at most the labelled set ({@code 5} images at one shot of five classes).
  *
  * <p>Each finished cell is written to {@code cells/} at once; running the same comparison into
  * the same folder again skips the finished cells, so an interrupted comparison resumes.
@@ -205,6 +207,8 @@ public final class Comparison {
             runJson.put("status", "finished");
             runJson.put("result", r);
             run.writeRun(runJson);
+            ComparisonReport.addTo(new Report("graft transfer: " + task.model() + " to "
+                    + task.pool().classNames()), c, task, r).write(run.resolve(Report.FILE));
             return r;
         }
     }
@@ -277,7 +281,9 @@ public final class Comparison {
         FineTunePolicy policy = s.policy(stages);
         LrSchedule schedule = policy != null && policy.slantedTriangular()
                 ? LrSchedule.SlantedTriangular.defaults() : base.schedule();
-        TrainConfig tc = new TrainConfig(base.epochs(), base.batchSize(), base.optimizer(),
+        // a batch is never larger than the labelled set: fewer labels, cheaper steps
+        int batch = Math.min(base.batchSize(), train.size());
+        TrainConfig tc = new TrainConfig(base.epochs(), batch, base.optimizer(),
                 schedule, base.augmentation(), seed, 0, List.of());
         StagedNet net;
         Normalization norm;
@@ -301,7 +307,7 @@ public final class Comparison {
             groups = epoch -> policy.groups(stages, epoch);
             trainable = FineTune.trainable(net, policy.groups(stages, base.epochs()));
         }
-        ImageDataset shown = repeatToFill(train, minStepsPerEpoch * base.batchSize());
+        ImageDataset shown = repeatToFill(train, minStepsPerEpoch * batch);
         try (TrainingLoop loop = new TrainingLoop(net, tc, manager);
                 TensorDataset data = TensorDataset.of(shown, norm, manager)) {
             loop.progress(progress);

@@ -1,5 +1,6 @@
 package dev.graft.transfer;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -72,6 +73,9 @@ class ComparisonTest {
         assertTrue(first.row(Strategy.PROBE, null).meanAccuracy() > 0.6);
         long probeParams = first.row(Strategy.PROBE, 4).trainableParameters();
         assertEquals(5 * (100 + 1), probeParams, "a logistic regression on 100-d codes");
+
+        String report = assertDoesNotThrow(() -> Files.readString(dir.resolve("report.html")));
+        assertTrue(report.contains("data:image/png;base64,") && report.contains("Sandal"));
 
         Comparison.Result again = new Comparison(s -> { }).run(c, dir);
         assertEquals(6, again.resumedCells());

@@ -1,0 +1,101 @@
+package dev.graft.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * A chart for a report, drawn by XChart and kept as PNG bytes.
+ *
+ * @param title shown above the chart and as its alternative text
+ * @param png the rendered image
+ */
+public record Chart(String title, byte[] png) {
+
+    private static final int WIDTH = 760;
+    private static final int HEIGHT = 420;
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    /** One line of an {@link #lines} chart; {@code error} (may be null) draws error bars. */
+    public record Series(String name, double[] x, double[] y, double[] error) {
+        public Series {
+            if (x.length != y.length || (error != null && error.length != y.length)) {
+                throw new IllegalArgumentException("series " + name + ": x, y and error need one"
+                        + " value each per point");
+            }
+        }
+    }
+
+    /** A line chart; {@code logX} for axes such as labels per class. */
+    public static Chart lines(String title, String xLabel, String yLabel, List<Series> series,
+            boolean logX) {
+        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+                .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        style(c.getStyler());
+        c.getStyler().setXAxisLogarithmic(logX);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        for (Series s : series) {
+            if (s.x().length == 0) {
+                continue;
+            }
+            XYSeries xy = s.error() == null ? c.addSeries(s.name(), s.x(), s.y())
+                    : c.addSeries(s.name(), s.x(), s.y(), s.error());
+            xy.setMarker(SeriesMarkers.CIRCLE);
+            xy.setLineStyle(new BasicStroke(2f));
+        }
+        return render(title, c);
+    }
+
+    /** A bar chart of one value per category. */
+    public static Chart bars(String title, String xLabel, String yLabel, List<String> categories,
+            double[] values) {
+        CategoryChart c = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+                .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        style(c.getStyler());
+        c.getStyler().setLegendVisible(false);
+        List<Double> v = new ArrayList<>();
+        for (double d : values) {
+            v.add(d);
+        }
+        c.addSeries(yLabel, categories, v);
+        return render(title, c);
+    }
+
+    private static void style(org.knowm.xchart.style.AxesChartStyler s) {
+        s.setChartBackgroundColor(Color.WHITE);
+        s.setPlotBackgroundColor(Color.WHITE);
+        s.setPlotGridLinesColor(new Color(0xE0E0E0));
+        s.setPlotBorderVisible(false);
+        s.setAntiAlias(true);
+    }
+
+    private static Chart render(String title,
+            org.knowm.xchart.internal.chartpart.Chart<?, ?> chart) {
+        try {
+            return new Chart(title, BitmapEncoder.getBitmapBytes(chart,
+                    BitmapEncoder.BitmapFormat.PNG));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot render chart '" + title + "'", e);
+        }
+    }
+
+    /** The image as a {@code data:} URI for an {@code <img>}. */
+    public String dataUri() {
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(png);
+    }
+}
