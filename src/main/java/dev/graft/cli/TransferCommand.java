@@ -30,22 +30,6 @@ import picocli.CommandLine.Option;
             "  graft transfer --model runs/src/model --classes 5-9 --strategies scratch,full"})
 final class TransferCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "CKPT", description =
-            "Pretrained checkpoint folder (the source model).")
-    Path model;
-
-    @Option(names = "--data", description = "Target dataset name or folder (default: the"
-            + " model's dataset).")
-    String data;
-
-    @Option(names = "--classes", description = "Target classes, relabelled 0..k-1: 5-9, 5,6,7,"
-            + " or class names (default: all).")
-    String classes;
-
-    @Option(names = "--disjoint", description = "Refuse target classes the source model was "
-            + "trained on.")
-    boolean disjoint;
-
     @Option(names = "--strategies", defaultValue = "scratch,probe,last-stage,full,ulmfit",
             description = "Comma-separated (default: ${DEFAULT-VALUE}).")
     String strategies;
@@ -63,6 +47,9 @@ final class TransferCommand implements Callable<Integer> {
     int minSteps;
 
     @Mixin
+    TargetOptions target;
+
+    @Mixin
     TrainOptions train;
 
     @Mixin
@@ -70,36 +57,16 @@ final class TransferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Comparison.Config config = new Comparison.Config(model, data, classes,
+        Comparison.Config config = new Comparison.Config(target.model, target.data, target.classes,
                 Arrays.stream(strategies.split(",")).map(Strategy::byId).toList(),
-                Comparison.parseShots(shots), seeds, minSteps, disjoint,
+                Comparison.parseShots(shots), seeds, minSteps, target.disjoint,
                 train.toConfig(common.seed, 10));
-        Path dir = RunNames.stableFolder(common.out, "transfer", classes == null ? "all"
-                : classes.replaceAll("[^A-Za-z0-9]+", "_"), config);
+        Path dir = RunNames.stableFolder(common.out, "transfer", target.label(), config);
         common.log("run folder: " + dir);
         Comparison.Result r = new Comparison(common::log).progress(common.progress())
                 .run(config, dir);
-        common.print(r, table(r) + "report: " + dir.resolve(dev.graft.report.Report.FILE) + "\n");
+        common.print(r, dev.graft.transfer.ComparisonReport.text(r) + "report: "
+                + dir.resolve(dev.graft.report.Report.FILE) + "\n");
         return 0;
-    }
-
-    /** The comparison as a text table, best strategy per budget marked. */
-    static String table(Comparison.Result r) {
-        StringBuilder sb = new StringBuilder(String.format("%6s  %-10s  %-20s  %7s  %11s%n",
-                "shots", "strategy", "test accuracy", "wall s", "trainable"));
-        Integer last = -1;
-        for (Comparison.Row row : r.table()) {
-            if (!java.util.Objects.equals(row.shots(), last) && last != null && last != -1) {
-                sb.append('\n');
-            }
-            last = row.shots();
-            boolean best = r.best(row.shots()) == row;
-            sb.append(String.format("%6s  %-10s  %6.2f%% ± %5.2f (n=%d)%s %7.1f  %,11d%n",
-                    Comparison.shotsLabel(row.shots()), row.strategy().id(),
-                    100 * row.meanAccuracy(), 100 * row.stdAccuracy(), row.runs(),
-                    best ? "*" : " ", row.meanWallSeconds(), row.trainableParameters()));
-        }
-        sb.append("* best mean at the budget; ± is the sample standard deviation over seeds\n");
-        return sb.toString();
     }
 }

@@ -48,6 +48,7 @@ public record Chart(String title, byte[] png) {
                 .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
         style(c.getStyler());
         c.getStyler().setXAxisLogarithmic(logX);
+        c.getStyler().setXAxisDecimalPattern("#,##0.##");
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         for (Series s : series) {
             if (s.x().length == 0) {
@@ -82,6 +83,7 @@ public record Chart(String title, byte[] png) {
         s.setPlotGridLinesColor(new Color(0xE0E0E0));
         s.setPlotBorderVisible(false);
         s.setAntiAlias(true);
+        s.setYAxisDecimalPattern("#,##0.##");
     }
 
     private static Chart render(String title,

@@ -67,8 +67,7 @@ public final class Report {
 
     public Report chart(Chart chart) {
         body.append("<figure><img class=\"chart\" alt=\"").append(escape(chart.title()))
-                .append("\" src=\"").append(chart.dataUri()).append("\"><figcaption>")
-                .append(escape(chart.title())).append("</figcaption></figure>\n");
+                .append("\" src=\"").append(chart.dataUri()).append("\"></figure>\n");
         return this;
     }
 
@@ -111,7 +110,7 @@ public final class Report {
                 + "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}\n"
                 + "th{background:#f4f4f4}\ntable.facts th,table.facts td{text-align:left}\n"
                 + "tr.best td{font-weight:bold}\nfigure{margin:1em 0}\n"
-                + "img.chart{max-width:100%}\npre{background:#f7f7f7;padding:1em;overflow:auto}\n"
+                + "img.chart{max-width:100%}\npre{background:#f7f7f7;padding:1em;white-space:pre-wrap}\n"
                 + "caption{font-weight:bold;text-align:left}\n"
                 + "</style></head>\n<body>\n<h1>" + escape(title) + "</h1>\n" + body
                 + "<footer><p><small>written by graft</small></p></footer>\n</body></html>\n";

@@ -13,6 +13,27 @@ public final class ComparisonReport {
 
     private ComparisonReport() {}
 
+    /** The comparison as a text table, best strategy per budget marked. */
+    public static String text(Comparison.Result r) {
+        StringBuilder sb = new StringBuilder(String.format("%6s  %-10s  %-20s  %7s  %11s%n",
+                "shots", "strategy", "test accuracy", "wall s", "trainable"));
+        Integer last = -1;
+        for (Comparison.Row row : r.table()) {
+            if (!java.util.Objects.equals(row.shots(), last) && last != null && last != -1) {
+                sb.append('\n');
+            }
+            last = row.shots();
+            boolean best = r.best(row.shots()) == row;
+            sb.append(String.format("%6s  %-10s  %6.2f%% ± %5.2f (n=%d)%s %7.1f  %,11d%n",
+                    Comparison.shotsLabel(row.shots()), row.strategy().id(),
+                    100 * row.meanAccuracy(), 100 * row.stdAccuracy(), row.runs(),
+                    best ? "*" : " ", row.meanWallSeconds(), row.trainableParameters()));
+        }
+        sb.append("* best mean at the budget; ± is the sample standard deviation over seeds\n");
+        return sb.toString();
+    }
+
+
     /** Adds the comparison's sections to {@code page}. */
     public static Report addTo(Report page, Comparison.Config c, TargetTask task,
             Comparison.Result r) {

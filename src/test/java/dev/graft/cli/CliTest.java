@@ -221,4 +221,28 @@ class CliTest {
         assertTrue(r.out().contains("Examples:"));
         assertTrue(r.out().contains("--classes"));
     }
+
+    @Test
+    void transferAndAdviseRefuseBadTargetsWithOneLine() {
+        Path model = trained.resolve("model");
+        String[][] cases = {
+            {"transfer", "--model", model.toString(), "--data", "fashion-mnist-small",
+                "--classes", "0-4", "--disjoint", "--out", tmp.resolve("t1").toString()},
+            {"advise", "--model", model.toString(), "--data", "fashion-mnist-small",
+                "--classes", "5-9", "--shots", "100000", "--out", tmp.resolve("t2").toString()},
+            {"transfer", "--model", model.toString(), "--strategies", "scratch,finetune"},
+            {"transfer", "--model", tmp.resolve("nothing").toString()},
+        };
+        String[] expect = {"are also source classes", "--shots 100000 is more than",
+            "unknown strategy 'finetune'", "is not a checkpoint folder"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = graft(cases[i]);
+            assertEquals(2, r.code(), r.err());
+            String[] lines = r.err().strip().split("\n");
+            String last = lines[lines.length - 1];
+            assertTrue(last.startsWith("graft " + cases[i][0] + ": error: ")
+                    && last.contains(expect[i]), r.err());
+        }
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("t1")), "nothing written on refusal");
+    }
 }
