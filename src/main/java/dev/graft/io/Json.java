@@ -53,4 +53,16 @@ public final class Json {
                     + e.getMessage().lines().findFirst().orElse(""), e);
         }
     }
+
+    /**
+     * Whether {@code stored} (parsed from a file) holds {@code value}. The value goes through
+     * text first, so numbers compare as parsed: an int-sized {@code long} reads back as an int.
+     */
+    public static boolean sameAs(com.fasterxml.jackson.databind.JsonNode stored, Object value) {
+        try {
+            return MAPPER.readTree(MAPPER.writeValueAsString(value)).equals(stored);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + value, e);
+        }
+    }
 }

@@ -2,7 +2,6 @@ package dev.graft.transfer;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.TensorDataset;
 import dev.graft.model.Pooling;
@@ -309,19 +308,9 @@ public final class Advisor {
 
     /** Up to {@value #DISTANCE_IMAGES} test images of the source task, or null if unavailable. */
     private ImageDataset sourceImages(TargetTask task, long seed) {
-        if (task.spec().classNames() == null) {
-            return null;
-        }
-        try {
-            DatasetResolver.Resolved r = new DatasetResolver().resolve(
-                    TargetTask.sourceDataset(task.spec()), s -> { });
-            return sample(r.test().withClassNames(task.spec().classNames()), DISTANCE_IMAGES,
-                    Seeds.derive(seed, "source-sample"));
-        } catch (RuntimeException e) {
-            log.accept("no domain distance: the source task's data is not available ("
-                    + e.getMessage() + ")");
-            return null;
-        }
+        ImageDataset test = TargetTask.sourceTestSet(task.spec(), "domain distance", log);
+        return test == null ? null : sample(test, DISTANCE_IMAGES,
+                Seeds.derive(seed, "source-sample"));
     }
 
     private static ImageDataset sample(ImageDataset d, int max, long seed) {

@@ -220,17 +220,14 @@ public final class Comparison {
     private static RunFolder openRun(Path dir, Config c) {
         Path configFile = dir.resolve(CONFIG_FILE);
         if (Files.isRegularFile(configFile)) {
-            JsonNode wanted;
             JsonNode found;
             try {
-                // through text, so numbers compare as parsed (an int-sized long reads as int)
-                wanted = Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(c));
                 found = Json.MAPPER.readTree(configFile.toFile());
             } catch (IOException e) {
                 throw new dev.graft.io.BadFileException(configFile, "not readable JSON: "
                         + e.getMessage(), e);
             }
-            if (!wanted.equals(found)) {
+            if (!Json.sameAs(found, c)) {
                 throw new GraftException(dir + " holds a comparison with another configuration"
                         + " (" + configFile + "); choose another --out to run this one");
             }

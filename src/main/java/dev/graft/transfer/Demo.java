@@ -218,8 +218,8 @@ public final class Demo {
         }
         try {
             var run = Json.MAPPER.readTree(runJson.toFile());
-            return "finished".equals(run.path("status").asText()) && run.path("config").equals(
-                    Json.MAPPER.readTree(Json.MAPPER.writeValueAsString(config)));
+            return "finished".equals(run.path("status").asText())
+                    && Json.sameAs(run.path("config"), config);
         } catch (IOException e) {
             return false;
         }

@@ -2,7 +2,6 @@ package dev.graft.transfer;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.TensorDataset;
 import dev.graft.io.GraftException;
@@ -86,7 +85,8 @@ public final class FineTune {
             StagedNet sourceNet = source.net();
             List<String> stages = sourceNet.stageNames();
             c.policy().groups(stages, 1); // validates the policy's stage names before any work
-            String dataName = c.data() != null ? c.data() : sourceDataset(spec);
+            String dataName = c.data() != null ? c.data()
+                    : TargetTask.sourceDataset(spec);
             long seed = c.train().seed();
             Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), c.shots(),
                     c.valFraction(), seed, log);
@@ -99,7 +99,7 @@ public final class FineTune {
                 throw new GraftException("--resume: " + runDir.resolve(RunTraining.LAST)
                         + " does not exist; nothing to resume");
             }
-            ImageDataset sourceTest = sourceTestSet(spec);
+            ImageDataset sourceTest = TargetTask.sourceTestSet(spec, "forgetting check", log);
             try (RunFolder run = RunFolder.open(runDir, !resume);
                     TensorDataset train = TensorDataset.of(data.train(), spec.normalization(),
                             manager);
@@ -143,27 +143,6 @@ public final class FineTune {
                 run.writeRun(runJson);
                 return r;
             }
-        }
-    }
-
-    private static String sourceDataset(ModelSpec spec) {
-        return spec.provenance() != null && spec.provenance().dataset() != null
-                ? spec.provenance().dataset() : "fashion-mnist";
-    }
-
-    /** The source task's test set (its classes, by name), or null when it cannot be found. */
-    private ImageDataset sourceTestSet(ModelSpec spec) {
-        if (spec.classNames() == null) {
-            return null;
-        }
-        try {
-            DatasetResolver.Resolved r = new DatasetResolver().resolve(sourceDataset(spec),
-                    s -> { });
-            return r.test().withClassNames(spec.classNames());
-        } catch (RuntimeException e) {
-            log.accept("no forgetting check: the source task's data is not available ("
-                    + e.getMessage() + ")");
-            return null;
         }
     }
 

@@ -98,6 +98,24 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
         }
     }
 
+    /**
+     * The test images of the task {@code spec} was trained on (its classes, by name), or null
+     * when they cannot be found; {@code why} says what they were wanted for.
+     */
+    static ImageDataset sourceTestSet(ModelSpec spec, String why, Consumer<String> log) {
+        if (spec.classNames() == null) {
+            return null;
+        }
+        try {
+            return new DatasetResolver().resolve(sourceDataset(spec), s -> { }).test()
+                    .withClassNames(spec.classNames());
+        } catch (RuntimeException e) {
+            log.accept("no " + why + ": the source task's data is not available ("
+                    + e.getMessage() + ")");
+            return null;
+        }
+    }
+
     static String sourceDataset(ModelSpec spec) {
         return spec.provenance() != null && spec.provenance().dataset() != null
                 ? spec.provenance().dataset() : "fashion-mnist";
