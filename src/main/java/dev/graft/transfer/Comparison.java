@@ -126,7 +126,24 @@ public final class Comparison {
             @JsonProperty("min_accuracy") double minAccuracy,
             @JsonProperty("max_accuracy") double maxAccuracy,
             @JsonProperty("mean_wall_seconds") double meanWallSeconds,
-            @JsonProperty("trainable_parameters") long trainableParameters) {}
+            @JsonProperty("trainable_parameters") long trainableParameters,
+            @JsonProperty("vs_scratch") PairedDifference vsScratch) {}
+
+    /**
+     * Accuracy minus scratch's accuracy on the same labelled images, over the seeds both ran:
+     * within a seed every strategy sees the same images, so the spread of this difference is
+     * the noise that matters when asking whether a strategy beats scratch.
+     */
+    public record PairedDifference(
+            @JsonProperty("seeds") int seeds,
+            @JsonProperty("mean") double mean,
+            @JsonProperty("std") double std) {
+
+        /** The mean difference is more than one standard deviation of it from zero. */
+        public boolean beyondSpread() {
+            return seeds > 1 && Math.abs(mean) > std;
+        }
+    }
 
     /** The comparison's outcome. */
     public record Result(
@@ -358,17 +375,46 @@ public final class Comparison {
                     continue;
                 }
                 double[] acc = mine.stream().mapToDouble(Cell::testAccuracy).toArray();
-                double mean = java.util.Arrays.stream(acc).average().orElse(Double.NaN);
-                double ss = java.util.Arrays.stream(acc).map(a -> (a - mean) * (a - mean)).sum();
-                double std = acc.length > 1 ? Math.sqrt(ss / (acc.length - 1)) : 0;
-                rows.add(new Row(s, shots, acc.length, mean, std,
+                rows.add(new Row(s, shots, acc.length, mean(acc), sampleStd(acc),
                         java.util.Arrays.stream(acc).min().orElse(Double.NaN),
                         java.util.Arrays.stream(acc).max().orElse(Double.NaN),
                         mine.stream().mapToDouble(Cell::wallSeconds).average().orElse(0),
-                        mine.get(0).trainableParameters()));
+                        mine.get(0).trainableParameters(), s == Strategy.SCRATCH ? null
+                                : vsScratch(mine, cells)));
             }
         }
         return rows;
+    }
+
+    /** Paired differences to scratch at the same budget and seed; null without scratch. */
+    private static PairedDifference vsScratch(List<Cell> mine, List<Cell> all) {
+        List<Double> diffs = new ArrayList<>();
+        for (Cell cell : mine) {
+            all.stream().filter(x -> x.strategy() == Strategy.SCRATCH
+                    && java.util.Objects.equals(x.shots(), cell.shots())
+                    && x.seedIndex() == cell.seedIndex()).findFirst()
+                    .ifPresent(scratch -> diffs.add(cell.testAccuracy()
+                            - scratch.testAccuracy()));
+        }
+        if (diffs.isEmpty()) {
+            return null;
+        }
+        double[] d = diffs.stream().mapToDouble(Double::doubleValue).toArray();
+        return new PairedDifference(d.length, mean(d), sampleStd(d));
+    }
+
+    private static double mean(double[] v) {
+        return java.util.Arrays.stream(v).average().orElse(Double.NaN);
+    }
+
+    /** Sample standard deviation (n - 1); 0 for a single value. */
+    private static double sampleStd(double[] v) {
+        if (v.length < 2) {
+            return 0;
+        }
+        double m = mean(v);
+        return Math.sqrt(java.util.Arrays.stream(v).map(a -> (a - m) * (a - m)).sum()
+                / (v.length - 1));
     }
 
     static String cellId(Strategy s, Integer shots, int seedIndex) {

@@ -15,8 +15,9 @@ public final class ComparisonReport {
 
     /** The comparison as a text table, best strategy per budget marked. */
     public static String text(Comparison.Result r) {
-        StringBuilder sb = new StringBuilder(String.format("%6s  %-10s  %-20s  %7s  %11s%n",
-                "shots", "strategy", "test accuracy", "wall s", "trainable"));
+        StringBuilder sb = new StringBuilder(String.format("%6s  %-10s  %-20s  %-17s  %7s"
+                + "  %11s%n", "shots", "strategy", "test accuracy", "vs scratch", "wall s",
+                "trainable"));
         Integer last = -1;
         for (Comparison.Row row : r.table()) {
             if (!java.util.Objects.equals(row.shots(), last) && last != null && last != -1) {
@@ -24,12 +25,17 @@ public final class ComparisonReport {
             }
             last = row.shots();
             boolean best = r.best(row.shots()) == row;
-            sb.append(String.format("%6s  %-10s  %6.2f%% ± %5.2f (n=%d)%s %7.1f  %,11d%n",
+            sb.append(String.format("%6s  %-10s  %6.2f%% ± %5.2f (n=%d)%s %-17s  %7.1f  %,11d%n",
                     Comparison.shotsLabel(row.shots()), row.strategy().id(),
                     100 * row.meanAccuracy(), 100 * row.stdAccuracy(), row.runs(),
-                    best ? "*" : " ", row.meanWallSeconds(), row.trainableParameters()));
+                    best ? "*" : " ", paired(row.vsScratch()), row.meanWallSeconds(),
+                    row.trainableParameters()));
         }
         sb.append("* best mean at the budget; ± is the sample standard deviation over seeds\n");
+        if (r.table().stream().anyMatch(row -> row.vsScratch() != null)) {
+            sb.append("vs scratch: accuracy minus scratch's on the same images, in points, mean"
+                    + " ± std over seeds;\n  ! where the mean is beyond one std of zero\n");
+        }
         return sb.toString();
     }
 
@@ -52,9 +58,12 @@ public final class ComparisonReport {
         page.heading("Transfer comparison").facts(facts);
         page.chart(accuracyByBudget(c, task, r));
         page.table(List.of("labels per class", "strategy", "mean accuracy", "std", "min", "max",
-                "runs", "wall s", "trainable parameters"), rows(r), best(r));
+                "vs scratch (points)", "runs", "wall s", "trainable parameters"), rows(r),
+                best(r));
         page.paragraph("Bold: the best mean at each budget. Every strategy sees the same labelled"
-                + " images within a seed; std is the sample standard deviation over seeds.");
+                + " images within a seed; std is the sample standard deviation over seeds. "
+                + "'vs scratch' is the paired difference to scratch on the same images (mean ±"
+                + " std over seeds), marked ! where its mean is more than one std from zero.");
         Integer smallest = c.shots().get(0);
         List<Chart.Series> losses = new ArrayList<>();
         for (Comparison.Cell cell : r.cells()) {
@@ -109,7 +118,8 @@ public final class ComparisonReport {
         for (Comparison.Row row : r.table()) {
             rows.add(List.of(Comparison.shotsLabel(row.shots()), row.strategy().id(),
                     pct(row.meanAccuracy()), pct(row.stdAccuracy()), pct(row.minAccuracy()),
-                    pct(row.maxAccuracy()), Integer.toString(row.runs()),
+                    pct(row.maxAccuracy()), paired(row.vsScratch()),
+                    Integer.toString(row.runs()),
                     String.format("%.1f", row.meanWallSeconds()),
                     String.format("%,d", row.trainableParameters())));
         }
@@ -122,6 +132,15 @@ public final class ComparisonReport {
             b[i] = r.best(r.table().get(i).shots()) == r.table().get(i);
         }
         return b;
+    }
+
+    /** {@code +2.20 ± 1.06 !}, or {@code -} without a scratch run to compare with. */
+    static String paired(Comparison.PairedDifference d) {
+        if (d == null) {
+            return "-";
+        }
+        return String.format("%+.2f ± %.2f%s", 100 * d.mean(), 100 * d.std(),
+                d.beyondSpread() ? " !" : "");
     }
 
     static String pct(double v) {

@@ -134,6 +134,41 @@ class ComparisonTest {
         assertEquals(Arrays.asList(1, null), Comparison.parseShots("1, all"));
     }
 
+    static Comparison.Cell cell(Strategy s, Integer shots, int seed, double accuracy) {
+        return new Comparison.Cell(s, shots, seed, accuracy, 1, 1, 5, 1, List.of(), null);
+    }
+
+    @Test
+    void tablePairsEveryStrategyWithScratchOnTheSameSeed() {
+        // full - scratch per seed: +0.02, +0.03, +0.07 -> mean 0.04, sample std sqrt(0.0007)
+        List<Comparison.Cell> cells = List.of(
+                cell(Strategy.SCRATCH, 10, 1, 0.80), cell(Strategy.FULL, 10, 1, 0.82),
+                cell(Strategy.SCRATCH, 10, 2, 0.85), cell(Strategy.FULL, 10, 2, 0.88),
+                cell(Strategy.SCRATCH, 10, 3, 0.70), cell(Strategy.FULL, 10, 3, 0.77),
+                // probe at 1 shot has no scratch run beside it
+                cell(Strategy.PROBE, 1, 1, 0.5));
+        Comparison.Config c = new Comparison.Config(Path.of("m"), null, null,
+                List.of(Strategy.SCRATCH, Strategy.FULL, Strategy.PROBE), List.of(10, 1), 3, 1,
+                false, train(1));
+        List<Comparison.Row> table = Comparison.table(c, cells);
+        assertEquals(3, table.size());
+        Comparison.Row full = table.stream().filter(r -> r.strategy() == Strategy.FULL)
+                .findFirst().orElseThrow();
+        // unpaired: the seed-to-seed spread of full's accuracy swamps the 4-point gain
+        assertEquals(0.8233333, full.meanAccuracy(), 1e-6);
+        assertEquals(0.0550757, full.stdAccuracy(), 1e-6);
+        assertEquals(3, full.vsScratch().seeds());
+        assertEquals(0.04, full.vsScratch().mean(), 1e-9);
+        assertEquals(Math.sqrt(0.0007), full.vsScratch().std(), 1e-9);
+        assertTrue(full.vsScratch().beyondSpread());
+        assertEquals(null, table.get(0).vsScratch(), "scratch is not compared with itself");
+        assertEquals(null, table.get(2).vsScratch(), "no scratch cell at 1 shot");
+        assertEquals("+4.00 ± 2.65 !", ComparisonReport.paired(full.vsScratch()));
+        assertFalse(new Comparison.PairedDifference(3, 0.01, 0.02).beyondSpread());
+        assertFalse(new Comparison.PairedDifference(1, 0.05, 0).beyondSpread(),
+                "one seed has no spread to be beyond");
+    }
+
     @Test
     void smallBudgetsRepeatToFillAnEpoch() {
         ImageDataset d = new ImageDataset("t", new byte[] {1, 2, 3}, new int[] {0, 1, 0}, 1, 1,
