@@ -27,7 +27,8 @@ final class ProbeCommand implements Callable<Integer> {
     String classifier;
 
     @Option(names = "--c", split = ",", paramLabel = "C", description = "Regularization "
-            + "strengths to try, larger = weaker (default: 0.001,0.01,0.1,1,10).")
+            + "strengths to try, larger = weaker; a single value is used as is, without "
+            + "validation fits (default: 0.001,0.01,0.1,1,10).")
     double[] grid;
 
     @Option(names = "--val-fraction", defaultValue = "0.2", description = "Share of each class"

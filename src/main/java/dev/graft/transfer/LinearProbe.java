@@ -156,11 +156,15 @@ public final class LinearProbe {
 
     /**
      * The grid's C with the best accuracy on a stratified validation split of {@code tr}, each
-     * tried C recorded in {@code byC}. With fewer than two examples in some class there is
-     * nothing to hold out: C = 1, LIBLINEAR's default.
+     * tried C recorded in {@code byC}. A grid of one C leaves nothing to choose: no
+     * validation fits. With fewer than two examples in some class there is nothing to hold
+     * out: C = 1, LIBLINEAR's default.
      */
     private static double chooseC(FeatureCodes tr, Config cfg, Map<String, Double> byC,
             NDManager manager) {
+        if (cfg.grid().length == 1) {
+            return cfg.grid()[0];
+        }
         int[] counts = new int[tr.numClasses()];
         for (int y : tr.labels()) {
             counts[y]++;

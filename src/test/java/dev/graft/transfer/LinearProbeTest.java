@@ -86,6 +86,14 @@ class LinearProbeTest {
     }
 
     @Test
+    void aSingleCIsUsedWithoutValidationFits() {
+        LinearProbe.Result r = LinearProbe.fit(blobs(20, 3), blobs(20, 4), new LinearProbe.Config(
+                LinearProbe.Classifier.LOGREG, new double[] {0.5}, 0.2, 1), null);
+        assertEquals(0.5, r.c());
+        assertTrue(r.validationByC().isEmpty(), "nothing to choose, nothing validated");
+    }
+
+    @Test
     void oneExamplePerClassFitsWithTheDefaultC() {
         FeatureCodes one = blobs(1, 7);
         LinearProbe.Result r = LinearProbe.fit(one, blobs(30, 8), LinearProbe.Config.defaults(
