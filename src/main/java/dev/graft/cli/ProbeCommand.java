@@ -14,7 +14,10 @@ import picocli.CommandLine.Option;
         description = {"Fit a linear classifier on cached codes (from graft extract).", "",
             "Codes are standardized with the training codes' statistics; the regularization",
             "strength is chosen on a stratified validation split of the training codes, then",
-            "the classifier is refit on all of them and scored on the test codes.", ""},
+            "the classifier is refit on all of them and scored on the test codes.", "",
+            "softmax is multinomial logistic regression (the model scikit-learn's",
+            "LogisticRegression fits) trained on the engine; on many codes it is the fastest.",
+            ""},
         footer = {"", "Example:", "  graft probe --codes codes/ --classifier logreg --json"})
 final class ProbeCommand implements Callable<Integer> {
 
@@ -35,6 +38,11 @@ final class ProbeCommand implements Callable<Integer> {
             + " used to choose C (default: ${DEFAULT-VALUE}).")
     double valFraction;
 
+    @Option(names = "--epochs", defaultValue = "30", description = "softmax only: least number"
+            + " of epochs (and at least 300 steps); more come closer to the exact fit"
+            + " (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
     @Mixin
     CommonOptions common;
 
@@ -46,11 +54,9 @@ final class ProbeCommand implements Callable<Integer> {
                 info.classNames());
         FeatureCodes test = FeatureCodes.load(codes.resolve("test.safetensors"),
                 info.classNames());
-        LinearProbe.Config cfg = grid == null ? LinearProbe.Config.defaults(kind, common.seed)
-                : new LinearProbe.Config(kind, grid, valFraction, common.seed);
-        if (grid == null && valFraction != 0.2) {
-            cfg = new LinearProbe.Config(kind, cfg.grid(), valFraction, common.seed);
-        }
+        LinearProbe.Config d = LinearProbe.Config.defaults(kind, common.seed);
+        LinearProbe.Config cfg = new LinearProbe.Config(kind, grid == null ? d.grid() : grid,
+                valFraction, common.seed, epochs);
         LinearProbe.Result r;
         try (NDManager m = NDManager.newBaseManager()) {
             r = LinearProbe.fit(train, test, cfg, m);

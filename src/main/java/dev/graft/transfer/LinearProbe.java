@@ -59,9 +59,15 @@ public final class LinearProbe {
      * @param grid regularization strengths tried: LIBLINEAR's C, or the softmax head's weight
      *     decay (larger C = weaker regularization; for softmax the decay is 1 / (C * n))
      * @param valFraction share of each class of the training codes used to choose from the grid
+     * @param softmaxEpochs the softmax head's least number of epochs (it also takes at least 300
+     *     optimizer steps); more epochs come closer to the exact minimizer
      */
-    public record Config(Classifier classifier, double[] grid, double valFraction, long seed) {
+    public record Config(Classifier classifier, double[] grid, double valFraction, long seed,
+            int softmaxEpochs) {
         public Config {
+            if (softmaxEpochs < 1) {
+                throw new IllegalArgumentException("--epochs must be >= 1, got " + softmaxEpochs);
+            }
             if (grid.length == 0) {
                 throw new IllegalArgumentException("the regularization grid is empty");
             }
@@ -72,7 +78,11 @@ public final class LinearProbe {
         }
 
         public static Config defaults(Classifier c, long seed) {
-            return new Config(c, new double[] {0.001, 0.01, 0.1, 1, 10}, 0.2, seed);
+            return new Config(c, new double[] {0.001, 0.01, 0.1, 1, 10}, 0.2, seed, 30);
+        }
+
+        public Config withGrid(double[] g) {
+            return new Config(classifier, g, valFraction, seed, softmaxEpochs);
         }
     }
 
@@ -209,7 +219,8 @@ public final class LinearProbe {
 
     private static Predictor predictor(FeatureCodes train, double c, Config cfg,
             NDManager manager) {
-        return cfg.classifier() == Classifier.SOFTMAX ? softmax(train, c, cfg.seed(), manager)
+        return cfg.classifier() == Classifier.SOFTMAX
+                ? softmax(train, c, cfg.seed(), cfg.softmaxEpochs(), manager)
                 : liblinear(train, c, cfg.classifier());
     }
 
@@ -257,13 +268,14 @@ public final class LinearProbe {
         return x;
     }
 
-    private static Predictor softmax(FeatureCodes train, double c, long seed, NDManager manager) {
+    private static Predictor softmax(FeatureCodes train, double c, long seed, int minEpochs,
+            NDManager manager) {
         int[] shape = {train.dim(), 1, 1};
         double decay = 1 / (c * train.count());
-        // at least 30 epochs and 300 optimizer steps, so few-shot probes are not underfitted
+        // at least 300 optimizer steps too, so few-shot probes are not underfitted
         int batch = Math.min(256, train.count());
         int stepsPerEpoch = (train.count() + batch - 1) / batch;
-        int epochs = Math.max(30, (300 + stepsPerEpoch - 1) / stepsPerEpoch);
+        int epochs = Math.max(minEpochs, (300 + stepsPerEpoch - 1) / stepsPerEpoch);
         TrainConfig tc = new TrainConfig(epochs, batch, OptimizerConfig.adam(1e-2).withWeightDecay(decay),
                 new LrSchedule.Cosine(), Augmentation.NONE, seed, 0, List.of());
         NDManager m = manager.newSubManager();

@@ -87,8 +87,8 @@ class LinearProbeTest {
 
     @Test
     void aSingleCIsUsedWithoutValidationFits() {
-        LinearProbe.Result r = LinearProbe.fit(blobs(20, 3), blobs(20, 4), new LinearProbe.Config(
-                LinearProbe.Classifier.LOGREG, new double[] {0.5}, 0.2, 1), null);
+        LinearProbe.Result r = LinearProbe.fit(blobs(20, 3), blobs(20, 4), LinearProbe.Config
+                .defaults(LinearProbe.Classifier.LOGREG, 1).withGrid(new double[] {0.5}), null);
         assertEquals(0.5, r.c());
         assertTrue(r.validationByC().isEmpty(), "nothing to choose, nothing validated");
     }
