@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
             "Every command accepts --json (one JSON object on stdout; progress on stderr),",
             "--seed and --out (the run folder, by default runs/<time>-<name>)."},
         subcommands = {PretrainCommand.class, EvaluateCommand.class, ExtractCommand.class,
-            ProbeCommand.class, FinetuneCommand.class, AdviseCommand.class, DemoCommand.class, TransferCommand.class, BenchCommand.class,
+            ProbeCommand.class, FinetuneCommand.class, AdviseCommand.class, DemoCommand.class,
+            TransferCommand.class, DistillCommand.class, BenchCommand.class,
             DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

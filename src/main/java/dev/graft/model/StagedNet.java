@@ -251,6 +251,30 @@ public final class StagedNet extends AbstractBlock {
     }
 
     /**
+     * The logits, each stage running in training mode unless frozen (as {@link #forward} does),
+     * keeping the raw output of every stage that {@code capture} has a key for.
+     *
+     * @param capture stage names mapped to anything; on return, to those stages' outputs
+     */
+    public NDArray forward(ParameterStore ps, NDArray x, boolean training,
+            Map<String, NDArray> capture) {
+        for (String name : capture.keySet()) {
+            if (!stageNames().contains(name)) {
+                throw new IllegalArgumentException("no stage '" + name + "' in "
+                        + architecture.id() + "; stages are " + stageNames());
+            }
+        }
+        NDList y = new NDList(x);
+        for (Stage s : stages) {
+            y = s.block.forward(ps, y, training && !frozen.contains(s.name), null);
+            if (capture.containsKey(s.name)) {
+                capture.put(s.name, y.head());
+            }
+        }
+        return head.block.forward(ps, y, training && !frozen.contains(HEAD), null).head();
+    }
+
+    /**
      * Activations after stage {@code name}, in inference mode.
      *
      * @param x {@code [batch, c, h, w]}

@@ -49,6 +49,28 @@ public final class Benchmark {
 
     private Benchmark() {}
 
+    /**
+     * Inference throughput of {@code net} over every image of {@code data} (predicted classes
+     * copied to the host), after one warm-up batch.
+     */
+    public static double inferenceImagesPerSecond(StagedNet net, TensorDataset data,
+            int batchSize, NDManager manager) {
+        ParameterStore ps = new ParameterStore(manager, false);
+        int n = data.size();
+        long started = 0;
+        for (int from = -batchSize; from < n; from += batchSize) {
+            if (from == 0) {
+                started = System.nanoTime();
+            }
+            int lo = Math.max(0, from);
+            try (NDManager step = manager.newSubManager()) {
+                TensorDataset.Batch b = data.range(lo, Math.min(n, lo + batchSize), step);
+                net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
+            }
+        }
+        return n / ((System.nanoTime() - started) / 1e9);
+    }
+
     public static Result run(Config c, Consumer<String> log, Progress progress) {
         Architecture arch = Architecture.byId(c.architecture());
         DatasetResolver.Resolved r = new DatasetResolver().resolve(c.data(), log);
@@ -81,16 +103,7 @@ public final class Benchmark {
                     .average().orElse(Double.NaN);
             double peak = out.history().stream().mapToDouble(EpochMetrics::peakRssMb).max()
                     .orElse(Double.NaN);
-            long started = System.nanoTime();
-            ParameterStore ps = new ParameterStore(manager, false);
-            for (int from = 0; from < n; from += c.batchSize()) {
-                try (NDManager step = manager.newSubManager()) {
-                    TensorDataset.Batch b = data.range(from, Math.min(n, from + c.batchSize()),
-                            step);
-                    net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
-                }
-            }
-            double inferIps = n / ((System.nanoTime() - started) / 1e9);
+            double inferIps = inferenceImagesPerSecond(net, data, c.batchSize(), manager);
             return new Result(arch.id(), c.batchSize(), net.parameterCount(), trainIps, inferIps,
                     peak, out.history(), GraftVersion.engine(),
                     Runtime.getRuntime().availableProcessors());

@@ -63,10 +63,26 @@ public final class RunTraining {
             TrainConfig config, IntFunction<List<ParamGroup>> groups, boolean resume,
             Map<String, Object> runJson, Progress progress, Consumer<String> log,
             NDManager manager) {
+        return run(run, net, spec, data, config, groups, null, resume, runJson, progress, log,
+                manager);
+    }
+
+    /**
+     * As {@link #run(RunFolder, StagedNet, ModelSpec, Data, TrainConfig, IntFunction, boolean,
+     * Map, Progress, Consumer, NDManager)}, minimizing {@code objective} (null: cross-entropy).
+     * The objective's own parameters are not saved: on resume they start afresh.
+     */
+    public static Outcome run(RunFolder run, StagedNet net, ModelSpec spec, Data data,
+            TrainConfig config, IntFunction<List<ParamGroup>> groups, Objective objective,
+            boolean resume, Map<String, Object> runJson, Progress progress,
+            Consumer<String> log, NDManager manager) {
         runJson.put("status", "running");
         run.writeRun(runJson);
         try (TrainingLoop loop = new TrainingLoop(net, config, manager)) {
             loop.progress(progress);
+            if (objective != null) {
+                loop.objective(objective);
+            }
             if (groups != null) {
                 loop.groupsByEpoch(groups);
             }

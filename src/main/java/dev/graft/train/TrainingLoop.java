@@ -53,7 +53,7 @@ public final class TrainingLoop implements AutoCloseable {
     private final Optimizer optimizer;
     private final List<Group> groups = new ArrayList<>();
     private java.util.function.IntFunction<List<ParamGroup>> groupsByEpoch;
-    private LossFunction loss = LossFunction.crossEntropy();
+    private Objective objective = Objective.of(LossFunction.crossEntropy());
     private final List<StepHook> hooks = new ArrayList<>();
     private Progress progress = Progress.SILENT;
 
@@ -94,7 +94,18 @@ public final class TrainingLoop implements AutoCloseable {
 
     /** Replaces the cross-entropy objective. */
     public TrainingLoop loss(LossFunction f) {
-        this.loss = f;
+        return objective(Objective.of(f));
+    }
+
+    /**
+     * Replaces the cross-entropy objective by one that may read stage outputs and example
+     * indices and train parameters of its own.
+     */
+    public TrainingLoop objective(Objective o) {
+        for (String stage : o.stages()) {
+            net.stage(stage); // fails early, naming the valid stages
+        }
+        this.objective = o;
         return this;
     }
 
@@ -156,8 +167,11 @@ public final class TrainingLoop implements AutoCloseable {
                     NDArray logits;
                     NDArray value;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        logits = net.forward(ps, new NDList(x), true).head();
-                        value = loss.compute(logits, b.y(), x);
+                        Map<String, NDArray> outputs = new LinkedHashMap<>();
+                        objective.stages().forEach(st -> outputs.put(st, null));
+                        logits = net.forward(ps, x, true, outputs);
+                        value = objective.compute(new Objective.Step(logits, b.y(), x, idx,
+                                !config.augmentation().isNone(), outputs, step));
                         gc.backward(value);
                     }
                     float l = value.getFloat();
@@ -179,6 +193,10 @@ public final class TrainingLoop implements AutoCloseable {
                                         lr * g.settings.lrMultiplier(), wd, step);
                             }
                         }
+                    }
+                    for (Map.Entry<String, Parameter> e : objective.parameters().entrySet()) {
+                        optimizer.update(e.getKey(), e.getValue(), lr,
+                                config.optimizer().weightDecay(), step);
                     }
                     globalStep++;
                     for (StepHook h : hooks) {

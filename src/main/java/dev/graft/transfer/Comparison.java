@@ -18,6 +18,7 @@ import dev.graft.train.ParamGroup;
 import dev.graft.train.Progress;
 import dev.graft.train.RunFolder;
 import dev.graft.train.Seeds;
+import dev.graft.train.Spread;
 import dev.graft.train.TrainConfig;
 import dev.graft.train.TrainingLoop;
 import java.io.IOException;
@@ -116,7 +117,13 @@ public final class Comparison {
         }
     }
 
-    /** Mean and spread of one (strategy, budget) pair over its seeds. */
+    /**
+     * Mean and spread of one (strategy, budget) pair over its seeds.
+     *
+     * @param vsScratch accuracy minus scratch's on the same labelled images, over the seeds both
+     *     ran: within a seed every strategy sees the same images, so the spread of this
+     *     difference is the noise that matters when asking whether a strategy beats scratch
+     */
     public record Row(
             @JsonProperty("strategy") Strategy strategy,
             @JsonProperty("shots") Integer shots,
@@ -127,23 +134,7 @@ public final class Comparison {
             @JsonProperty("max_accuracy") double maxAccuracy,
             @JsonProperty("mean_wall_seconds") double meanWallSeconds,
             @JsonProperty("trainable_parameters") long trainableParameters,
-            @JsonProperty("vs_scratch") PairedDifference vsScratch) {}
-
-    /**
-     * Accuracy minus scratch's accuracy on the same labelled images, over the seeds both ran:
-     * within a seed every strategy sees the same images, so the spread of this difference is
-     * the noise that matters when asking whether a strategy beats scratch.
-     */
-    public record PairedDifference(
-            @JsonProperty("seeds") int seeds,
-            @JsonProperty("mean") double mean,
-            @JsonProperty("std") double std) {
-
-        /** The mean difference is more than one standard deviation of it from zero. */
-        public boolean beyondSpread() {
-            return seeds > 1 && Math.abs(mean) > std;
-        }
-    }
+            @JsonProperty("vs_scratch") Spread vsScratch) {}
 
     /** The comparison's outcome. */
     public record Result(
@@ -375,7 +366,7 @@ public final class Comparison {
                     continue;
                 }
                 double[] acc = mine.stream().mapToDouble(Cell::testAccuracy).toArray();
-                rows.add(new Row(s, shots, acc.length, mean(acc), sampleStd(acc),
+                rows.add(new Row(s, shots, acc.length, Spread.mean(acc), Spread.sampleStd(acc),
                         java.util.Arrays.stream(acc).min().orElse(Double.NaN),
                         java.util.Arrays.stream(acc).max().orElse(Double.NaN),
                         mine.stream().mapToDouble(Cell::wallSeconds).average().orElse(0),
@@ -387,7 +378,7 @@ public final class Comparison {
     }
 
     /** Paired differences to scratch at the same budget and seed; null without scratch. */
-    private static PairedDifference vsScratch(List<Cell> mine, List<Cell> all) {
+    private static Spread vsScratch(List<Cell> mine, List<Cell> all) {
         List<Double> diffs = new ArrayList<>();
         for (Cell cell : mine) {
             all.stream().filter(x -> x.strategy() == Strategy.SCRATCH
@@ -400,21 +391,7 @@ public final class Comparison {
             return null;
         }
         double[] d = diffs.stream().mapToDouble(Double::doubleValue).toArray();
-        return new PairedDifference(d.length, mean(d), sampleStd(d));
-    }
-
-    private static double mean(double[] v) {
-        return java.util.Arrays.stream(v).average().orElse(Double.NaN);
-    }
-
-    /** Sample standard deviation (n - 1); 0 for a single value. */
-    private static double sampleStd(double[] v) {
-        if (v.length < 2) {
-            return 0;
-        }
-        double m = mean(v);
-        return Math.sqrt(java.util.Arrays.stream(v).map(a -> (a - m) * (a - m)).sum()
-                / (v.length - 1));
+        return Spread.of(d);
     }
 
     static String cellId(Strategy s, Integer shots, int seedIndex) {

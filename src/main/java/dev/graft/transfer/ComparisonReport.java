@@ -2,6 +2,7 @@ package dev.graft.transfer;
 
 import dev.graft.report.Chart;
 import dev.graft.report.Report;
+import dev.graft.train.Spread;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -135,7 +136,7 @@ public final class ComparisonReport {
     }
 
     /** {@code +2.20 ± 1.06 !}, or {@code -} without a scratch run to compare with. */
-    static String paired(Comparison.PairedDifference d) {
+    static String paired(Spread d) {
         if (d == null) {
             return "-";
         }

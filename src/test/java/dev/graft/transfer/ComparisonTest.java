@@ -164,8 +164,8 @@ class ComparisonTest {
         assertEquals(null, table.get(0).vsScratch(), "scratch is not compared with itself");
         assertEquals(null, table.get(2).vsScratch(), "no scratch cell at 1 shot");
         assertEquals("+4.00 ± 2.65 !", ComparisonReport.paired(full.vsScratch()));
-        assertFalse(new Comparison.PairedDifference(3, 0.01, 0.02).beyondSpread());
-        assertFalse(new Comparison.PairedDifference(1, 0.05, 0).beyondSpread(),
+        assertFalse(new dev.graft.train.Spread(3, 0.01, 0.02).beyondSpread());
+        assertFalse(new dev.graft.train.Spread(1, 0.05, 0).beyondSpread(),
                 "one seed has no spread to be beyond");
     }
 

@@ -1,0 +1,657 @@
+package dev.graft.distill;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.graft.data.ClassSelection;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.TensorDataset;
+import dev.graft.io.GraftException;
+import dev.graft.model.Adapter;
+import dev.graft.model.Architecture;
+import dev.graft.model.Checkpoint;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.ModelSpec;
+import dev.graft.model.StagedNet;
+import dev.graft.train.Benchmark;
+import dev.graft.train.EpochMetrics;
+import dev.graft.train.Evaluation;
+import dev.graft.train.GraftVersion;
+import dev.graft.train.ParamGroup;
+import dev.graft.train.Pretrain;
+import dev.graft.train.Progress;
+import dev.graft.train.RunFolder;
+import dev.graft.train.RunTraining;
+import dev.graft.train.Seeds;
+import dev.graft.train.Spread;
+import dev.graft.train.TrainConfig;
+import dev.graft.train.TrainingLoop;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Teacher to student: trains the same student architecture alone and under each distillation
+ * kind, over several seeds (every kind starts from the same initial weights and sees the same
+ * batches within a seed), and compares them with the teacher.
+ */
+public final class Distillation {
+
+    /** What the student learns from besides (or instead of) the labels. */
+    public enum Kind {
+        /** No teacher: the student trained alone, the baseline. */
+        ALONE(false, false, false),
+        /** Softened logits (Hinton et al. 2015). */
+        RESPONSE(true, false, false),
+        /** Hints through an adapter plus attention transfer (FitNets; Zagoruyko 2017). */
+        FEATURE(false, true, false),
+        /** Distances and angles between examples (RKD, Park et al. 2019). */
+        RELATION(false, false, true),
+        /** All three. */
+        COMBINED(true, true, true);
+
+        private final boolean response;
+        private final boolean hints;
+        private final boolean relations;
+
+        Kind(boolean response, boolean hints, boolean relations) {
+            this.response = response;
+            this.hints = hints;
+            this.relations = relations;
+        }
+
+        public boolean usesResponse() {
+            return response;
+        }
+
+        public boolean usesHints() {
+            return hints;
+        }
+
+        public boolean usesRelations() {
+            return relations;
+        }
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Kind parse(String s) {
+            for (Kind k : values()) {
+                if (k.id().equalsIgnoreCase(s.trim())) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("--kind " + s + " is not one of alone, response,"
+                    + " feature, relation, combined");
+        }
+    }
+
+    /**
+     * The distillation terms' settings.
+     *
+     * @param temperature softens both softmaxes of the response term
+     * @param alpha weight of the response term; the labels' cross-entropy gets 1 - alpha
+     * @param hintStudent the student stage whose output is adapted to the teacher's (null: the
+     *     student's last stage with feature maps)
+     * @param hintTeacher the teacher stage it must match (null: the one whose maps are the
+     *     smallest multiple of the student's)
+     * @param hintWeight weight of the hint's mean squared error
+     * @param attentionWeight weight of attention transfer (0 turns it off)
+     * @param distanceWeight weight of RKD's distance term
+     * @param angleWeight weight of RKD's angle term
+     * @param hintEpochs epochs of FitNets' first stage (only the hint, training the student up
+     *     to its hint stage) before the main training; 0 skips it
+     */
+    public record Terms(
+            @JsonProperty("temperature") double temperature,
+            @JsonProperty("alpha") double alpha,
+            @JsonProperty("hint_student") String hintStudent,
+            @JsonProperty("hint_teacher") String hintTeacher,
+            @JsonProperty("hint_weight") double hintWeight,
+            @JsonProperty("attention_weight") double attentionWeight,
+            @JsonProperty("distance_weight") double distanceWeight,
+            @JsonProperty("angle_weight") double angleWeight,
+            @JsonProperty("hint_epochs") int hintEpochs) {
+
+        public Terms {
+            if (!(temperature > 0)) {
+                throw new IllegalArgumentException("--temperature must be > 0, got "
+                        + temperature);
+            }
+            if (!(alpha >= 0 && alpha <= 1)) {
+                throw new IllegalArgumentException("--alpha must be in [0, 1], got " + alpha);
+            }
+            for (double w : new double[] {hintWeight, attentionWeight, distanceWeight,
+                angleWeight}) {
+                if (!(w >= 0)) {
+                    throw new IllegalArgumentException("loss weights must be >= 0, got " + w);
+                }
+            }
+            if (hintEpochs < 0) {
+                throw new IllegalArgumentException("--hint-epochs must be >= 0, got "
+                        + hintEpochs);
+            }
+        }
+
+        /** T = 4, alpha = 0.9, hint 1, attention 1000, RKD distance 25 and angle 50. */
+        public static Terms defaults() {
+            return new Terms(4, 0.9, null, null, 1, 1000, 25, 50, 0);
+        }
+    }
+
+    /**
+     * Everything a distillation run depends on.
+     *
+     * @param data dataset name or folder (null: the teacher's)
+     * @param classes class subset of the task, as the teacher was trained (null: all)
+     * @param transferClasses the training images used for distillation are those of these
+     *     classes only (null: all); the test set keeps every class
+     * @param unlabeled distill without the training labels (no cross-entropy term)
+     * @param kinds what to train, e.g. alone and response
+     * @param seeds repetitions; kinds share initial weights and batches within a seed
+     * @param cacheMb memory budget for the teacher's cached outputs
+     */
+    public record Config(
+            @JsonProperty("teacher") Path teacher,
+            @JsonProperty("data") String data,
+            @JsonProperty("classes") String classes,
+            @JsonProperty("transfer_classes") String transferClasses,
+            @JsonProperty("unlabeled") boolean unlabeled,
+            @JsonProperty("val_fraction") double valFraction,
+            @JsonProperty("student") String student,
+            @JsonProperty("student_options") ModelOptions studentOptions,
+            @JsonProperty("kinds") List<Kind> kinds,
+            @JsonProperty("seeds") int seeds,
+            @JsonProperty("terms") Terms terms,
+            @JsonProperty("cache_mb") int cacheMb,
+            @JsonProperty("train") TrainConfig train) {
+
+        public Config {
+            kinds = List.copyOf(new LinkedHashSet<>(kinds));
+            if (kinds.isEmpty()) {
+                throw new IllegalArgumentException("--kind lists nothing to train");
+            }
+            if (seeds < 1) {
+                throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+            }
+            if (cacheMb < 0) {
+                throw new IllegalArgumentException("--cache-mb must be >= 0, got " + cacheMb);
+            }
+            if (unlabeled) {
+                for (Kind k : kinds) {
+                    if (k != Kind.ALONE && !k.usesResponse()) {
+                        throw new IllegalArgumentException("--unlabeled: " + k.id() + " has no"
+                                + " term that teaches the student's head without labels; use"
+                                + " response or combined");
+                    }
+                }
+            }
+            Architecture.byId(student);
+        }
+    }
+
+    /**
+     * Which stages the terms connect.
+     *
+     * @param hintSize the spatial size both hint maps are compared at ({@code [h, w]}), or null
+     *     for vectors
+     */
+    public record Plan(
+            @JsonProperty("hint_student") String hintStudent,
+            @JsonProperty("hint_teacher") String hintTeacher,
+            @JsonProperty("hint_size") long[] hintSize,
+            @JsonProperty("relation_student") String relationStudent,
+            @JsonProperty("relation_teacher") String relationTeacher) {}
+
+    /** One student run. */
+    public record StudentRun(
+            @JsonProperty("kind") Kind kind,
+            @JsonProperty("seed_index") int seedIndex,
+            @JsonProperty("test_accuracy") double testAccuracy,
+            @JsonProperty("best_epoch") int bestEpoch,
+            @JsonProperty("train_images_per_second") double trainImagesPerSecond,
+            @JsonProperty("teacher_outputs") String teacherOutputs,
+            @JsonProperty("checkpoint") String checkpoint,
+            @JsonProperty("history") List<EpochMetrics> history) {}
+
+    /**
+     * One kind over its seeds.
+     *
+     * @param vsAlone accuracy minus the student alone's on the same seed
+     * @param gapRecovered (mean accuracy - alone's) / (teacher's - alone's), or null
+     * @param epochCostVsAlone a training epoch's time relative to the student alone's (ratio
+     *     of mean training throughputs)
+     */
+    public record Row(
+            @JsonProperty("kind") Kind kind,
+            @JsonProperty("accuracy") Spread accuracy,
+            @JsonProperty("vs_alone") Spread vsAlone,
+            @JsonProperty("gap_recovered") Double gapRecovered,
+            @JsonProperty("train_images_per_second") double trainImagesPerSecond,
+            @JsonProperty("epoch_cost_vs_alone") Double epochCostVsAlone,
+            @JsonProperty("teacher_outputs") String teacherOutputs) {}
+
+    /** A network's size and speed. */
+    public record Model(
+            @JsonProperty("architecture") String architecture,
+            @JsonProperty("parameters") long parameters,
+            @JsonProperty("inference_images_per_second") double inferenceImagesPerSecond,
+            @JsonProperty("test_accuracy") Double testAccuracy) {}
+
+    /** The run's outcome. */
+    public record Result(
+            @JsonProperty("teacher") Model teacher,
+            @JsonProperty("student") Model student,
+            @JsonProperty("plan") Plan plan,
+            @JsonProperty("rows") List<Row> rows,
+            @JsonProperty("runs") List<StudentRun> runs,
+            @JsonProperty("train_examples") int trainExamples,
+            @JsonProperty("data_source") String dataSource,
+            @JsonProperty("run") String run) {}
+
+    private final Consumer<String> log;
+    private Progress progress = Progress.SILENT;
+
+    public Distillation(Consumer<String> log) {
+        this.log = log;
+    }
+
+    public Distillation progress(Progress p) {
+        this.progress = p;
+        return this;
+    }
+
+    public Result run(Config c, Path runDir) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Checkpoint.Loaded loaded = Checkpoint.load(c.teacher(), manager);
+            StagedNet teacher = loaded.net();
+            ModelSpec tspec = loaded.spec();
+            String dataName = c.data() != null ? c.data() : tspec.provenance().dataset();
+            long root = c.train().seed();
+            Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), null,
+                    c.valFraction(), root, log);
+            checkTask(c, tspec, dataName, data);
+            ImageDataset trainImages = transferSet(c, data.train());
+            Architecture arch = Architecture.byId(c.student());
+            StagedNet probeStudent = arch.build(tspec.inputShape(), tspec.numClasses(),
+                    c.studentOptions()).initialize(manager, 0);
+            Plan plan = plan(c, probeStudent, teacher, manager);
+            Map<String, Object> runJson = new LinkedHashMap<>();
+            runJson.put("command", "distill");
+            runJson.put("config", c);
+            runJson.put("plan", plan);
+            try (RunFolder run = RunFolder.open(runDir, true);
+                    TensorDataset train = TensorDataset.of(trainImages, tspec.normalization(),
+                            manager);
+                    TensorDataset val = TensorDataset.of(data.validation(),
+                            tspec.normalization(), manager);
+                    TensorDataset test = TensorDataset.of(data.test(), tspec.normalization(),
+                            manager)) {
+                runJson.put("status", "running");
+                run.writeRun(runJson);
+                log.accept(String.format("teacher %s (%s, %,d parameters); student %s, %,d"
+                        + " parameters (%.1fx fewer); %,d training images%s", c.teacher(),
+                        tspec.architecture(), teacher.parameterCount(), arch.id(),
+                        probeStudent.parameterCount(), (double) teacher.parameterCount()
+                                / probeStudent.parameterCount(), train.size(),
+                        c.unlabeled() ? " (labels unused)" : ""));
+                Evaluation teacherTest = Evaluation.of(teacher, test, 512, null, manager);
+                Model teacherModel = new Model(tspec.architecture(), teacher.parameterCount(),
+                        Benchmark.inferenceImagesPerSecond(teacher, test, 256, manager),
+                        teacherTest.accuracy());
+                TeacherOutputs outputs = teacherOutputs(teacher, plan, probeStudent, manager);
+                String cacheNote = cache(c, outputs, train, manager);
+                List<StudentRun> runs = new ArrayList<>();
+                int total = c.seeds() * c.kinds().size();
+                for (int s = 1; s <= c.seeds(); s++) {
+                    for (Kind k : c.kinds()) {
+                        log.accept(String.format("[%d/%d] %s, seed %d", runs.size() + 1, total,
+                                k.id(), s));
+                        runs.add(student(c, k, s, arch, tspec, plan, outputs, cacheNote,
+                                new RunTraining.Data(train, val, test, data.test().classNames()),
+                                run, manager));
+                    }
+                }
+                Model studentModel;
+                try (NDManager m = manager.newSubManager()) {
+                    StagedNet first = Checkpoint.load(Path.of(runs.get(0).checkpoint()), m).net();
+                    studentModel = new Model(arch.id(), first.parameterCount(),
+                            Benchmark.inferenceImagesPerSecond(first, test, 256, m), null);
+                }
+                Result r = new Result(teacherModel, studentModel, plan,
+                        rows(c, runs, teacherTest.accuracy()), runs, train.size(),
+                        data.source(), runDir.toString());
+                runJson.put("status", "finished");
+                runJson.put("result", r);
+                run.writeRun(runJson);
+                DistillReport.write(run.resolve(dev.graft.report.Report.FILE), c, r);
+                return r;
+            }
+        }
+    }
+
+    private static void checkTask(Config c, ModelSpec tspec, String dataName,
+            Pretrain.Splits data) {
+        if (!Arrays.equals(data.train().imageShape(), tspec.inputShape())) {
+            throw new GraftException("--teacher " + c.teacher() + " was trained on images "
+                    + Arrays.toString(tspec.inputShape()) + " but " + dataName + " has "
+                    + Arrays.toString(data.train().imageShape()) + "; distill on the teacher's"
+                    + " kind of data");
+        }
+        if (data.train().numClasses() != tspec.numClasses()) {
+            throw new GraftException("--teacher " + c.teacher() + " has " + tspec.numClasses()
+                    + " classes " + tspec.classNames() + " but " + dataName
+                    + (c.classes() == null ? "" : " --classes " + c.classes()) + " has "
+                    + data.train().numClasses() + " " + data.train().classNames()
+                    + "; pass --classes to select the teacher's classes");
+        }
+    }
+
+    /** The training images distilled on: all, or those of --transfer-classes. */
+    private static ImageDataset transferSet(Config c, ImageDataset train) {
+        if (c.transferClasses() == null) {
+            return train;
+        }
+        Set<Integer> keep = new java.util.HashSet<>();
+        for (int k : ClassSelection.parse(c.transferClasses(), train.classNames())) {
+            keep.add(k);
+        }
+        int[] idx = java.util.stream.IntStream.range(0, train.size())
+                .filter(i -> keep.contains(train.label(i))).toArray();
+        return train.select(idx);
+    }
+
+    /** Raw output shape (batch 1) of every stage. */
+    static Map<String, Shape> stageShapes(StagedNet net, NDManager manager) {
+        Map<String, NDArray> capture = new LinkedHashMap<>();
+        net.stageNames().forEach(s -> capture.put(s, null));
+        Map<String, Shape> out = new LinkedHashMap<>();
+        try (NDManager m = manager.newSubManager()) {
+            net.forward(new ParameterStore(m, false), m.zeros(net.batchInputShape(1)), false,
+                    capture);
+            capture.forEach((k, v) -> out.put(k, v.getShape()));
+        }
+        return out;
+    }
+
+    /** Resolves the stages the terms connect, checking names and sizes before any training. */
+    static Plan plan(Config c, StagedNet student, StagedNet teacher, NDManager manager) {
+        Map<String, Shape> ss = stageShapes(student, manager);
+        Map<String, Shape> ts = stageShapes(teacher, manager);
+        List<String> sNames = student.stageNames();
+        List<String> tNames = teacher.stageNames();
+        if (sNames.isEmpty() || tNames.isEmpty()) {
+            throw new IllegalArgumentException("distillation needs stages in both networks");
+        }
+        boolean hints = c.kinds().stream().anyMatch(Kind::usesHints);
+        String hs = c.terms().hintStudent();
+        String ht = c.terms().hintTeacher();
+        long[] size = null;
+        if (hints) {
+            if (hs == null) {
+                hs = sNames.get(sNames.size() - 1);
+                for (String n : sNames) {
+                    if (ss.get(n).dimension() == 4) {
+                        hs = n;
+                    }
+                }
+            } else if (!sNames.contains(hs)) {
+                throw new IllegalArgumentException("--hint-student " + hs + " is not a stage of "
+                        + student.architecture().id() + "; stages are " + sNames);
+            }
+            if (ht != null && !tNames.contains(ht)) {
+                throw new IllegalArgumentException("--hint-teacher " + ht + " is not a stage of "
+                        + teacher.architecture().id() + "; stages are " + tNames);
+            }
+            Shape s = ss.get(hs);
+            if (ht == null) {
+                ht = defaultHintTeacher(s, ts, tNames);
+            }
+            Shape t = ts.get(ht);
+            if (s.dimension() == 4 && t.dimension() == 4) {
+                long h = Math.min(s.get(2), t.get(2));
+                long w = Math.min(s.get(3), t.get(3));
+                for (Shape x : new Shape[] {s, t}) {
+                    if (x.get(2) % h != 0 || x.get(3) % w != 0 || x.get(2) / h != x.get(3) / w) {
+                        throw new IllegalArgumentException("hint maps " + hs + " " + s.slice(1)
+                                + " (student) and " + ht + " " + t.slice(1) + " (teacher): one"
+                                + " size must be a whole multiple of the other; choose"
+                                + " --hint-student / --hint-teacher");
+                    }
+                }
+                size = new long[] {h, w};
+            }
+        }
+        boolean relations = c.kinds().stream().anyMatch(Kind::usesRelations);
+        return new Plan(hints ? hs : null, hints ? ht : null, size,
+                relations ? sNames.get(sNames.size() - 1) : null,
+                relations ? tNames.get(tNames.size() - 1) : null);
+    }
+
+    /**
+     * For a student map of size h: the teacher's map stage whose size is the smallest multiple
+     * of h (the deepest on ties); else the teacher's last stage.
+     */
+    private static String defaultHintTeacher(Shape s, Map<String, Shape> ts, List<String> names) {
+        String best = names.get(names.size() - 1);
+        if (s.dimension() != 4) {
+            return best;
+        }
+        long bestH = Long.MAX_VALUE;
+        for (String n : names) {
+            Shape t = ts.get(n);
+            if (t.dimension() == 4 && t.get(2) >= s.get(2) && t.get(2) % s.get(2) == 0
+                    && t.get(2) <= bestH) {
+                bestH = t.get(2);
+                best = n;
+            }
+        }
+        return best;
+    }
+
+    /** {@code [b, c, h, w]} average-pooled to {@code [b, c]}; vectors as they are. */
+    static NDArray embedding(NDArray a) {
+        return a.getShape().dimension() == 4
+                ? a.reshape(a.getShape().get(0), a.getShape().get(1), -1).mean(new int[] {2}) : a;
+    }
+
+    private static TeacherOutputs teacherOutputs(StagedNet teacher, Plan plan,
+            StagedNet student, NDManager manager) {
+        List<String> stages = new ArrayList<>();
+        if (plan.hintTeacher() != null) {
+            stages.add(plan.hintTeacher());
+        }
+        if (plan.relationTeacher() != null && !stages.contains(plan.relationTeacher())) {
+            stages.add(plan.relationTeacher());
+        }
+        boolean studentMaps = plan.hintStudent() != null
+                && stageShapes(student, manager).get(plan.hintStudent()).dimension() == 4;
+        return new TeacherOutputs(teacher, stages, (logits, outs) -> {
+            Map<String, NDArray> m = new LinkedHashMap<>();
+            m.put(TeacherOutputs.LOGITS, logits);
+            if (plan.hintTeacher() != null) {
+                NDArray h = outs.get(plan.hintTeacher());
+                if (h.getShape().dimension() == 4) {
+                    h = studentMaps ? DistillLosses.poolTo(h, plan.hintSize()[0],
+                            plan.hintSize()[1]) : embedding(h);
+                }
+                m.put(DistillObjective.HINT, h);
+            }
+            if (plan.relationTeacher() != null) {
+                m.put(DistillObjective.RELATION, embedding(outs.get(plan.relationTeacher())));
+            }
+            return m;
+        });
+    }
+
+    /**
+     * Caches what fits of the teacher's outputs (logits first, then relation embeddings, then
+     * hint maps), unless augmentation would make them stale; returns what was done, in words.
+     */
+    private String cache(Config c, TeacherOutputs outputs, TensorDataset train,
+            NDManager manager) {
+        if (c.kinds().stream().allMatch(k -> k == Kind.ALONE)) {
+            return "not used";
+        }
+        if (!c.train().augmentation().isNone()) {
+            String note = "computed per batch (augmentation makes cached outputs stale)";
+            log.accept("teacher outputs: " + note);
+            return note;
+        }
+        Map<String, Long> per = outputs.floatsPerExample(train, manager);
+        long budget = (long) c.cacheMb() << 20;
+        long used = 0;
+        Set<String> keep = new LinkedHashSet<>();
+        List<String> skipped = new ArrayList<>();
+        for (String key : List.of(TeacherOutputs.LOGITS, DistillObjective.RELATION,
+                DistillObjective.HINT)) {
+            if (!per.containsKey(key)) {
+                continue;
+            }
+            long bytes = per.get(key) * train.size() * Float.BYTES;
+            if (used + bytes <= budget && per.get(key) * train.size() < Integer.MAX_VALUE) {
+                keep.add(key);
+                used += bytes;
+            } else {
+                skipped.add(String.format("%s (%,d MB)", key, bytes >> 20));
+            }
+        }
+        if (!keep.isEmpty()) {
+            outputs.cache(train, keep, 512, progress, manager);
+        }
+        String note = "cached " + String.join(", ", keep) + String.format(" (%,d MB)", used >> 20)
+                + (skipped.isEmpty() ? "" : "; computed per batch: " + String.join(", ", skipped)
+                        + ", over --cache-mb " + c.cacheMb());
+        log.accept("teacher outputs: " + note);
+        return note;
+    }
+
+    private StudentRun student(Config c, Kind k, int seedIndex, Architecture arch,
+            ModelSpec tspec, Plan plan, TeacherOutputs outputs, String cacheNote,
+            RunTraining.Data data, RunFolder parent, NDManager manager) {
+        long seed = Seeds.derive(c.train().seed(), "seed" + seedIndex);
+        TrainConfig tc = new TrainConfig(c.train().epochs(), c.train().batchSize(),
+                c.train().optimizer(), c.train().schedule(), c.train().augmentation(), seed,
+                c.train().patience(), c.train().groups());
+        String id = k.id() + "-seed" + seedIndex;
+        Path dir = parent.resolve("students").resolve(id);
+        try (NDManager m = manager.newSubManager();
+                RunFolder run = RunFolder.open(dir, true)) {
+            StagedNet net = arch.build(tspec.inputShape(), tspec.numClasses(),
+                    c.studentOptions()).initialize(m, Seeds.derive(seed, "init"));
+            ModelSpec spec = new ModelSpec(ModelSpec.FORMAT_VERSION, arch.id(),
+                    c.studentOptions(), net.inputShape(), net.numClasses(), tspec.classNames(),
+                    tspec.normalization(), net.stageNames(), Checkpoint.parameterShapes(net),
+                    new ModelSpec.Provenance(GraftVersion.graft(), GraftVersion.djl(),
+                            GraftVersion.engine(), Instant.now().toString(), seed,
+                            tspec.provenance().dataset(), null, null,
+                            k == Kind.ALONE ? null : c.teacher().toString(), "distill " + k.id()));
+            DistillObjective objective = null;
+            if (k != Kind.ALONE) {
+                Adapter adapter = null;
+                if (k.usesHints()) {
+                    Shape s = stageShapes(net, m).get(plan.hintStudent());
+                    Shape target = hintTargetShape(outputs, data.train(), m);
+                    Shape in = s.dimension() == 4 && target.dimension() == 2
+                            ? new Shape(1, s.get(1)) : s;
+                    adapter = Adapter.create(in, (int) target.get(1), "adapter", m,
+                            Seeds.derive(seed, "adapter"));
+                }
+                objective = new DistillObjective(k, c.terms(), c.unlabeled(), outputs, plan,
+                        adapter);
+                if (k.usesHints() && c.terms().hintEpochs() > 0) {
+                    hintStage(c, tc, net, objective, plan, data.train(), m);
+                }
+            }
+            Map<String, Object> runJson = new LinkedHashMap<>();
+            runJson.put("command", "distill");
+            runJson.put("kind", k.id());
+            runJson.put("seed_index", seedIndex);
+            // the student alone learns from the labels of the transfer set, even with --unlabeled
+            RunTraining.Outcome o = RunTraining.run(run, net, spec, data, tc, null, objective,
+                    false, runJson, progress, log, m);
+            StudentRun r = new StudentRun(k, seedIndex, o.test().accuracy(), o.bestEpoch(),
+                    o.loop().meanImagesPerSecond(), k == Kind.ALONE ? "not used" : cacheNote,
+                    run.resolve(RunTraining.MODEL).toString(), o.loop().history());
+            runJson.put("status", "finished");
+            runJson.put("result", r);
+            run.writeRun(runJson);
+            log.accept(String.format("%s seed %d: test accuracy %.2f%%", k.id(), seedIndex,
+                    100 * r.testAccuracy()));
+            return r;
+        }
+    }
+
+    private static Shape hintTargetShape(TeacherOutputs outputs, TensorDataset train,
+            NDManager m) {
+        try (NDManager sub = m.newSubManager()) {
+            return outputs.compute(train.range(0, 1, sub).x()).get(DistillObjective.HINT)
+                    .getShape();
+        }
+    }
+
+    /** FitNets' first stage: only the hint, training the student's stages up to the hint's. */
+    private void hintStage(Config c, TrainConfig tc, StagedNet net, DistillObjective objective,
+            Plan plan, TensorDataset train, NDManager m) {
+        List<ParamGroup> groups = new ArrayList<>();
+        boolean above = false;
+        for (String g : net.groupNames()) {
+            groups.add(above ? ParamGroup.frozen(g) : ParamGroup.trainable(g));
+            above |= g.equals(plan.hintStudent());
+        }
+        TrainConfig hint = new TrainConfig(c.terms().hintEpochs(), tc.batchSize(),
+                tc.optimizer(), tc.schedule(), tc.augmentation(), Seeds.derive(tc.seed(), "hint"),
+                0, groups);
+        try (TrainingLoop loop = new TrainingLoop(net, hint, m)) {
+            loop.objective(objective.hintOnly()).progress(progress);
+            loop.fit(train, null, 1, Double.NEGATIVE_INFINITY, (e, i) -> { });
+        }
+        for (String g : net.groupNames()) {
+            net.setFrozen(g, false);
+        }
+    }
+
+    static List<Row> rows(Config c, List<StudentRun> runs, double teacherAccuracy) {
+        List<Row> rows = new ArrayList<>();
+        double aloneIps = runs.stream().filter(r -> r.kind() == Kind.ALONE)
+                .mapToDouble(StudentRun::trainImagesPerSecond).average().orElse(Double.NaN);
+        double aloneMean = runs.stream().filter(r -> r.kind() == Kind.ALONE)
+                .mapToDouble(StudentRun::testAccuracy).average().orElse(Double.NaN);
+        for (Kind k : c.kinds()) {
+            List<StudentRun> mine = runs.stream().filter(r -> r.kind() == k).toList();
+            double[] acc = mine.stream().mapToDouble(StudentRun::testAccuracy).toArray();
+            Spread accuracy = Spread.of(acc);
+            Spread vsAlone = null;
+            Double gap = null;
+            Double cost = null;
+            double ips = mine.stream().mapToDouble(StudentRun::trainImagesPerSecond).average()
+                    .orElse(Double.NaN);
+            if (k != Kind.ALONE && !Double.isNaN(aloneMean)) {
+                List<Double> d = new ArrayList<>();
+                for (StudentRun r : mine) {
+                    runs.stream().filter(a -> a.kind() == Kind.ALONE
+                            && a.seedIndex() == r.seedIndex()).findFirst()
+                            .ifPresent(a -> d.add(r.testAccuracy() - a.testAccuracy()));
+                }
+                vsAlone = Spread.of(d.stream().mapToDouble(Double::doubleValue).toArray());
+                double g = teacherAccuracy - aloneMean;
+                gap = g > 0 ? (accuracy.mean() - aloneMean) / g : null;
+                cost = aloneIps / ips;
+            }
+            rows.add(new Row(k, accuracy, vsAlone, gap, ips, cost,
+                    mine.isEmpty() ? null : mine.get(0).teacherOutputs()));
+        }
+        return rows;
+    }
+}

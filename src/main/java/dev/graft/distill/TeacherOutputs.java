@@ -1,0 +1,122 @@
+package dev.graft.distill;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import dev.graft.data.TensorDataset;
+import dev.graft.model.StagedNet;
+import dev.graft.train.Progress;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * What the teacher says about a batch: its logits and any targets derived from its stage
+ * outputs (hint maps, relation embeddings), computed in inference mode. For a fixed training
+ * set (no augmentation) they are computed once for every example and looked up by index
+ * afterwards, when they fit in the memory budget.
+ */
+final class TeacherOutputs {
+
+    /** The key of the logits among the targets. */
+    static final String LOGITS = "logits";
+
+    private final StagedNet teacher;
+    private final List<String> stages;
+    private final BiFunction<NDArray, Map<String, NDArray>, Map<String, NDArray>> targets;
+    private Map<String, float[]> cache;
+    private Map<String, Shape> rowShapes;
+
+    /**
+     * @param stages the teacher stages whose raw outputs {@code targets} reads
+     * @param targets from the logits and those stage outputs to the named targets (which must
+     *     include {@link #LOGITS}); run on every batch or once per example when cached
+     */
+    TeacherOutputs(StagedNet teacher, List<String> stages,
+            BiFunction<NDArray, Map<String, NDArray>, Map<String, NDArray>> targets) {
+        this.teacher = teacher;
+        this.stages = List.copyOf(stages);
+        this.targets = targets;
+        teacher.namedParameters().values().forEach(p -> {
+            if (p.requiresGradient()) {
+                p.getArray().setRequiresGradient(false); // a constant: no graph, no gradients
+            }
+        });
+    }
+
+    /** The targets for inputs {@code x}, computed now. */
+    Map<String, NDArray> compute(NDArray x) {
+        Map<String, NDArray> outputs = new LinkedHashMap<>();
+        stages.forEach(s -> outputs.put(s, null));
+        NDArray logits = teacher.forward(new ParameterStore(x.getManager(), false), x, false,
+                outputs);
+        return targets.apply(logits, outputs);
+    }
+
+    /** Floats per example of each target, measured on one example. */
+    Map<String, Long> floatsPerExample(TensorDataset data, NDManager manager) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        try (NDManager m = manager.newSubManager()) {
+            compute(data.range(0, 1, m).x()).forEach((k, v) -> out.put(k, v.size()));
+        }
+        return out;
+    }
+
+    /** Computes the targets of every example of {@code data} and keeps those named in {@code keep}. */
+    void cache(TensorDataset data, java.util.Set<String> keep, int batchSize, Progress progress,
+            NDManager manager) {
+        Map<String, float[]> values = new LinkedHashMap<>();
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        int n = data.size();
+        progress.start("teacher outputs", (n + batchSize - 1) / batchSize);
+        for (int from = 0; from < n; from += batchSize) {
+            int to = Math.min(n, from + batchSize);
+            try (NDManager m = manager.newSubManager()) {
+                for (Map.Entry<String, NDArray> e : compute(data.range(from, to, m).x())
+                        .entrySet()) {
+                    if (!keep.contains(e.getKey())) {
+                        continue;
+                    }
+                    Shape row = e.getValue().getShape().slice(1);
+                    shapes.putIfAbsent(e.getKey(), row);
+                    int per = Math.toIntExact(row.size());
+                    float[] v = values.computeIfAbsent(e.getKey(), k -> new float[Math
+                            .multiplyExact(n, per)]);
+                    System.arraycopy(e.getValue().toFloatArray(), 0, v, from * per,
+                            (to - from) * per);
+                }
+            }
+            progress.step(() -> "");
+        }
+        progress.finish(String.format("%,d examples", n));
+        this.cache = values;
+        this.rowShapes = shapes;
+    }
+
+    /** Whether every target in {@code keys} is cached. */
+    boolean cached(java.util.Collection<String> keys) {
+        return cache != null && cache.keySet().containsAll(keys);
+    }
+
+    /** The cached targets {@code keys} of examples {@code indices}. */
+    Map<String, NDArray> lookup(int[] indices, java.util.Collection<String> keys,
+            NDManager manager) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (String key : keys) {
+            Shape row = rowShapes.get(key);
+            float[] all = cache.get(key);
+            int per = Math.toIntExact(row.size());
+            float[] batch = new float[indices.length * per];
+            for (int i = 0; i < indices.length; i++) {
+                System.arraycopy(all, indices[i] * per, batch, i * per, per);
+            }
+            long[] dims = new long[row.dimension() + 1];
+            dims[0] = indices.length;
+            System.arraycopy(row.getShape(), 0, dims, 1, row.dimension());
+            out.put(key, manager.create(batch, new Shape(dims)));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.graft.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one training step minimizes, when cross-entropy on the logits is not all: it may read
+ * the outputs of named stages from the same forward pass, the batch's example indices (to look
+ * up cached per-example targets, such as a teacher's logits), and train parameters of its own
+ * (such as a distillation adapter).
+ */
+public interface Objective {
+
+    /** Everything the step has computed, for the objective to read. */
+    record Step(
+            NDArray logits,
+            NDArray labels,
+            NDArray x,
+            int[] indices,
+            boolean augmented,
+            Map<String, NDArray> stageOutputs,
+            NDManager manager) {}
+
+    /**
+     * Stages whose outputs (taken in the training forward pass, before pooling) the objective
+     * reads through {@link Step#stageOutputs()}.
+     */
+    default List<String> stages() {
+        return List.of();
+    }
+
+    /**
+     * Parameters of the objective's own, by name: they get gradients and are updated at the
+     * scheduled base learning rate and the optimizer's weight decay after every step.
+     */
+    default Map<String, Parameter> parameters() {
+        return Map.of();
+    }
+
+    /** The scalar to minimize. */
+    NDArray compute(Step step);
+
+    /** The plain objective: {@code f} on the logits, labels and inputs. */
+    static Objective of(LossFunction f) {
+        return s -> f.compute(s.logits(), s.labels(), s.x());
+    }
+}
