@@ -92,10 +92,25 @@ public final class DistillLosses {
         return d.div(mean);
     }
 
+    /**
+     * {@code [n * n * n]}: at {@code [i, j, k]} the cosine between {@code e_j - e_i} and
+     * {@code e_k - e_i} (0 when either is a zero vector, as {@code F.normalize} gives). Computed
+     * from the Gram matrix G: {@code (e_j - e_i) . (e_k - e_i) = G_jk - G_ij - G_ik + G_ii}, so
+     * the cost is {@code n^2 d + n^3}, not the {@code n^3 d} of the pairwise-difference form.
+     * Pairs closer than 1e-3 of their norms count as coincident (the Gram form cannot resolve
+     * them in float32).
+     */
     static NDArray angles(NDArray e) {
-        NDArray diff = e.expandDims(0).sub(e.expandDims(1)); // [n, n, d]: e_j - e_i at [i, j]
-        NDArray unit = diff.div(diff.norm(new int[] {2}, true).maximum(1e-12f));
-        return unit.batchMatMul(unit.transpose(0, 2, 1)).reshape(-1);
+        long n = e.getShape().get(0);
+        NDArray g = e.matMul(e.transpose()); // [n, n]
+        NDArray sq = e.square().sum(new int[] {1}); // [n] = diag(G)
+        NDArray dot = g.expandDims(0).sub(g.expandDims(2)).sub(g.expandDims(1))
+                .add(sq.reshape(n, 1, 1));
+        NDArray scale = sq.expandDims(1).add(sq.expandDims(0)); // |e_i|^2 + |e_j|^2
+        NDArray dist2 = scale.sub(g.mul(2f));
+        NDArray distinct = dist2.gt(scale.mul(5e-7f)).toType(e.getDataType(), false);
+        NDArray inv = distinct.div(dist2.clip(1e-12f, Float.MAX_VALUE).sqrt()); // [i, j]
+        return dot.mul(inv.expandDims(2)).mul(inv.expandDims(1)).reshape(-1);
     }
 
     /** Mean smooth-L1 (Huber, beta 1) of {@code a - b}. */

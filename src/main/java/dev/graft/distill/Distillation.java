@@ -277,7 +277,8 @@ public final class Distillation {
             Checkpoint.Loaded loaded = Checkpoint.load(c.teacher(), manager);
             StagedNet teacher = loaded.net();
             ModelSpec tspec = loaded.spec();
-            String dataName = c.data() != null ? c.data() : tspec.provenance().dataset();
+            String dataName = c.data() != null ? c.data() : tspec.provenance() != null
+                    ? tspec.provenance().dataset() : "fashion-mnist";
             long root = c.train().seed();
             Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), null,
                     c.valFraction(), root, log);
@@ -312,15 +313,18 @@ public final class Distillation {
                         teacherTest.accuracy());
                 TeacherOutputs outputs = teacherOutputs(teacher, plan, probeStudent, manager);
                 String cacheNote = cache(c, outputs, train, manager);
+                Shared shared = new Shared(c, arch, tspec, new ModelSpec.Provenance(
+                        GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(), null, 0,
+                        dataName, data.source(), trainImages.fingerprint(),
+                        c.teacher().toString(), "distill"), plan, outputs, cacheNote,
+                        new RunTraining.Data(train, val, test, data.test().classNames()), run);
                 List<StudentRun> runs = new ArrayList<>();
                 int total = c.seeds() * c.kinds().size();
                 for (int s = 1; s <= c.seeds(); s++) {
                     for (Kind k : c.kinds()) {
                         log.accept(String.format("[%d/%d] %s, seed %d", runs.size() + 1, total,
                                 k.id(), s));
-                        runs.add(student(c, k, s, arch, tspec, plan, outputs, cacheNote,
-                                new RunTraining.Data(train, val, test, data.test().classNames()),
-                                run, manager));
+                        runs.add(student(shared, k, s, manager));
                     }
                 }
                 Model studentModel;
@@ -537,15 +541,28 @@ public final class Distillation {
         return note;
     }
 
-    private StudentRun student(Config c, Kind k, int seedIndex, Architecture arch,
-            ModelSpec tspec, Plan plan, TeacherOutputs outputs, String cacheNote,
-            RunTraining.Data data, RunFolder parent, NDManager manager) {
+    /**
+     * What every student run of one distillation shares.
+     *
+     * @param provenance the students' provenance, but for time, seed and command
+     */
+    private record Shared(Config c, Architecture arch, ModelSpec tspec,
+            ModelSpec.Provenance provenance, Plan plan, TeacherOutputs outputs, String cacheNote,
+            RunTraining.Data data, RunFolder parent) {}
+
+    private StudentRun student(Shared sh, Kind k, int seedIndex, NDManager manager) {
+        Config c = sh.c();
+        Architecture arch = sh.arch();
+        ModelSpec tspec = sh.tspec();
+        Plan plan = sh.plan();
+        TeacherOutputs outputs = sh.outputs();
+        RunTraining.Data data = sh.data();
         long seed = Seeds.derive(c.train().seed(), "seed" + seedIndex);
         TrainConfig tc = new TrainConfig(c.train().epochs(), c.train().batchSize(),
                 c.train().optimizer(), c.train().schedule(), c.train().augmentation(), seed,
                 c.train().patience(), c.train().groups());
         String id = k.id() + "-seed" + seedIndex;
-        Path dir = parent.resolve("students").resolve(id);
+        Path dir = sh.parent().resolve("students").resolve(id);
         try (NDManager m = manager.newSubManager();
                 RunFolder run = RunFolder.open(dir, true)) {
             StagedNet net = arch.build(tspec.inputShape(), tspec.numClasses(),
@@ -553,9 +570,10 @@ public final class Distillation {
             ModelSpec spec = new ModelSpec(ModelSpec.FORMAT_VERSION, arch.id(),
                     c.studentOptions(), net.inputShape(), net.numClasses(), tspec.classNames(),
                     tspec.normalization(), net.stageNames(), Checkpoint.parameterShapes(net),
-                    new ModelSpec.Provenance(GraftVersion.graft(), GraftVersion.djl(),
-                            GraftVersion.engine(), Instant.now().toString(), seed,
-                            tspec.provenance().dataset(), null, null,
+                    new ModelSpec.Provenance(sh.provenance().graftVersion(),
+                            sh.provenance().djlVersion(), sh.provenance().engine(),
+                            Instant.now().toString(), seed, sh.provenance().dataset(),
+                            sh.provenance().dataSource(), sh.provenance().dataFingerprint(),
                             k == Kind.ALONE ? null : c.teacher().toString(), "distill " + k.id()));
             DistillObjective objective = null;
             if (k != Kind.ALONE) {
@@ -582,7 +600,7 @@ public final class Distillation {
             RunTraining.Outcome o = RunTraining.run(run, net, spec, data, tc, null, objective,
                     false, runJson, progress, log, m);
             StudentRun r = new StudentRun(k, seedIndex, o.test().accuracy(), o.bestEpoch(),
-                    o.loop().meanImagesPerSecond(), k == Kind.ALONE ? "not used" : cacheNote,
+                    o.loop().meanImagesPerSecond(), k == Kind.ALONE ? "not used" : sh.cacheNote(),
                     run.resolve(RunTraining.MODEL).toString(), o.loop().history());
             runJson.put("status", "finished");
             runJson.put("result", r);

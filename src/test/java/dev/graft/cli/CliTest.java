@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -244,5 +245,29 @@ class CliTest {
                     && last.contains(expect[i]), r.err());
         }
         assertFalse(java.nio.file.Files.exists(tmp.resolve("t1")), "nothing written on refusal");
+    }
+
+    @Test
+    void distillRefusesBadSettingsWithOneLine() {
+        String teacher = trained.resolve("model").toString();
+        String[][] cases = {
+            {"-T", "0"}, {"--alpha", "2"}, {"--classes", "0-4"},
+            {"--kind", "feature", "--hint-teacher", "stage9"}, {"--kind", "magic"},
+        };
+        String[] expect = {"--temperature must be > 0", "--alpha must be in [0, 1]",
+            "has 10 classes", "--hint-teacher stage9 is not a stage of mlp; stages are [layer1,"
+                + " layer2]", "--kind magic is not one of"};
+        for (int i = 0; i < cases.length; i++) {
+            List<String> args = new java.util.ArrayList<>(List.of("distill", "--teacher", teacher,
+                    "--data", "fashion-mnist-small", "--out", tmp.resolve("d" + i).toString()));
+            args.addAll(List.of(cases[i]));
+            Run r = graft(args.toArray(String[]::new));
+            assertEquals(2, r.code(), r.err());
+            String[] lines = r.err().strip().split("\n");
+            String last = lines[lines.length - 1];
+            assertTrue(last.startsWith("graft distill: error: ") && last.contains(expect[i]),
+                    r.err());
+            assertFalse(Files.exists(tmp.resolve("d" + i)), "nothing written on refusal");
+        }
     }
 }

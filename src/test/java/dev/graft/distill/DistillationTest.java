@@ -1,0 +1,182 @@
+package dev.graft.distill;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.graft.data.Augmentation;
+import dev.graft.data.DatasetResolver;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.TensorDataset;
+import dev.graft.io.GraftException;
+import dev.graft.model.Checkpoint;
+import dev.graft.model.ModelOptions;
+import dev.graft.report.Report;
+import dev.graft.train.LrSchedule;
+import dev.graft.train.OptimizerConfig;
+import dev.graft.train.Pretrain;
+import dev.graft.train.TrainConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Distillation end to end on the bundled subset, with a small convnet teacher. */
+class DistillationTest {
+
+    @TempDir
+    static Path tmp;
+
+    static Path teacher;
+
+    static TrainConfig train(int epochs) {
+        return new TrainConfig(epochs, 64, OptimizerConfig.adam(1e-3),
+                LrSchedule.OneCycle.defaults(), Augmentation.NONE, 7, 0, List.of());
+    }
+
+    @BeforeAll
+    static void trainTeacher() {
+        teacher = Path.of(new Pretrain(s -> { }).run(new Pretrain.Config("fashion-mnist-small",
+                null, 150, 0.1, "convnet", ModelOptions.DEFAULT, train(2)),
+                tmp.resolve("teacher"), false).checkpoint());
+    }
+
+    static Distillation.Config config(String student, String transferClasses,
+            List<Distillation.Kind> kinds, Distillation.Terms terms, int epochs) {
+        return new Distillation.Config(teacher, "fashion-mnist-small", null, transferClasses,
+                false, 0.1, student, ModelOptions.DEFAULT, kinds, 1, terms, 2048, train(epochs));
+    }
+
+    @Test
+    void everyKindTrainsAStudentAndTheTableIsPairedWithTheStudentAlone() throws Exception {
+        Distillation.Result r = new Distillation(s -> { }).run(config("mlp", null,
+                List.of(Distillation.Kind.values()), Distillation.Terms.defaults(), 2),
+                tmp.resolve("all"));
+        assertEquals(5, r.rows().size());
+        assertTrue(r.teacher().parameters() > 3 * r.student().parameters());
+        for (Distillation.StudentRun run : r.runs()) {
+            assertTrue(run.testAccuracy() > 0.5, run.kind() + " accuracy "
+                    + run.testAccuracy() + " (chance 0.1)");
+            assertTrue(Files.exists(Path.of(run.checkpoint(), Checkpoint.WEIGHTS)));
+        }
+        Distillation.Row alone = r.rows().get(0);
+        assertNull(alone.vsAlone());
+        for (Distillation.Row row : r.rows().subList(1, 5)) {
+            double own = r.runs().stream().filter(x -> x.kind() == row.kind()).findFirst()
+                    .orElseThrow().testAccuracy();
+            assertEquals(own - alone.accuracy().mean(), row.vsAlone().mean(), 1e-12);
+            assertTrue(row.teacherOutputs().startsWith("cached logits"), row.teacherOutputs());
+            assertNotNull(row.epochCostVsAlone());
+        }
+        // an mlp student has no feature maps: its last stage is adapted to the teacher's last
+        assertEquals("layer2", r.plan().hintStudent());
+        assertEquals("stage3", r.plan().hintTeacher());
+        String text = DistillReport.text(r);
+        for (Distillation.Kind k : Distillation.Kind.values()) {
+            assertTrue(text.contains(k.id()), text);
+        }
+        String html = Files.readString(tmp.resolve("all").resolve(Report.FILE));
+        assertTrue(html.contains("<img") && html.contains("combined"), "report with charts");
+    }
+
+    /**
+     * A hint between maps of different sizes pools the larger; FitNets' first stage runs; the
+     * transfer set can be a class subset (two classes here, to keep the test short).
+     */
+    @Test
+    void convnetHintsPoolTheTeachersLargerMaps() {
+        Distillation.Terms t = new Distillation.Terms(4, 0.9, "stage2", "stage1", 1, 1000, 25, 50,
+                1);
+        Distillation.Result r = new Distillation(s -> { }).run(config("convnet", "0-1",
+                List.of(Distillation.Kind.FEATURE), t, 1), tmp.resolve("hint"));
+        assertArrayEquals(new long[] {7, 7}, r.plan().hintSize());
+        assertEquals(2 * 540, r.trainExamples());
+        assertTrue(r.runs().get(0).testAccuracy() > 0.1, "two of ten classes learnt");
+        assertNull(r.rows().get(0).vsAlone(), "no student alone to pair with");
+    }
+
+    @Test
+    void cachedTeacherOutputsEqualTheComputedOnes() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ImageDataset images = new DatasetResolver().resolve("fashion-mnist-small", s -> { })
+                    .test();
+            Checkpoint.Loaded t = Checkpoint.load(teacher, m);
+            TeacherOutputs outputs = new TeacherOutputs(t.net(), List.of("stage2"),
+                    (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits, "hint",
+                            outs.get("stage2")));
+            try (TensorDataset data = TensorDataset.of(images.select(new int[] {0, 1, 2, 3, 4,
+                5, 6}), t.spec().normalization(), m)) {
+                outputs.cache(data, Set.of(TeacherOutputs.LOGITS, "hint"), 3,
+                        dev.graft.train.Progress.SILENT, m);
+                assertTrue(outputs.cached(List.of(TeacherOutputs.LOGITS, "hint")));
+                int[] idx = {5, 0, 3};
+                Map<String, NDArray> looked = outputs.lookup(idx, List.of(TeacherOutputs.LOGITS,
+                        "hint"), m);
+                Map<String, NDArray> computed = outputs.compute(data.batch(idx, m).x());
+                for (String k : List.of(TeacherOutputs.LOGITS, "hint")) {
+                    assertEquals(computed.get(k).getShape(), looked.get(k).getShape());
+                    assertTrue(computed.get(k).sub(looked.get(k)).abs().max().getFloat() < 1e-5,
+                            k);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badSettingsAreRefusedBeforeAnyTraining() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Distillation.Terms(0,
+                0.9, null, null, 1, 0, 25, 50, 0)).getMessage().contains("--temperature"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new Distillation.Terms(4,
+                1.5, null, null, 1, 0, 25, 50, 0)).getMessage().contains("--alpha"));
+        Distillation.Terms badStage = new Distillation.Terms(4, 0.9, "stage9", null, 1, 0, 25, 50,
+                0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new Distillation(s -> { }).run(config("convnet", null,
+                        List.of(Distillation.Kind.FEATURE), badStage, 1), tmp.resolve("bad1")));
+        assertTrue(e.getMessage().contains("stages are [stage1, stage2, stage3]"), e.getMessage());
+        Distillation.Config fiveClasses = new Distillation.Config(teacher, "fashion-mnist-small",
+                "0-4", null, false, 0.1, "mlp", ModelOptions.DEFAULT,
+                List.of(Distillation.Kind.RESPONSE), 1, Distillation.Terms.defaults(), 2048,
+                train(1));
+        GraftException g = assertThrows(GraftException.class,
+                () -> new Distillation(s -> { }).run(fiveClasses, tmp.resolve("bad2")));
+        assertTrue(g.getMessage().contains("has 10 classes"), g.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new Distillation.Config(teacher,
+                null, null, null, true, 0.1, "mlp", ModelOptions.DEFAULT,
+                List.of(Distillation.Kind.FEATURE), 1, Distillation.Terms.defaults(), 2048,
+                train(1)));
+        assertFalse(Files.exists(tmp.resolve("bad1")) || Files.exists(tmp.resolve("bad2")),
+                "nothing written on refusal");
+    }
+
+    @Test
+    void aTeacherOfOtherInputShapesIsRefused() {
+        Path other = tmp.resolve("teacher32");
+        int[] shape = {1, 32, 32};
+        try (NDManager m = NDManager.newBaseManager()) {
+            var net = dev.graft.model.Architecture.MLP.build(shape, 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            Checkpoint.save(other, net, new dev.graft.model.ModelSpec(
+                    dev.graft.model.ModelSpec.FORMAT_VERSION, "mlp", ModelOptions.DEFAULT, shape, 10,
+                    null, dev.graft.data.Normalization.identity(1), net.stageNames(),
+                    Checkpoint.parameterShapes(net), null), null);
+        }
+        Distillation.Config c = new Distillation.Config(other, "fashion-mnist-small", null, null,
+                false, 0.1, "mlp", ModelOptions.DEFAULT, List.of(Distillation.Kind.RESPONSE), 1,
+                Distillation.Terms.defaults(), 2048, train(1));
+        GraftException e = assertThrows(GraftException.class,
+                () -> new Distillation(s -> { }).run(c, tmp.resolve("bad3")));
+        assertTrue(e.getMessage().contains("was trained on images [1, 32, 32] but"
+                + " fashion-mnist-small has [1, 28, 28]"), e.getMessage());
+    }
+}
