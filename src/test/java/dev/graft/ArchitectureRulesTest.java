@@ -23,10 +23,10 @@ class ArchitectureRulesTest {
     void foundationsDoNotReachUp() {
         noClasses().that().resideInAnyPackage("dev.graft.data..", "dev.graft.model..",
                 "dev.graft.io..").should().dependOnClassesThat().resideInAnyPackage(
-                        "dev.graft.train..", "dev.graft.transfer..", "dev.graft.cli..")
-                .check(graft);
+                        "dev.graft.train..", "dev.graft.transfer..", "dev.graft.distill..",
+                        "dev.graft.cli..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.train..").should().dependOnClassesThat()
-                .resideInAPackage("dev.graft.transfer..").check(graft);
+                .resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.data..").should().dependOnClassesThat()
                 .resideInAPackage("dev.graft.model..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.io..").should().dependOnClassesThat()
@@ -34,10 +34,19 @@ class ArchitectureRulesTest {
     }
 
     @Test
+    void capabilitiesDoNotReachIntoEachOther() {
+        noClasses().that().resideInAPackage("dev.graft.distill..").should().dependOnClassesThat()
+                .resideInAPackage("dev.graft.transfer..").check(graft);
+        noClasses().that().resideInAPackage("dev.graft.transfer..").should()
+                .dependOnClassesThat().resideInAPackage("dev.graft.distill..").check(graft);
+    }
+
+    @Test
     void reportsKnowOnlyPagesAndFiles() {
         noClasses().that().resideInAPackage("dev.graft.report..").should().dependOnClassesThat()
-                .resideInAnyPackage("dev.graft.train..", "dev.graft.transfer..", "dev.graft.cli..",
-                        "dev.graft.model..", "dev.graft.data..").check(graft);
+                .resideInAnyPackage("dev.graft.train..", "dev.graft.transfer..",
+                        "dev.graft.distill..", "dev.graft.cli..", "dev.graft.model..",
+                        "dev.graft.data..").check(graft);
     }
 
     @Test

@@ -64,7 +64,7 @@ final class TeacherOutputs {
         return out;
     }
 
-    /** Computes the targets of every example of {@code data} and keeps those named in {@code keep}. */
+    /** Computes the targets of every example of {@code data}; keeps those named in {@code keep}. */
     void cache(TensorDataset data, java.util.Set<String> keep, int batchSize, Progress progress,
             NDManager manager) {
         Map<String, float[]> values = new LinkedHashMap<>();

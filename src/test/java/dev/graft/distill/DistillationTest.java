@@ -13,10 +13,12 @@ import ai.djl.ndarray.NDManager;
 import dev.graft.data.Augmentation;
 import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
+import dev.graft.data.Normalization;
 import dev.graft.data.TensorDataset;
 import dev.graft.io.GraftException;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelOptions;
+import dev.graft.model.ModelSpec;
 import dev.graft.report.Report;
 import dev.graft.train.LrSchedule;
 import dev.graft.train.OptimizerConfig;
@@ -166,10 +168,9 @@ class DistillationTest {
         try (NDManager m = NDManager.newBaseManager()) {
             var net = dev.graft.model.Architecture.MLP.build(shape, 10, ModelOptions.DEFAULT)
                     .initialize(m, 1);
-            Checkpoint.save(other, net, new dev.graft.model.ModelSpec(
-                    dev.graft.model.ModelSpec.FORMAT_VERSION, "mlp", ModelOptions.DEFAULT, shape, 10,
-                    null, dev.graft.data.Normalization.identity(1), net.stageNames(),
-                    Checkpoint.parameterShapes(net), null), null);
+            Checkpoint.save(other, net, new ModelSpec(ModelSpec.FORMAT_VERSION, "mlp",
+                    ModelOptions.DEFAULT, shape, 10, null, Normalization.identity(1),
+                    net.stageNames(), Checkpoint.parameterShapes(net), null), null);
         }
         Distillation.Config c = new Distillation.Config(other, "fashion-mnist-small", null, null,
                 false, 0.1, "mlp", ModelOptions.DEFAULT, List.of(Distillation.Kind.RESPONSE), 1,
