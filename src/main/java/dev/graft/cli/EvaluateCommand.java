@@ -69,7 +69,7 @@ final class EvaluateCommand implements Callable<Integer> {
             }
             Evaluation ev;
             try (TensorDataset t = TensorDataset.of(d, spec.normalization(), manager)) {
-                ev = Evaluation.of(loaded.net(), t, 512, d.classNames(), manager);
+                ev = Evaluation.of(loaded.net(), t, d.classNames(), manager);
             }
             if (common.out != null) {
                 try (RunFolder run = RunFolder.open(common.out, true)) {

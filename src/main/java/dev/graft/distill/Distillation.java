@@ -307,9 +307,10 @@ public final class Distillation {
                         probeStudent.parameterCount(), (double) teacher.parameterCount()
                                 / probeStudent.parameterCount(), train.size(),
                         c.unlabeled() ? " (labels unused)" : ""));
-                Evaluation teacherTest = Evaluation.of(teacher, test, 512, null, manager);
+                Evaluation teacherTest = Evaluation.of(teacher, test, null, manager);
                 Model teacherModel = new Model(tspec.architecture(), teacher.parameterCount(),
-                        Benchmark.inferenceImagesPerSecond(teacher, test, 256, manager),
+                        Benchmark.inferenceImagesPerSecond(teacher, test,
+                                teacher.inferenceBatchSize(), manager),
                         teacherTest.accuracy());
                 TeacherOutputs outputs = teacherOutputs(teacher, plan, probeStudent, manager);
                 String cacheNote = cache(c, outputs, train, manager);
@@ -331,7 +332,8 @@ public final class Distillation {
                 try (NDManager m = manager.newSubManager()) {
                     StagedNet first = Checkpoint.load(Path.of(runs.get(0).checkpoint()), m).net();
                     studentModel = new Model(arch.id(), first.parameterCount(),
-                            Benchmark.inferenceImagesPerSecond(first, test, 256, m), null);
+                            Benchmark.inferenceImagesPerSecond(first, test,
+                                    first.inferenceBatchSize(), m), null);
                 }
                 Result r = new Result(teacherModel, studentModel, plan,
                         rows(c, runs, teacherTest.accuracy()), runs, train.size(),
@@ -532,7 +534,7 @@ public final class Distillation {
             }
         }
         if (!keep.isEmpty()) {
-            outputs.cache(train, keep, 512, progress, manager);
+            outputs.cache(train, keep, progress, manager);
         }
         String note = "cached " + String.join(", ", keep) + String.format(" (%,d MB)", used >> 20)
                 + (skipped.isEmpty() ? "" : "; computed per batch: " + String.join(", ", skipped)

@@ -65,8 +65,9 @@ final class TeacherOutputs {
     }
 
     /** Computes the targets of every example of {@code data}; keeps those named in {@code keep}. */
-    void cache(TensorDataset data, java.util.Set<String> keep, int batchSize, Progress progress,
+    void cache(TensorDataset data, java.util.Set<String> keep, Progress progress,
             NDManager manager) {
+        int batchSize = teacher.inferenceBatchSize();
         Map<String, float[]> values = new LinkedHashMap<>();
         Map<String, Shape> shapes = new LinkedHashMap<>();
         int n = data.size();

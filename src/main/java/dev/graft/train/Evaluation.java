@@ -24,8 +24,9 @@ public record Evaluation(
         @JsonProperty("confusion") long[][] confusion) {
 
     /** Evaluates {@code net} on every example of {@code data}. */
-    public static Evaluation of(StagedNet net, TensorDataset data, int batchSize,
-            List<String> classNames, NDManager manager) {
+    public static Evaluation of(StagedNet net, TensorDataset data, List<String> classNames,
+            NDManager manager) {
+        int batchSize = net.inferenceBatchSize();
         int k = net.numClasses();
         if (data.numClasses() != k) {
             throw new IllegalArgumentException("the model has " + k + " classes but the data has "

@@ -126,7 +126,7 @@ public final class RunTraining {
             }
             // the best checkpoint, which differs from the last under early stopping
             StagedNet bestNet = Checkpoint.load(run.resolve(MODEL), manager).net();
-            Evaluation ev = Evaluation.of(bestNet, data.test(), 512, data.testClassNames(),
+            Evaluation ev = Evaluation.of(bestNet, data.test(), data.testClassNames(),
                     manager);
             run.event(Map.of("event", "test", "accuracy", ev.accuracy(), "loss", ev.loss()));
             return new Outcome(outcome, bestEpoch[0], ev, bestNet);

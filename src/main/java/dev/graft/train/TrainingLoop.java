@@ -216,8 +216,7 @@ public final class TrainingLoop implements AutoCloseable {
             Double valLoss = null;
             Double valAcc = null;
             if (validation != null && validation.size() > 0) {
-                Evaluation ev = Evaluation.of(net, validation, Math.max(256, config.batchSize()),
-                        null, manager);
+                Evaluation ev = Evaluation.of(net, validation, null, manager);
                 valLoss = ev.loss();
                 valAcc = ev.accuracy();
             }

@@ -139,7 +139,7 @@ public final class Advisor {
                 progress.start("transferability curve", stages.size());
                 for (String stage : stages) {
                     FeatureCodes codes = FeatureCodes.extract(net, labelledT, stage,
-                            Pooling.AVERAGE, curveSet.classNames(), 512, manager);
+                            Pooling.AVERAGE, curveSet.classNames(), manager);
                     Double probe = perClass >= 2 ? crossValidated(codes, Math.min(5, perClass),
                             Seeds.derive(seed, "cv-" + stage)) : null;
                     Double distance = srcT == null ? null : domainDistance(net, srcT, tgtT, stage,
@@ -247,7 +247,7 @@ public final class Advisor {
                         manager);
                 trainable = t.trainableParameters();
                 try (TensorDataset h = TensorDataset.of(held, t.normalization(), manager)) {
-                    Evaluation ev = Evaluation.of(t.net(), h, 512, null, manager);
+                    Evaluation ev = Evaluation.of(t.net(), h, null, manager);
                     correct += Math.round(ev.accuracy() * held.size());
                     seen += held.size();
                 }
@@ -288,9 +288,9 @@ public final class Advisor {
      */
     static double domainDistance(StagedNet net, TensorDataset source, TensorDataset target,
             String stage, long seed, NDManager manager) {
-        FeatureCodes s = FeatureCodes.extract(net, source, stage, Pooling.AVERAGE, null, 512,
+        FeatureCodes s = FeatureCodes.extract(net, source, stage, Pooling.AVERAGE, null,
                 manager);
-        FeatureCodes t = FeatureCodes.extract(net, target, stage, Pooling.AVERAGE, null, 512,
+        FeatureCodes t = FeatureCodes.extract(net, target, stage, Pooling.AVERAGE, null,
                 manager);
         int n = s.count() + t.count();
         float[] v = new float[n * s.dim()];

@@ -256,7 +256,7 @@ public final class Comparison {
                     progress, manager);
             Evaluation ev;
             try (TensorDataset test = TensorDataset.of(task.test(), t.normalization(), manager)) {
-                ev = Evaluation.of(t.net(), test, 512, task.test().classNames(), manager);
+                ev = Evaluation.of(t.net(), test, task.test().classNames(), manager);
             }
             double seconds = (System.nanoTime() - started) / 1e9;
             log.accept(String.format("[%d/%d] %-10s %5s  seed %d: %.2f%%  (%.1f s, %,d trainable)",
@@ -334,7 +334,7 @@ public final class Comparison {
             String stage, long seed, NDManager manager) {
         try (TensorDataset data = TensorDataset.of(train, norm, manager)) {
             FeatureCodes codes = FeatureCodes.extract(net, data, stage,
-                    dev.graft.model.Pooling.AVERAGE, train.classNames(), 512, manager);
+                    dev.graft.model.Pooling.AVERAGE, train.classNames(), manager);
             LinearProbe.LinearMap map = LinearProbe.fitLinear(codes, LinearProbe.Config.defaults(
                     LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")));
             net.setLinearHead(map.weight(), map.bias());

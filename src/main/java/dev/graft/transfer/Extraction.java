@@ -69,7 +69,7 @@ public final class Extraction {
                 ImageDataset d = (ImageDataset) split[1];
                 try (TensorDataset t = TensorDataset.of(d, spec.normalization(), manager)) {
                     FeatureCodes codes = FeatureCodes.extract(loaded.net(), t, stage,
-                            c.pooling(), d.classNames(), 256, manager);
+                            c.pooling(), d.classNames(), manager);
                     codes.save(out.resolve(split[0] + ".safetensors"));
                     dim = codes.dim();
                     log.accept(String.format("%s: %,d codes of dimension %d at %s", split[0],

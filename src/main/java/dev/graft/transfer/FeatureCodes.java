@@ -70,7 +70,8 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
      * @param pooling how a spatial map becomes a vector ({@link Pooling#NONE} is refused for maps)
      */
     public static FeatureCodes extract(StagedNet net, TensorDataset data, String stage,
-            Pooling pooling, List<String> classNames, int batchSize, NDManager manager) {
+            Pooling pooling, List<String> classNames, NDManager manager) {
+        int batchSize = net.inferenceBatchSize();
         if (!net.stageNames().contains(stage)) {
             throw new IllegalArgumentException("no stage '" + stage + "' in "
                     + net.architecture().id() + "; stages are " + net.stageNames());

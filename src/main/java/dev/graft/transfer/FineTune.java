@@ -109,7 +109,7 @@ public final class FineTune {
                             manager);
                     TensorDataset srcTest = sourceTest == null ? null : TensorDataset.of(
                             sourceTest, spec.normalization(), manager)) {
-                Double before = srcTest == null ? null : Evaluation.of(sourceNet, srcTest, 512,
+                Double before = srcTest == null ? null : Evaluation.of(sourceNet, srcTest,
                         null, manager).accuracy();
                 StagedNet net = sourceNet.withHead(data.train().numClasses(), manager,
                         Seeds.derive(seed, "head"));
@@ -132,7 +132,7 @@ public final class FineTune {
                         epoch -> c.policy().groups(stages, epoch), resume, runJson, progress, log,
                         manager);
                 Double after = srcTest == null ? null : Evaluation.of(
-                        o.best().withHeadOf(sourceNet), srcTest, 512, null, manager).accuracy();
+                        o.best().withHeadOf(sourceNet), srcTest, null, manager).accuracy();
                 Result r = new Result(o.test().accuracy(), before, after, c.policy(),
                         trainable(net, c.policy().groups(stages, Math.max(1, o.lastEpoch()))),
                         o.lastEpoch(), o.bestEpoch(), o.loop().meanImagesPerSecond(),

@@ -118,7 +118,7 @@ class DistillationTest {
                             outs.get("stage2")));
             try (TensorDataset data = TensorDataset.of(images.select(new int[] {0, 1, 2, 3, 4,
                 5, 6}), t.spec().normalization(), m)) {
-                outputs.cache(data, Set.of(TeacherOutputs.LOGITS, "hint"), 3,
+                outputs.cache(data, Set.of(TeacherOutputs.LOGITS, "hint"),
                         dev.graft.train.Progress.SILENT, m);
                 assertTrue(outputs.cached(List.of(TeacherOutputs.LOGITS, "hint")));
                 int[] idx = {5, 0, 3};

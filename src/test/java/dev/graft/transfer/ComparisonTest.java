@@ -105,13 +105,13 @@ class ComparisonTest {
                     TensorDataset te = TensorDataset.of(task.test(), t.normalization(), m)) {
                 String top = net.stageNames().get(net.stageNames().size() - 1);
                 FeatureCodes trainCodes = FeatureCodes.extract(net, tr, top, Pooling.AVERAGE,
-                        budget.classNames(), 256, m);
+                        budget.classNames(), m);
                 FeatureCodes testCodes = FeatureCodes.extract(net, te, top, Pooling.AVERAGE,
-                        budget.classNames(), 256, m);
+                        budget.classNames(), m);
                 double probe = LinearProbe.fit(trainCodes, testCodes, LinearProbe.Config
                         .defaults(LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")),
                         m).testAccuracy();
-                double viaNet = dev.graft.train.Evaluation.of(net, te, 256, null, m).accuracy();
+                double viaNet = dev.graft.train.Evaluation.of(net, te, null, m).accuracy();
                 assertEquals(probe, viaNet, 1.5 / te.size(), "float rounding may flip a tie");
                 assertTrue(viaNet > 0.5, "10-shot probe on mlp codes: " + viaNet);
             }
