@@ -23,7 +23,8 @@ public final class DistillReport {
     /** The summary a person reads first: teacher, student, one row per kind. */
     public static String text(Distillation.Result r) {
         StringBuilder sb = new StringBuilder();
-        sb.append(models(r)).append('\n');
+        sb.append(models(r)).append('\n').append("teacher outputs: ").append(r.teacherCache())
+                .append('\n');
         List<List<String>> rows = cells(r);
         int[] width = new int[HEADER.size()];
         for (int i = 0; i < width.length; i++) {
@@ -88,6 +89,7 @@ public final class DistillReport {
         facts.put("training images", String.format("%,d%s", r.trainExamples(),
                 c.unlabeled() ? " (labels unused by distillation)" : ""));
         facts.put("data", r.dataSource());
+        facts.put("teacher outputs", r.teacherCache());
         facts.put("temperature / alpha", c.terms().temperature() + " / " + c.terms().alpha());
         if (r.plan().hintStudent() != null) {
             facts.put("hint", "student " + r.plan().hintStudent() + " -> teacher "

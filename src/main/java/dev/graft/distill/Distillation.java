@@ -256,6 +256,7 @@ public final class Distillation {
             @JsonProperty("plan") Plan plan,
             @JsonProperty("rows") List<Row> rows,
             @JsonProperty("runs") List<StudentRun> runs,
+            @JsonProperty("teacher_cache") String teacherCache,
             @JsonProperty("train_examples") int trainExamples,
             @JsonProperty("data_source") String dataSource,
             @JsonProperty("run") String run) {}
@@ -317,7 +318,7 @@ public final class Distillation {
                 Shared shared = new Shared(c, arch, tspec, new ModelSpec.Provenance(
                         GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(), null, 0,
                         dataName, data.source(), trainImages.fingerprint(),
-                        c.teacher().toString(), "distill"), plan, outputs, cacheNote,
+                        c.teacher().toString(), "distill"), plan, outputs,
                         new RunTraining.Data(train, val, test, data.test().classNames()), run);
                 List<StudentRun> runs = new ArrayList<>();
                 int total = c.seeds() * c.kinds().size();
@@ -336,7 +337,7 @@ public final class Distillation {
                                     first.inferenceBatchSize(), m), null);
                 }
                 Result r = new Result(teacherModel, studentModel, plan,
-                        rows(c, runs, teacherTest.accuracy()), runs, train.size(),
+                        rows(c, runs, teacherTest.accuracy()), runs, cacheNote, train.size(),
                         data.source(), runDir.toString());
                 runJson.put("status", "finished");
                 runJson.put("result", r);
@@ -549,7 +550,7 @@ public final class Distillation {
      * @param provenance the students' provenance, but for time, seed and command
      */
     private record Shared(Config c, Architecture arch, ModelSpec tspec,
-            ModelSpec.Provenance provenance, Plan plan, TeacherOutputs outputs, String cacheNote,
+            ModelSpec.Provenance provenance, Plan plan, TeacherOutputs outputs,
             RunTraining.Data data, RunFolder parent) {}
 
     private StudentRun student(Shared sh, Kind k, int seedIndex, NDManager manager) {
@@ -601,8 +602,12 @@ public final class Distillation {
             // the student alone learns from the labels of the transfer set, even with --unlabeled
             RunTraining.Outcome o = RunTraining.run(run, net, spec, data, tc, null, objective,
                     false, runJson, progress, log, m);
+            String teacherNote = k == Kind.ALONE ? "not used"
+                    : c.train().augmentation().isNone()
+                            && outputs.cached(DistillObjective.needs(k)) ? "cached"
+                            : "computed per batch";
             StudentRun r = new StudentRun(k, seedIndex, o.test().accuracy(), o.bestEpoch(),
-                    o.loop().meanImagesPerSecond(), k == Kind.ALONE ? "not used" : sh.cacheNote(),
+                    o.loop().meanImagesPerSecond(), teacherNote,
                     run.resolve(RunTraining.MODEL).toString(), o.loop().history());
             runJson.put("status", "finished");
             runJson.put("result", r);

@@ -65,6 +65,8 @@ class DistillationTest {
                 List.of(Distillation.Kind.values()), Distillation.Terms.defaults(), 2),
                 tmp.resolve("all"));
         assertEquals(5, r.rows().size());
+        assertTrue(r.teacherCache().startsWith("cached logits, relation, hint"),
+                r.teacherCache());
         assertTrue(r.teacher().parameters() > 3 * r.student().parameters());
         for (Distillation.StudentRun run : r.runs()) {
             assertTrue(run.testAccuracy() > 0.5, run.kind() + " accuracy "
@@ -77,7 +79,7 @@ class DistillationTest {
             double own = r.runs().stream().filter(x -> x.kind() == row.kind()).findFirst()
                     .orElseThrow().testAccuracy();
             assertEquals(own - alone.accuracy().mean(), row.vsAlone().mean(), 1e-12);
-            assertTrue(row.teacherOutputs().startsWith("cached logits"), row.teacherOutputs());
+            assertEquals("cached", row.teacherOutputs());
             assertNotNull(row.epochCostVsAlone());
         }
         // an mlp student has no feature maps: its last stage is adapted to the teacher's last
