@@ -4,6 +4,7 @@ Used by the peer benchmark and the interoperability check: a graft checkpoint lo
 with load_state_dict(strict=True), and their weights load into graft.
 """
 import json
+import math
 import struct
 from collections import OrderedDict
 
@@ -28,12 +29,13 @@ class ConvNet(nn.Module):
     def __init__(self, in_shape=(1, 28, 28), classes=10, width=1):
         super().__init__()
         c, h, w = in_shape
-        a, b = 32 * width, 64 * width
+        ch = lambda base: max(1, int(math.floor(base * width + 0.5)))  # noqa: E731, as Java
+        a, b, f = ch(32), ch(64), ch(256)
         self.stage1 = nn.Sequential(ConvBNReLU(c, a), ConvBNReLU(a, a), nn.MaxPool2d(2))
         self.stage2 = nn.Sequential(ConvBNReLU(a, b), ConvBNReLU(b, b), nn.MaxPool2d(2))
-        self.stage3 = nn.Sequential(nn.Flatten(), nn.Linear(b * (h // 4) * (w // 4), 256 * width),
+        self.stage3 = nn.Sequential(nn.Flatten(), nn.Linear(b * (h // 4) * (w // 4), f),
                                     nn.ReLU(), nn.Dropout(0.3))
-        self.head = nn.Linear(256 * width, classes)
+        self.head = nn.Linear(f, classes)
 
     def forward(self, x):
         return self.head(self.stage3(self.stage2(self.stage1(x))))

@@ -21,7 +21,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--width", defaultValue = "1", description = "convnet channel multiplier "
             + "(default: ${DEFAULT-VALUE}).")
-    int width;
+    double width;
 
     @Option(names = {"--batch-size", "-b"}, defaultValue = "128", description = "Batch size "
             + "(default: ${DEFAULT-VALUE}).")

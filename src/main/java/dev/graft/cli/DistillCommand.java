@@ -45,8 +45,9 @@ final class DistillCommand implements Callable<Integer> {
     String studentArch;
 
     @Option(names = "--student-width", defaultValue = "1", paramLabel = "N",
-            description = "Channel multiplier of a convnet student (default: ${DEFAULT-VALUE}).")
-    int studentWidth;
+            description = "Channel multiplier of a convnet student; below 1 for a thinner one, e.g."
+                    + " 0.25 (default: ${DEFAULT-VALUE}).")
+    double studentWidth;
 
     @Option(names = "--kind", defaultValue = "alone,response", description = "alone, response,"
             + " feature, relation, combined; comma-separated (default: ${DEFAULT-VALUE}).")

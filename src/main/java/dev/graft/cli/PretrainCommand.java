@@ -25,8 +25,8 @@ final class PretrainCommand implements Callable<Integer> {
     String arch;
 
     @Option(names = "--width", defaultValue = "1", description = "Channel multiplier for "
-            + "convnet (default: ${DEFAULT-VALUE}).")
-    int width;
+            + "convnet, e.g. 0.25 or 2 (default: ${DEFAULT-VALUE}).")
+    double width;
 
     @Option(names = "--stem", defaultValue = "auto", description = "resnet18 first layer: "
             + "small (3x3 stride 1, no max-pool), imagenet (7x7 stride 2 + max-pool), or auto "

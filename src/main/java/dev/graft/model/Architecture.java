@@ -37,12 +37,11 @@ public enum Architecture {
             TorchInit.Policy.TORCH_DEFAULT) {
         @Override
         List<Stage> stages(int[] inputShape, ModelOptions o) {
-            int w = o.width();
             return List.of(
-                    new Stage("stage1", "stage1", convStage(32 * w)),
-                    new Stage("stage2", "stage2", convStage(64 * w)),
+                    new Stage("stage1", "stage1", convStage(o.channels(32))),
+                    new Stage("stage2", "stage2", convStage(o.channels(64))),
                     new Stage("stage3", "stage3", new Sequential().add(Layers.flatten())
-                            .add(Layers.linear(256 * w)).add(Layers.relu())
+                            .add(Layers.linear(o.channels(256))).add(Layers.relu())
                             .add(Layers.dropout(0.3f))));
         }
 

@@ -110,6 +110,21 @@ class ArchitectureContractTest {
         }
     }
 
+    /**
+     * Width 0.25: 8 and 16 channels, 64 hidden units. Convolutions 72 + 576 + 1,152 + 2,304,
+     * BatchNorm scales and shifts 16 + 16 + 32 + 32, FC 784 x 64 + 64, head 64 x 10 + 10.
+     */
+    @Test
+    void aFractionalWidthMakesAThinnerConvnet() {
+        StagedNet thin = Architecture.CONVNET.build(FASHION, 10, new ModelOptions(0.25, null));
+        try (NDManager m = NDManager.newBaseManager()) {
+            thin.initialize(m, 1);
+            assertEquals(72 + 576 + 1152 + 2304 + 16 + 16 + 32 + 32 + 784 * 64 + 64 + 650,
+                    thin.parameterCount());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new ModelOptions(0, null));
+    }
+
     @Test
     void loadingWrongShapesReportsEveryMismatch(@TempDir Path dir) {
         try (NDManager m = NDManager.newBaseManager()) {

@@ -18,6 +18,9 @@ class InferenceBatchTest {
                 .inferenceBatchSize());
         assertEquals(16, Architecture.CONVNET.build(image, 10, new ModelOptions(8, null))
                 .inferenceBatchSize());
+        // a thinner convnet: 8 channels at width 0.25, capped at 256
+        assertEquals(256, Architecture.CONVNET.build(image, 10, new ModelOptions(0.25, null))
+                .inferenceBatchSize());
         // mlp: 300 floats per example, capped at 256
         assertEquals(256, Architecture.MLP.build(image, 10, ModelOptions.DEFAULT)
                 .inferenceBatchSize());
