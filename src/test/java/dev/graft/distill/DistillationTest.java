@@ -49,7 +49,7 @@ class DistillationTest {
     @BeforeAll
     static void trainTeacher() {
         teacher = Path.of(new Pretrain(s -> { }).run(new Pretrain.Config("fashion-mnist-small",
-                null, 150, 0.1, "convnet", ModelOptions.DEFAULT, train(2)),
+                null, null, 0.1, "convnet", ModelOptions.DEFAULT, train(1)),
                 tmp.resolve("teacher"), false).checkpoint());
     }
 
