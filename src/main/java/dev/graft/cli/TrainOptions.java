@@ -34,6 +34,12 @@ final class TrainOptions {
             + "adam) or decoupled decay (adamw) (default: ${DEFAULT-VALUE}).")
     double weightDecay;
 
+    @Option(names = "--clip-grad-norm", defaultValue = "0", paramLabel = "MAX", description =
+            "Scale a step's gradients down when their global L2 norm exceeds MAX, as PyTorch's"
+            + " clip_grad_norm_; tames rare spikes of multi-term losses; 0 = off"
+            + " (default: ${DEFAULT-VALUE}).")
+    double clipGradNorm;
+
     @Option(names = "--schedule", defaultValue = "one-cycle", description = "Learning-rate "
             + "schedule: constant, cosine, one-cycle (PyTorch OneCycleLR) or stlr (ULMFiT's "
             + "slanted triangular) (default: ${DEFAULT-VALUE}).")
@@ -61,7 +67,7 @@ final class TrainOptions {
     TrainConfig toConfig(long seed, int defaultEpochs) {
         OptimizerConfig.Kind kind = OptimizerConfig.Kind.parse(optimizer);
         OptimizerConfig opt = new OptimizerConfig(kind, lr, kind == OptimizerConfig.Kind.SGD
-                ? momentum : 0, false, 0.9, 0.999, 1e-8, weightDecay);
+                ? momentum : 0, false, 0.9, 0.999, 1e-8, weightDecay, clipGradNorm);
         return new TrainConfig(epochs != null ? epochs : defaultEpochs, batchSize, opt, LrSchedule.parse(schedule, warmup),
                 augmentation(augment), seed, patience, List.of());
     }

@@ -131,6 +131,20 @@ public final class TensorDataset implements AutoCloseable {
         return new Batch(images.get(target, slice), labels.get(target, slice));
     }
 
+    /**
+     * The first {@code n} examples as a dataset of their own (copies owned by a child of
+     * {@code parent}); example {@code i} keeps index {@code i}.
+     */
+    public TensorDataset head(int n, NDManager parent) {
+        if (n < 1 || n > size()) {
+            throw new IllegalArgumentException("head(" + n + ") of a dataset of " + size());
+        }
+        NDManager m = parent.newSubManager();
+        NDIndex slice = new NDIndex("0:" + n);
+        return new TensorDataset(m, images.get(m, slice), labels.get(m, slice),
+                java.util.Arrays.copyOf(hostLabels, n), numClasses, imageShape);
+    }
+
     @Override
     public void close() {
         manager.close();

@@ -35,8 +35,10 @@ public final class DistillReport {
         }
         appendRow(sb, HEADER, width);
         rows.forEach(row -> appendRow(sb, row, width));
-        sb.append("paired: distilled minus alone on the same seed (same initial weights and"
-                + " batches); ! = beyond one std of the difference\n");
+        sb.append("(n) seeds averaged; paired: distilled minus alone on the same seed (same"
+                + " initial weights and batches); ! = beyond one std of the difference\n"
+                + "epoch cost: time per training image relative to the student alone, the two"
+                + " timed in alternation\n");
         return sb.toString();
     }
 
@@ -66,9 +68,11 @@ public final class DistillReport {
         for (Distillation.Row row : r.rows()) {
             Spread a = row.accuracy();
             Spread d = row.vsAlone();
+            String diverged = row.diverged() == 0 ? "" : String.format(" %d diverged",
+                    row.diverged());
             rows.add(List.of(row.kind().id(),
-                    String.format(Locale.ROOT, "%.2f ± %.2f (%d)", 100 * a.mean(), 100 * a.std(),
-                            a.seeds()),
+                    a == null ? diverged.strip() : String.format(Locale.ROOT, "%.2f ± %.2f (%d)%s",
+                            100 * a.mean(), 100 * a.std(), a.seeds(), diverged),
                     d == null ? "" : String.format(Locale.ROOT, "%+.2f ± %.2f%s", 100 * d.mean(),
                             100 * d.std(), d.beyondSpread() ? " !" : ""),
                     row.gapRecovered() == null ? "" : String.format(Locale.ROOT, "%.0f%%",
@@ -107,14 +111,16 @@ public final class DistillReport {
         names.add("teacher");
         means.add(100 * r.teacher().testAccuracy());
         for (Distillation.Row row : r.rows()) {
-            names.add(row.kind().id());
-            means.add(100 * row.accuracy().mean());
+            if (row.accuracy() != null) {
+                names.add(row.kind().id());
+                means.add(100 * row.accuracy().mean());
+            }
         }
         page.chart(Chart.bars("Test accuracy", "", "accuracy (%)", names,
                 means.stream().mapToDouble(Double::doubleValue).toArray()));
         List<Chart.Series> curves = new ArrayList<>();
         for (Distillation.StudentRun run : r.runs()) {
-            if (run.seedIndex() != 1 || run.history().stream()
+            if (run.seedIndex() != 1 || !run.finished() || run.history().stream()
                     .anyMatch(m -> m.valAccuracy() == null)) {
                 continue;
             }

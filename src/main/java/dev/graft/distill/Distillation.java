@@ -19,6 +19,8 @@ import dev.graft.train.Benchmark;
 import dev.graft.train.EpochMetrics;
 import dev.graft.train.Evaluation;
 import dev.graft.train.GraftVersion;
+import dev.graft.train.LrSchedule;
+import dev.graft.train.OneDnnCheck;
 import dev.graft.train.ParamGroup;
 import dev.graft.train.Pretrain;
 import dev.graft.train.Progress;
@@ -27,11 +29,13 @@ import dev.graft.train.RunTraining;
 import dev.graft.train.Seeds;
 import dev.graft.train.Spread;
 import dev.graft.train.TrainConfig;
+import dev.graft.train.TrainingDivergedException;
 import dev.graft.train.TrainingLoop;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -214,33 +218,48 @@ public final class Distillation {
             @JsonProperty("relation_student") String relationStudent,
             @JsonProperty("relation_teacher") String relationTeacher) {}
 
-    /** One student run. */
+    /**
+     * One student run.
+     *
+     * @param testAccuracy null when training diverged
+     * @param diverged why training stopped on a non-finite loss, or null when it finished
+     */
     public record StudentRun(
             @JsonProperty("kind") Kind kind,
             @JsonProperty("seed_index") int seedIndex,
-            @JsonProperty("test_accuracy") double testAccuracy,
+            @JsonProperty("test_accuracy") Double testAccuracy,
             @JsonProperty("best_epoch") int bestEpoch,
-            @JsonProperty("train_images_per_second") double trainImagesPerSecond,
+            @JsonProperty("train_images_per_second") Double trainImagesPerSecond,
             @JsonProperty("teacher_outputs") String teacherOutputs,
             @JsonProperty("checkpoint") String checkpoint,
-            @JsonProperty("history") List<EpochMetrics> history) {}
+            @JsonProperty("history") List<EpochMetrics> history,
+            @JsonProperty("diverged") String diverged) {
+        boolean finished() {
+            return diverged == null;
+        }
+    }
 
     /**
      * One kind over its seeds.
      *
+     * @param accuracy over the seeds that finished; null when none did
      * @param vsAlone accuracy minus the student alone's on the same seed
      * @param gapRecovered (mean accuracy - alone's) / (teacher's - alone's), or null
-     * @param epochCostVsAlone a training epoch's time relative to the student alone's (ratio
-     *     of mean training throughputs)
+     * @param trainImagesPerSecond mean training throughput of the runs (each timed alone, so
+     *     only a rough guide on a shared machine)
+     * @param epochCostVsAlone a training epoch's time relative to the student alone's, timed
+     *     side by side (see {@link Benchmark#sideBySideRatio})
+     * @param diverged seeds whose training stopped on a non-finite loss
      */
     public record Row(
             @JsonProperty("kind") Kind kind,
             @JsonProperty("accuracy") Spread accuracy,
             @JsonProperty("vs_alone") Spread vsAlone,
             @JsonProperty("gap_recovered") Double gapRecovered,
-            @JsonProperty("train_images_per_second") double trainImagesPerSecond,
+            @JsonProperty("train_images_per_second") Double trainImagesPerSecond,
             @JsonProperty("epoch_cost_vs_alone") Double epochCostVsAlone,
-            @JsonProperty("teacher_outputs") String teacherOutputs) {}
+            @JsonProperty("teacher_outputs") String teacherOutputs,
+            @JsonProperty("diverged") int diverged) {}
 
     /** A network's size and speed. */
     public record Model(
@@ -260,6 +279,11 @@ public final class Distillation {
             @JsonProperty("train_examples") int trainExamples,
             @JsonProperty("data_source") String dataSource,
             @JsonProperty("run") String run) {}
+
+    /** Rounds of the side-by-side epoch-cost timing (the first is warm-up). */
+    static final int COST_ROUNDS = 5;
+    /** Optimizer steps in each timed chunk. */
+    static final int COST_STEPS = 20;
 
     private final Consumer<String> log;
     private Progress progress = Progress.SILENT;
@@ -288,6 +312,7 @@ public final class Distillation {
             Architecture arch = Architecture.byId(c.student());
             StagedNet probeStudent = arch.build(tspec.inputShape(), tspec.numClasses(),
                     c.studentOptions()).initialize(manager, 0);
+            OneDnnCheck.requireSafeTraining(probeStudent); // before the teacher's outputs
             Plan plan = plan(c, probeStudent, teacher, manager);
             Map<String, Object> runJson = new LinkedHashMap<>();
             runJson.put("command", "distill");
@@ -320,6 +345,7 @@ public final class Distillation {
                         dataName, data.source(), trainImages.fingerprint(),
                         c.teacher().toString(), "distill"), plan, outputs,
                         new RunTraining.Data(train, val, test, data.test().classNames()), run);
+                Map<Kind, Double> costs = epochCosts(shared, manager);
                 List<StudentRun> runs = new ArrayList<>();
                 int total = c.seeds() * c.kinds().size();
                 for (int s = 1; s <= c.seeds(); s++) {
@@ -331,13 +357,15 @@ public final class Distillation {
                 }
                 Model studentModel;
                 try (NDManager m = manager.newSubManager()) {
-                    StagedNet first = Checkpoint.load(Path.of(runs.get(0).checkpoint()), m).net();
-                    studentModel = new Model(arch.id(), first.parameterCount(),
-                            Benchmark.inferenceImagesPerSecond(first, test,
-                                    first.inferenceBatchSize(), m), null);
+                    // speed does not depend on the weights: a fresh student, whatever diverged
+                    StagedNet fresh = newStudent(shared, 0, m);
+                    studentModel = new Model(arch.id(), fresh.parameterCount(),
+                            Benchmark.inferenceImagesPerSecond(fresh, test,
+                                    fresh.inferenceBatchSize(), m), null);
                 }
                 Result r = new Result(teacherModel, studentModel, plan,
-                        rows(c, runs, teacherTest.accuracy()), runs, cacheNote, train.size(),
+                        rows(c, runs, costs, teacherTest.accuracy()), runs, cacheNote,
+                        train.size(),
                         data.source(), runDir.toString());
                 runJson.put("status", "finished");
                 runJson.put("result", r);
@@ -557,8 +585,6 @@ public final class Distillation {
         Config c = sh.c();
         Architecture arch = sh.arch();
         ModelSpec tspec = sh.tspec();
-        Plan plan = sh.plan();
-        TeacherOutputs outputs = sh.outputs();
         RunTraining.Data data = sh.data();
         long seed = Seeds.derive(c.train().seed(), "seed" + seedIndex);
         TrainConfig tc = new TrainConfig(c.train().epochs(), c.train().batchSize(),
@@ -568,8 +594,7 @@ public final class Distillation {
         Path dir = sh.parent().resolve("students").resolve(id);
         try (NDManager m = manager.newSubManager();
                 RunFolder run = RunFolder.open(dir, true)) {
-            StagedNet net = arch.build(tspec.inputShape(), tspec.numClasses(),
-                    c.studentOptions()).initialize(m, Seeds.derive(seed, "init"));
+            StagedNet net = newStudent(sh, seed, m);
             ModelSpec spec = new ModelSpec(ModelSpec.FORMAT_VERSION, arch.id(),
                     c.studentOptions(), net.inputShape(), net.numClasses(), tspec.classNames(),
                     tspec.normalization(), net.stageNames(), Checkpoint.parameterShapes(net),
@@ -578,37 +603,34 @@ public final class Distillation {
                             Instant.now().toString(), seed, sh.provenance().dataset(),
                             sh.provenance().dataSource(), sh.provenance().dataFingerprint(),
                             k == Kind.ALONE ? null : c.teacher().toString(), "distill " + k.id()));
-            DistillObjective objective = null;
-            if (k != Kind.ALONE) {
-                Adapter adapter = null;
-                if (k.usesHints()) {
-                    Shape s = stageShapes(net, m).get(plan.hintStudent());
-                    Shape target = hintTargetShape(outputs, data.train(), m);
-                    Shape in = s.dimension() == 4 && target.dimension() == 2
-                            ? new Shape(1, s.get(1)) : s;
-                    adapter = Adapter.create(in, (int) target.get(1), "adapter", m,
-                            Seeds.derive(seed, "adapter"));
-                }
-                objective = new DistillObjective(k, c.terms(), c.unlabeled(), outputs, plan,
-                        adapter);
-                if (k.usesHints() && c.terms().hintEpochs() > 0) {
-                    hintStage(c, tc, net, objective, plan, data.train(), m);
-                }
+            DistillObjective objective = objective(sh, k, net, seed, m);
+            if (k.usesHints() && c.terms().hintEpochs() > 0) {
+                hintStage(c, tc, net, objective, sh.plan(), data.train(), m);
             }
             Map<String, Object> runJson = new LinkedHashMap<>();
             runJson.put("command", "distill");
             runJson.put("kind", k.id());
             runJson.put("seed_index", seedIndex);
-            // the student alone learns from the labels of the transfer set, even with --unlabeled
-            RunTraining.Outcome o = RunTraining.run(run, net, spec, data, tc, null, objective,
-                    false, runJson, progress, log, m);
             String teacherNote = k == Kind.ALONE ? "not used"
                     : c.train().augmentation().isNone()
-                            && outputs.cached(DistillObjective.needs(k)) ? "cached"
+                            && sh.outputs().cached(DistillObjective.needs(k)) ? "cached"
                             : "computed per batch";
+            RunTraining.Outcome o;
+            try {
+                // the student alone learns from the labels of the transfer set, even with
+                // --unlabeled
+                o = RunTraining.run(run, net, spec, data, tc, null, objective, false, runJson,
+                        progress, log, m);
+            } catch (TrainingDivergedException e) {
+                // one unstable student must not cost the others' results: recorded, not fatal
+                log.accept(String.format("warning: %s seed %d diverged and is left out of the"
+                        + " table: %s", k.id(), seedIndex, e.getMessage()));
+                return new StudentRun(k, seedIndex, null, 0, null, teacherNote, null, List.of(),
+                        e.getMessage());
+            }
             StudentRun r = new StudentRun(k, seedIndex, o.test().accuracy(), o.bestEpoch(),
                     o.loop().meanImagesPerSecond(), teacherNote,
-                    run.resolve(RunTraining.MODEL).toString(), o.loop().history());
+                    run.resolve(RunTraining.MODEL).toString(), o.loop().history(), null);
             runJson.put("status", "finished");
             runJson.put("result", r);
             run.writeRun(runJson);
@@ -616,6 +638,74 @@ public final class Distillation {
                     100 * r.testAccuracy()));
             return r;
         }
+    }
+
+    /** A student with the initial weights of {@code seed}. */
+    private static StagedNet newStudent(Shared sh, long seed, NDManager m) {
+        return sh.arch().build(sh.tspec().inputShape(), sh.tspec().numClasses(),
+                sh.c().studentOptions()).initialize(m, Seeds.derive(seed, "init"));
+    }
+
+    /** The objective of kind {@code k} for {@code net}, with a fresh adapter; null alone. */
+    private static DistillObjective objective(Shared sh, Kind k, StagedNet net, long seed,
+            NDManager m) {
+        if (k == Kind.ALONE) {
+            return null;
+        }
+        Adapter adapter = null;
+        if (k.usesHints()) {
+            Shape s = stageShapes(net, m).get(sh.plan().hintStudent());
+            Shape target = hintTargetShape(sh.outputs(), sh.data().train(), m);
+            Shape in = s.dimension() == 4 && target.dimension() == 2 ? new Shape(1, s.get(1)) : s;
+            adapter = Adapter.create(in, (int) target.get(1), "adapter", m,
+                    Seeds.derive(seed, "adapter"));
+        }
+        return new DistillObjective(k, sh.c().terms(), sh.c().unlabeled(), sh.outputs(),
+                sh.plan(), adapter);
+    }
+
+    /**
+     * Each distilling kind's cost per training image relative to the student alone, timed side
+     * by side: chunks of {@link #COST_STEPS} steps on the first training images, alternating
+     * between a fresh student alone and one with the kind's objective (teacher outputs as the
+     * run uses them), over {@link #COST_ROUNDS} rounds.
+     */
+    private Map<Kind, Double> epochCosts(Shared sh, NDManager manager) {
+        Config c = sh.c();
+        Map<Kind, Double> costs = new EnumMap<>(Kind.class);
+        if (c.kinds().stream().allMatch(k -> k == Kind.ALONE)) {
+            return costs;
+        }
+        int n = Math.min(sh.data().train().size(), COST_STEPS * c.train().batchSize());
+        long seed = Seeds.derive(c.train().seed(), "cost");
+        TrainConfig tc = new TrainConfig(1, c.train().batchSize(), c.train().optimizer(),
+                new LrSchedule.Constant(), c.train().augmentation(), seed, 0, List.of());
+        try (NDManager m = manager.newSubManager();
+                TensorDataset head = sh.data().train().head(n, m)) {
+            for (Kind k : c.kinds()) {
+                if (k == Kind.ALONE) {
+                    continue;
+                }
+                try (NDManager km = m.newSubManager();
+                        TrainingLoop alone = new TrainingLoop(newStudent(sh, seed, km), tc, km)) {
+                    StagedNet net = newStudent(sh, seed, km);
+                    try (TrainingLoop distill = new TrainingLoop(net, tc, km)) {
+                        distill.objective(objective(sh, k, net, seed, km));
+                        double cost = Benchmark.sideBySideRatio(() -> secondsPerImage(alone,
+                                head), () -> secondsPerImage(distill, head), COST_ROUNDS);
+                        costs.put(k, cost);
+                        log.accept(String.format("epoch cost of %s vs alone, timed side by side:"
+                                + " %.2fx", k.id(), cost));
+                    }
+                }
+            }
+        }
+        return costs;
+    }
+
+    private static double secondsPerImage(TrainingLoop loop, TensorDataset data) {
+        return 1 / loop.fit(data, null, 1, Double.NEGATIVE_INFINITY, (e, improved) -> { })
+                .history().get(0).imagesPerSecond();
     }
 
     private static Shape hintTargetShape(TeacherOutputs outputs, TensorDataset train,
@@ -647,35 +737,48 @@ public final class Distillation {
         }
     }
 
-    static List<Row> rows(Config c, List<StudentRun> runs, double teacherAccuracy) {
+    /**
+     * One row per kind over the seeds that finished (diverged seeds are counted, not averaged).
+     *
+     * @param costs each distilling kind's side-by-side epoch cost
+     */
+    static List<Row> rows(Config c, List<StudentRun> runs, Map<Kind, Double> costs,
+            double teacherAccuracy) {
         List<Row> rows = new ArrayList<>();
-        double aloneIps = runs.stream().filter(r -> r.kind() == Kind.ALONE)
-                .mapToDouble(StudentRun::trainImagesPerSecond).average().orElse(Double.NaN);
-        double aloneMean = runs.stream().filter(r -> r.kind() == Kind.ALONE)
+        List<StudentRun> finished = runs.stream().filter(StudentRun::finished).toList();
+        double aloneMean = finished.stream().filter(r -> r.kind() == Kind.ALONE)
                 .mapToDouble(StudentRun::testAccuracy).average().orElse(Double.NaN);
         for (Kind k : c.kinds()) {
-            List<StudentRun> mine = runs.stream().filter(r -> r.kind() == k).toList();
-            double[] acc = mine.stream().mapToDouble(StudentRun::testAccuracy).toArray();
-            Spread accuracy = Spread.of(acc);
+            List<StudentRun> mine = finished.stream().filter(r -> r.kind() == k).toList();
+            int diverged = (int) runs.stream().filter(r -> r.kind() == k && !r.finished())
+                    .count();
+            String teacherNote = runs.stream().filter(r -> r.kind() == k).findFirst()
+                    .map(StudentRun::teacherOutputs).orElse(null);
+            if (mine.isEmpty()) {
+                rows.add(new Row(k, null, null, null, null, costs.get(k), teacherNote,
+                        diverged));
+                continue;
+            }
+            Spread accuracy = Spread.of(mine.stream().mapToDouble(StudentRun::testAccuracy)
+                    .toArray());
             Spread vsAlone = null;
             Double gap = null;
-            Double cost = null;
-            double ips = mine.stream().mapToDouble(StudentRun::trainImagesPerSecond).average()
-                    .orElse(Double.NaN);
             if (k != Kind.ALONE && !Double.isNaN(aloneMean)) {
                 List<Double> d = new ArrayList<>();
                 for (StudentRun r : mine) {
-                    runs.stream().filter(a -> a.kind() == Kind.ALONE
+                    finished.stream().filter(a -> a.kind() == Kind.ALONE
                             && a.seedIndex() == r.seedIndex()).findFirst()
                             .ifPresent(a -> d.add(r.testAccuracy() - a.testAccuracy()));
                 }
-                vsAlone = Spread.of(d.stream().mapToDouble(Double::doubleValue).toArray());
+                vsAlone = d.isEmpty() ? null
+                        : Spread.of(d.stream().mapToDouble(Double::doubleValue).toArray());
                 double g = teacherAccuracy - aloneMean;
                 gap = g > 0 ? (accuracy.mean() - aloneMean) / g : null;
-                cost = aloneIps / ips;
             }
-            rows.add(new Row(k, accuracy, vsAlone, gap, ips, cost,
-                    mine.isEmpty() ? null : mine.get(0).teacherOutputs()));
+            double ips = mine.stream().mapToDouble(StudentRun::trainImagesPerSecond).average()
+                    .orElseThrow();
+            rows.add(new Row(k, accuracy, vsAlone, gap, ips, costs.get(k), teacherNote,
+                    diverged));
         }
         return rows;
     }

@@ -12,8 +12,10 @@ import dev.graft.data.TensorDataset;
 import dev.graft.model.Architecture;
 import dev.graft.model.ModelOptions;
 import dev.graft.model.StagedNet;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
 
 /**
  * Throughput and memory of graft's own training loop: a few epochs over {@code steps} batches of
@@ -69,6 +71,34 @@ public final class Benchmark {
             }
         }
         return n / ((System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * How many times longer {@code candidate} takes than {@code baseline}, measured side by
+     * side: the two alternate for {@code rounds} rounds, so both see the same load on a shared
+     * machine; the first round is warm-up and the answer is the median of the later rounds'
+     * ratios.
+     *
+     * @param baseline runs one chunk of work and returns its seconds
+     * @param candidate the same amount of the other work, returning its seconds
+     */
+    public static double sideBySideRatio(DoubleSupplier baseline, DoubleSupplier candidate,
+            int rounds) {
+        if (rounds < 2) {
+            throw new IllegalArgumentException("side-by-side timing needs a warm-up round and"
+                    + " at least one more, got " + rounds + " rounds");
+        }
+        double[] ratios = new double[rounds - 1];
+        for (int r = 0; r < rounds; r++) {
+            double base = baseline.getAsDouble();
+            double other = candidate.getAsDouble();
+            if (r > 0) {
+                ratios[r - 1] = other / base;
+            }
+        }
+        Arrays.sort(ratios);
+        int mid = ratios.length / 2;
+        return ratios.length % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
     }
 
     public static Result run(Config c, Consumer<String> log, Progress progress) {

@@ -57,7 +57,12 @@ public final class TrainingLoop implements AutoCloseable {
     private final List<StepHook> hooks = new ArrayList<>();
     private Progress progress = Progress.SILENT;
 
+    /**
+     * @throws dev.graft.io.GraftException when training {@code net} would hit an engine bug on
+     *     this machine (see {@link OneDnnCheck})
+     */
     public TrainingLoop(StagedNet net, TrainConfig config, NDManager manager) {
+        OneDnnCheck.requireSafeTraining(net);
         this.net = net;
         this.config = config;
         this.manager = manager;
@@ -181,6 +186,9 @@ public final class TrainingLoop implements AutoCloseable {
                                 + String.format("%.3g", lr) + "); the weights of the last"
                                 + " finished epoch are kept. Lower --lr or add --warmup");
                     }
+                    if (config.optimizer().clipGradNorm() > 0) {
+                        clipGradients(config.optimizer().clipGradNorm(), step);
+                    }
                     for (Group g : groups) {
                         if (g.settings.frozen() || g.settings.lrMultiplier() == 0) {
                             continue;
@@ -244,6 +252,49 @@ public final class TrainingLoop implements AutoCloseable {
             }
         }
         return new Outcome(history, bestEpoch, stoppedEarly, globalStep);
+    }
+
+    /** The parameters this step updates: of trained groups and the objective's own. */
+    private List<Parameter> trained() {
+        List<Parameter> out = new ArrayList<>();
+        for (Group g : groups) {
+            if (!g.settings.frozen() && g.settings.lrMultiplier() != 0) {
+                g.params.values().stream().filter(Parameter::requiresGradient).forEach(out::add);
+            }
+        }
+        out.addAll(objective.parameters().values());
+        return out;
+    }
+
+    /**
+     * Scales every trained gradient by {@code min(1, maxNorm / (norm + 1e-6))}, where norm is
+     * the L2 norm of all of them together (PyTorch's {@code clip_grad_norm_}).
+     *
+     * @return the norm before clipping
+     */
+    double clipGradients(double maxNorm, NDManager step) {
+        List<NDArray> grads = new ArrayList<>();
+        for (Parameter p : trained()) {
+            NDArray g = p.getArray().getGradient();
+            g.attach(step);
+            grads.add(g);
+        }
+        if (grads.isEmpty()) {
+            return 0;
+        }
+        NDArray sum = null;
+        for (NDArray g : grads) {
+            NDArray sq = g.square().sum();
+            sum = sum == null ? sq : sum.add(sq);
+        }
+        double norm = Math.sqrt(sum.getFloat());
+        double scale = maxNorm / (norm + 1e-6);
+        if (scale < 1) {
+            for (NDArray g : grads) {
+                g.muli((float) scale);
+            }
+        }
+        return norm;
     }
 
     /**

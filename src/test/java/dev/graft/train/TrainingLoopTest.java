@@ -1,6 +1,7 @@
 package dev.graft.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -177,6 +178,67 @@ class TrainingLoopTest {
             }
             assertSame(before, weights(net));
         }
+    }
+
+    /**
+     * One plain SGD step at rate 1 moves the weights by minus the gradient: with clipping the
+     * move is the unclipped one scaled to length 0.5 exactly, and a frozen stage neither moves
+     * nor counts in the norm.
+     */
+    @Test
+    void clippingScalesTheStepsGradientsToTheGlobalNorm() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset all = TensorDataset.of(slice, Normalization.fit(slice), m);
+                TensorDataset batch = all.head(64, m)) {
+            Map<String, float[]> start = null;
+            Map<String, float[]>[] moved = new Map[2];
+            for (int run = 0; run < 2; run++) {
+                StagedNet net = Architecture.MLP.build(slice.imageShape(), 10,
+                        ModelOptions.DEFAULT).initialize(m, 1);
+                start = weights(net);
+                OptimizerConfig sgd = OptimizerConfig.sgd(1, 0).withClipGradNorm(run == 0 ? 0
+                        : 0.5);
+                TrainConfig one = new TrainConfig(1, 64, sgd, new LrSchedule.Constant(),
+                        Augmentation.NONE, 3, 0, List.of(ParamGroup.frozen("layer1")));
+                try (TrainingLoop loop = new TrainingLoop(net, one, m)) {
+                    loop.fit(batch, null, 1, 0, (e, i) -> { });
+                }
+                Map<String, float[]> after = weights(net);
+                Map<String, float[]> delta = new LinkedHashMap<>();
+                for (String k : start.keySet()) {
+                    float[] d = after.get(k).clone();
+                    for (int i = 0; i < d.length; i++) {
+                        d[i] -= start.get(k)[i];
+                    }
+                    delta.put(k, d);
+                }
+                moved[run] = delta;
+            }
+            double unclipped = norm(moved[0]);
+            assertTrue(unclipped > 0.5, "the test needs a gradient longer than the clip: "
+                    + unclipped);
+            assertEquals(0.5, norm(moved[1]), 1e-4);
+            for (String k : moved[0].keySet()) {
+                float[] a = moved[0].get(k);
+                float[] b = moved[1].get(k);
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(a[i] * 0.5 / unclipped, b[i], 1e-6, k);
+                }
+                if (k.startsWith("layer1")) {
+                    assertEquals(0, norm(Map.of(k, a)), 0, "frozen " + k);
+                }
+            }
+        }
+    }
+
+    private static double norm(Map<String, float[]> v) {
+        double s = 0;
+        for (float[] a : v.values()) {
+            for (float x : a) {
+                s += (double) x * x;
+            }
+        }
+        return Math.sqrt(s);
     }
 
     @Test
