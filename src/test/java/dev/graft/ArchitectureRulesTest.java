@@ -24,9 +24,10 @@ class ArchitectureRulesTest {
         noClasses().that().resideInAnyPackage("dev.graft.data..", "dev.graft.model..",
                 "dev.graft.io..").should().dependOnClassesThat().resideInAnyPackage(
                         "dev.graft.train..", "dev.graft.transfer..", "dev.graft.distill..",
-                        "dev.graft.cli..").check(graft);
+                        "dev.graft.compress..", "dev.graft.cli..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.train..").should().dependOnClassesThat()
-                .resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..").check(graft);
+                .resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..",
+                        "dev.graft.compress..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.data..").should().dependOnClassesThat()
                 .resideInAPackage("dev.graft.model..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.io..").should().dependOnClassesThat()
@@ -39,6 +40,12 @@ class ArchitectureRulesTest {
                 .resideInAPackage("dev.graft.transfer..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.transfer..").should()
                 .dependOnClassesThat().resideInAPackage("dev.graft.distill..").check(graft);
+        noClasses().that().resideInAPackage("dev.graft.compress..").should()
+                .dependOnClassesThat().resideInAnyPackage("dev.graft.transfer..",
+                        "dev.graft.distill..").check(graft);
+        noClasses().that().resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..")
+                .should().dependOnClassesThat().resideInAPackage("dev.graft.compress..")
+                .check(graft);
     }
 
     @Test

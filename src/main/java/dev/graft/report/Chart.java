@@ -69,6 +69,11 @@ public record Chart(String title, byte[] png) {
                 .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
         style(c.getStyler());
         c.getStyler().setLegendVisible(false);
+        // long names (parameter paths) would overlap side by side: slant them
+        int room = WIDTH / Math.max(1, categories.size()) / 7;
+        if (categories.stream().anyMatch(n -> n.length() > room)) {
+            c.getStyler().setXAxisLabelRotation(30);
+        }
         List<Double> v = new ArrayList<>();
         for (double d : values) {
             v.add(d);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.TensorDataset;
+import dev.graft.io.AtomicFiles;
 import dev.graft.io.BadFileException;
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
@@ -63,19 +64,37 @@ public final class RunTraining {
             TrainConfig config, IntFunction<List<ParamGroup>> groups, boolean resume,
             Map<String, Object> runJson, Progress progress, Consumer<String> log,
             NDManager manager) {
-        return run(run, net, spec, data, config, groups, null, resume, runJson, progress, log,
-                manager);
+        return run(run, net, spec, data, config, groups, Extras.NONE, resume, runJson, progress,
+                log, manager);
+    }
+
+    /**
+     * What a run adds to plain cross-entropy training.
+     *
+     * @param objective the loss minimized (null: cross-entropy); its own parameters are not
+     *     saved, so on resume they start afresh
+     * @param hooks run after every optimizer step (e.g. re-applying a pruning mask)
+     * @param checkpointFiles writes further files into every checkpoint folder the run saves
+     *     (e.g. the mask beside the weights), or null
+     */
+    public record Extras(Objective objective, List<StepHook> hooks,
+            AtomicFiles.FolderWriter checkpointFiles) {
+        public static final Extras NONE = new Extras(null, List.of(), null);
+
+        public Extras {
+            hooks = List.copyOf(hooks);
+        }
     }
 
     /**
      * As {@link #run(RunFolder, StagedNet, ModelSpec, Data, TrainConfig, IntFunction, boolean,
-     * Map, Progress, Consumer, NDManager)}, minimizing {@code objective} (null: cross-entropy).
-     * The objective's own parameters are not saved: on resume they start afresh.
+     * Map, Progress, Consumer, NDManager)}, with {@code extras}.
      */
     public static Outcome run(RunFolder run, StagedNet net, ModelSpec spec, Data data,
-            TrainConfig config, IntFunction<List<ParamGroup>> groups, Objective objective,
+            TrainConfig config, IntFunction<List<ParamGroup>> groups, Extras extras,
             boolean resume, Map<String, Object> runJson, Progress progress,
             Consumer<String> log, NDManager manager) {
+        Objective objective = extras.objective();
         runJson.put("status", "running");
         run.writeRun(runJson);
         try (TrainingLoop loop = new TrainingLoop(net, config, manager)) {
@@ -86,6 +105,7 @@ public final class RunTraining {
             if (groups != null) {
                 loop.groupsByEpoch(groups);
             }
+            extras.hooks().forEach(loop::hook);
             int startEpoch = 1;
             double best = Double.NEGATIVE_INFINITY;
             int bestSoFar = 0;
@@ -112,11 +132,12 @@ public final class RunTraining {
                                 bestAcc[0] = m.valAccuracy() == null ? bestAcc[0]
                                         : m.valAccuracy();
                                 bestEpoch[0] = m.epoch();
-                                Checkpoint.save(run.resolve(MODEL), net, spec, null);
+                                Checkpoint.save(run.resolve(MODEL), net, spec,
+                                        extras.checkpointFiles());
                             }
                             saveLast(run.resolve(LAST), net, spec, loop, new TrainerState(
                                     m.epoch(), bestAcc[0], bestEpoch[0],
-                                    loop.optimizer().stepCounts()));
+                                    loop.optimizer().stepCounts()), extras.checkpointFiles());
                         });
             } catch (TrainingDivergedException e) {
                 runJson.put("status", "diverged");
@@ -134,8 +155,11 @@ public final class RunTraining {
     }
 
     private static void saveLast(Path dir, StagedNet net, ModelSpec spec, TrainingLoop loop,
-            TrainerState state) {
+            TrainerState state, AtomicFiles.FolderWriter extras) {
         Checkpoint.save(dir, net, spec, staging -> {
+            if (extras != null) {
+                extras.write(staging);
+            }
             try (OutputStream out = Files.newOutputStream(staging.resolve(OPTIMIZER_STATE))) {
                 loop.optimizer().stateTensors().encode(out, NDList.Encoding.SAFETENSORS);
             }

@@ -270,4 +270,33 @@ class CliTest {
             assertFalse(Files.exists(tmp.resolve("d" + i)), "nothing written on refusal");
         }
     }
+
+    @Test
+    void pruneReportsJsonAndRefusesBadSettingsWithOneLine() throws Exception {
+        String model = trained.resolve("model").toString();
+        Run ok = graft("prune", "--model", model, "--data", "fashion-mnist-small", "--sparsity",
+                "0.5", "--no-finetune", "--out", tmp.resolve("prune").toString(), "--json");
+        assertEquals(0, ok.code(), ok.err());
+        assertEquals(0.5, ok.json().get("sparsity").asDouble(), 1e-5);
+        assertTrue(ok.json().get("accuracy").asDouble() > 0.5, ok.out());
+        assertTrue(Files.exists(tmp.resolve("prune/model/mask.safetensors")));
+        assertEquals(ok.json().get("rounds").get(1).get("pruned_accuracy").asDouble(),
+                ok.json().get("accuracy").asDouble(), 0, "--no-finetune does not train");
+        assertFalse(Files.exists(tmp.resolve("prune/round-1")));
+        String[][] cases = {{"--sparsity", "1"}, {"--scope", "random"}, {"--rounds", "0"}};
+        String[] expect = {"--sparsity must be in [0, 1)", "--scope random is not one of",
+            "--rounds must be at least 1"};
+        for (int i = 0; i < cases.length; i++) {
+            List<String> args = new java.util.ArrayList<>(List.of("prune", "--model", model,
+                    "--data", "fashion-mnist-small", "--out", tmp.resolve("p" + i).toString()));
+            args.addAll(List.of(cases[i]));
+            Run r = graft(args.toArray(String[]::new));
+            assertEquals(2, r.code(), r.err());
+            String[] lines = r.err().strip().split("\n");
+            String last = lines[lines.length - 1];
+            assertTrue(last.startsWith("graft prune: error: ") && last.contains(expect[i]),
+                    r.err());
+            assertFalse(Files.exists(tmp.resolve("p" + i)), "nothing written on refusal");
+        }
+    }
 }

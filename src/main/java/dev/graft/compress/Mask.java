@@ -1,0 +1,161 @@
+package dev.graft.compress;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.graft.io.BadFileException;
+import dev.graft.model.StagedNet;
+import dev.graft.train.StepHook;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which weights of a network are kept: for some of its parameters (by PyTorch name) a 0/1
+ * tensor of the parameter's shape. Applying it multiplies those parameters by it, so pruned
+ * weights are exactly zero; as a {@link #hook()} it is applied after every optimizer step, so
+ * they stay zero through training. Parameters it does not name are left alone.
+ */
+public final class Mask {
+
+    /** The file a mask takes in a checkpoint folder. */
+    public static final String FILE = "mask.safetensors";
+
+    private final Map<String, NDArray> keep;
+
+    /**
+     * @param keep per parameter name a float32 tensor of ones (kept) and zeros (pruned); the
+     *     arrays are used as they are, not copied
+     */
+    public Mask(Map<String, NDArray> keep) {
+        for (Map.Entry<String, NDArray> e : keep.entrySet()) {
+            if (e.getValue().getDataType() != DataType.FLOAT32) {
+                throw new IllegalArgumentException("mask of " + e.getKey() + " is "
+                        + e.getValue().getDataType() + ", expected float32 zeros and ones");
+            }
+        }
+        this.keep = Collections.unmodifiableMap(new LinkedHashMap<>(keep));
+    }
+
+    /** The masked parameters' names and their 0/1 tensors. */
+    public Map<String, NDArray> tensors() {
+        return keep;
+    }
+
+    /** Weights under the mask. */
+    public long total() {
+        return keep.values().stream().mapToLong(NDArray::size).sum();
+    }
+
+    /** Weights the mask keeps. */
+    public long kept() {
+        long n = 0;
+        for (NDArray m : keep.values()) {
+            n += (long) m.sum().getFloat();
+        }
+        return n;
+    }
+
+    /** The share of masked weights that are pruned, 0 for an empty mask. */
+    public double sparsity() {
+        long t = total();
+        return t == 0 ? 0 : 1 - (double) kept() / t;
+    }
+
+    /** Per parameter, the share pruned. */
+    public Map<String, Double> sparsityByParameter() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        keep.forEach((name, m) -> out.put(name, 1 - (double) m.sum().getFloat() / m.size()));
+        return out;
+    }
+
+    /** Multiplies every masked parameter of {@code net} by its mask, in place. */
+    public void apply(StagedNet net) {
+        Map<String, Parameter> params = net.namedParameters();
+        for (Map.Entry<String, NDArray> e : keep.entrySet()) {
+            Parameter p = params.get(e.getKey());
+            if (p == null) {
+                throw new IllegalArgumentException("the mask names " + e.getKey() + ", which the "
+                        + net.architecture().id() + " does not have");
+            }
+            p.getArray().muli(e.getValue());
+        }
+    }
+
+    /** Re-applies the mask after every optimizer step. */
+    public StepHook hook() {
+        return (net, epoch, globalStep, step) -> apply(net);
+    }
+
+    /** Writes the mask as safetensors (one uint8-valued float tensor per parameter name). */
+    public void write(OutputStream out) throws IOException {
+        NDList list = new NDList();
+        keep.forEach((name, m) -> {
+            m.setName(name);
+            list.add(m);
+        });
+        list.encode(out, NDList.Encoding.SAFETENSORS);
+    }
+
+    /** Writes the mask into a checkpoint (or any) folder as {@link #FILE}. */
+    public void save(Path folder) throws IOException {
+        try (OutputStream out = Files.newOutputStream(folder.resolve(FILE))) {
+            write(out);
+        }
+    }
+
+    /**
+     * Reads a mask written by {@link #save} and checks it against {@code net}: every name a
+     * parameter of it, every shape that parameter's, every value 0 or 1. All problems are
+     * reported at once.
+     */
+    public static Mask load(Path file, StagedNet net, NDManager manager) {
+        NDList list;
+        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
+            list = NDList.decode(manager, in);
+        } catch (NoSuchFileException e) {
+            throw new BadFileException(file, "file not found");
+        } catch (IOException | RuntimeException e) {
+            throw new BadFileException(file, "not a readable safetensors mask: " + e.getMessage(),
+                    e);
+        }
+        Map<String, Parameter> params = net.namedParameters();
+        List<String> problems = new ArrayList<>();
+        Map<String, NDArray> keep = new LinkedHashMap<>();
+        for (NDArray m : list) {
+            Parameter p = params.get(m.getName());
+            if (p == null) {
+                problems.add(m.getName() + " is not a parameter of the " + net.architecture().id());
+                continue;
+            }
+            Shape want = p.getArray().getShape();
+            if (!m.getShape().equals(want)) {
+                problems.add(m.getName() + " has shape " + m.getShape() + ", the parameter "
+                        + want);
+                continue;
+            }
+            NDArray f = m.toType(DataType.FLOAT32, false);
+            if (f.eq(0).logicalOr(f.eq(1)).logicalNot().any().getBoolean()) {
+                problems.add(m.getName() + " holds values other than 0 and 1");
+                continue;
+            }
+            keep.put(m.getName(), f);
+        }
+        if (!problems.isEmpty()) {
+            throw new BadFileException(file, "the mask does not fit the "
+                    + net.architecture().id() + ": " + String.join("; ", problems));
+        }
+        return new Mask(keep);
+    }
+}
