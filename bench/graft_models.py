@@ -26,14 +26,15 @@ class ConvBNReLU(nn.Module):
 class ConvNet(nn.Module):
     """graft's convnet: 2 x (2 x conv3x3-BN-ReLU, maxpool), FC-256, dropout 0.3, head."""
 
-    def __init__(self, in_shape=(1, 28, 28), classes=10, width=1):
+    def __init__(self, in_shape=(1, 28, 28), classes=10, width=1, widths=None):
         super().__init__()
         c, h, w = in_shape
         ch = lambda base: max(1, int(math.floor(base * width + 0.5)))  # noqa: E731, as Java
-        a, b, f = ch(32), ch(64), ch(256)
-        self.stage1 = nn.Sequential(ConvBNReLU(c, a), ConvBNReLU(a, a), nn.MaxPool2d(2))
-        self.stage2 = nn.Sequential(ConvBNReLU(a, b), ConvBNReLU(b, b), nn.MaxPool2d(2))
-        self.stage3 = nn.Sequential(nn.Flatten(), nn.Linear(b * (h // 4) * (w // 4), f),
+        # per-layer widths (what graft prune --filters leaves), else from the multiplier
+        a1, a2, b1, b2, f = widths or (ch(32), ch(32), ch(64), ch(64), ch(256))
+        self.stage1 = nn.Sequential(ConvBNReLU(c, a1), ConvBNReLU(a1, a2), nn.MaxPool2d(2))
+        self.stage2 = nn.Sequential(ConvBNReLU(a2, b1), ConvBNReLU(b1, b2), nn.MaxPool2d(2))
+        self.stage3 = nn.Sequential(nn.Flatten(), nn.Linear(b2 * (h // 4) * (w // 4), f),
                                     nn.ReLU(), nn.Dropout(0.3))
         self.head = nn.Linear(f, classes)
 
@@ -44,13 +45,14 @@ class ConvNet(nn.Module):
 class MLP(nn.Module):
     """LeNet-300-100."""
 
-    def __init__(self, in_shape=(1, 28, 28), classes=10):
+    def __init__(self, in_shape=(1, 28, 28), classes=10, widths=None):
         super().__init__()
         n = in_shape[0] * in_shape[1] * in_shape[2]
-        self.layer1 = nn.Sequential(OrderedDict(flatten=nn.Flatten(), fc=nn.Linear(n, 300),
+        h1, h2 = widths or (300, 100)
+        self.layer1 = nn.Sequential(OrderedDict(flatten=nn.Flatten(), fc=nn.Linear(n, h1),
                                                 relu=nn.ReLU()))
-        self.layer2 = nn.Sequential(OrderedDict(fc=nn.Linear(300, 100), relu=nn.ReLU()))
-        self.head = nn.Linear(100, classes)
+        self.layer2 = nn.Sequential(OrderedDict(fc=nn.Linear(h1, h2), relu=nn.ReLU()))
+        self.head = nn.Linear(h2, classes)
 
     def forward(self, x):
         return self.head(self.layer2(self.layer1(x)))
@@ -110,9 +112,9 @@ def build(spec):
     options = spec.get("options") or {}
     arch = spec["architecture"]
     if arch == "convnet":
-        return ConvNet(shape, classes, options.get("width", 1))
+        return ConvNet(shape, classes, options.get("width", 1), options.get("widths"))
     if arch == "mlp":
-        return MLP(shape, classes)
+        return MLP(shape, classes, options.get("widths"))
     if arch == "resnet18":
         return ResNet18(shape, classes, options.get("smallStem"))
     raise ValueError(f"unknown architecture {arch}")

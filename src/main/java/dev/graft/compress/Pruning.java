@@ -1,6 +1,8 @@
 package dev.graft.compress;
 
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
@@ -9,6 +11,7 @@ import dev.graft.io.GraftException;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
+import dev.graft.train.Benchmark;
 import dev.graft.train.Evaluation;
 import dev.graft.train.GraftVersion;
 import dev.graft.train.Progress;
@@ -28,15 +31,33 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * {@code graft prune}: unstructured magnitude pruning of a checkpoint to a target sparsity, in
- * one shot or over several rounds, each round fine-tuned with the mask held (pruned weights stay
- * exactly zero). Each round prunes the same share of the weights still kept, so after round
- * {@code r} of {@code R} the sparsity is {@code 1 - (1 - s)^(r/R)}. The result is a checkpoint
- * with {@link Mask#FILE} beside its weights; pruning such a checkpoint again starts from its mask.
+ * {@code graft prune}: magnitude pruning of a checkpoint, in one shot or over several rounds,
+ * each round fine-tuned. Two methods:
+ *
+ * <ul>
+ *   <li>{@link Method#MAGNITUDE}, unstructured: the weights of smallest magnitude are zeroed
+ *       under a {@link Mask} held through fine-tuning (pruned weights stay exactly zero); the
+ *       checkpoint keeps {@link Mask#FILE} beside its weights and pruning it again starts from
+ *       that mask;
+ *   <li>{@link Method#FILTERS}, structured: whole filters and hidden units of smallest L1 norm
+ *       are removed ({@link FilterPruning}), every layer keeping the same share, so the result
+ *       is a smaller dense network with fewer multiply-adds, and measurably faster.
+ * </ul>
+ *
+ * <p>Each round removes the same share of what is left, so after round {@code r} of {@code R}
+ * the share removed is {@code 1 - (1 - amount)^(r/R)}.
  */
 public final class Pruning {
 
-    /** How weights are ranked against each other. */
+    /** What is removed. */
+    public enum Method {
+        /** Single weights, under a mask: {@code amount} is the share of prunable weights. */
+        MAGNITUDE,
+        /** Whole filters and units: {@code amount} is the share of multiply-adds. */
+        FILTERS
+    }
+
+    /** How weights are ranked against each other (magnitude pruning). */
     public enum Scope {
         /** All prunable weights ranked together: layers lose different shares. */
         GLOBAL,
@@ -57,27 +78,39 @@ public final class Pruning {
     /**
      * @param model the checkpoint to prune
      * @param data its dataset (null: the one it was trained on)
-     * @param sparsity target share of prunable weights that are zero, in [0, 1)
+     * @param amount share removed at the end, in [0, 1): of the prunable weights (magnitude)
+     *     or of the multiply-adds (filters)
      * @param rounds prune-then-fine-tune rounds to reach it
+     * @param channelMultiple filters: a layer feeding a convolution keeps a multiple of this
+     *     many channels (16: oneDNN's CPU kernels work in blocks of 16 channels, and libtorch
+     *     2.7.1's AVX-512 backward pass is unsafe for other counts, see {@code OneDnnCheck})
      * @param fineTune the fine-tuning of each round; null prunes without fine-tuning
      */
     public record Config(
             @JsonProperty("model") Path model,
             @JsonProperty("data") String data,
-            @JsonProperty("sparsity") double sparsity,
+            @JsonProperty("method") Method method,
+            @JsonProperty("amount") double amount,
             @JsonProperty("scope") Scope scope,
             @JsonProperty("rounds") int rounds,
+            @JsonProperty("channel_multiple") int channelMultiple,
             @JsonProperty("val_fraction") double valFraction,
             @JsonProperty("fine_tune") TrainConfig fineTune,
             @JsonProperty("seed") long seed) {
 
         public Config {
-            if (!(sparsity >= 0 && sparsity < 1)) {
-                throw new IllegalArgumentException("--sparsity must be in [0, 1), got " + sparsity
-                        + " (0.8 prunes 80% of the weights)");
+            String option = method == Method.FILTERS ? "--filters" : "--sparsity";
+            if (!(amount >= 0 && amount < 1)) {
+                throw new IllegalArgumentException(option + " must be in [0, 1), got " + amount
+                        + (method == Method.FILTERS ? " (0.5 removes half the multiply-adds)"
+                                : " (0.8 prunes 80% of the weights)"));
             }
             if (rounds < 1) {
                 throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+            }
+            if (channelMultiple < 1) {
+                throw new IllegalArgumentException("--channel-multiple must be at least 1, got "
+                        + channelMultiple);
             }
             if (!(valFraction >= 0 && valFraction < 1)) {
                 throw new IllegalArgumentException("--val-fraction must be in [0, 1), got "
@@ -85,46 +118,79 @@ public final class Pruning {
             }
         }
 
-        /** Sparsity reached after round {@code r} (1-based). */
-        public double sparsityAfter(int r) {
-            return 1 - Math.pow(1 - sparsity, (double) r / rounds);
+        /** Share removed after round {@code r} (1-based). */
+        public double amountAfter(int r) {
+            return 1 - Math.pow(1 - amount, (double) r / rounds);
         }
     }
 
     /**
-     * One line of the table: the dense model (round 0) or a round.
+     * One line of the table: the model as given (round 0) or a round.
      *
-     * @param sparsity share of prunable weights that are zero
-     * @param nonZero parameters that are not pruned (every parameter outside the mask counts)
+     * @param sparsity share of prunable weights that are zero under the mask
+     * @param parameters parameters of the network (fewer only after removing filters)
+     * @param nonZero parameters that are not pruned (every parameter outside a mask counts)
+     * @param multiplyAdds per image, in convolutions and linear layers (zeros included: dense
+     *     kernels multiply them too)
      * @param prunedAccuracy test accuracy right after pruning, before fine-tuning
      * @param accuracy test accuracy at the end of the round
      */
     public record Round(
             @JsonProperty("round") int round,
             @JsonProperty("sparsity") double sparsity,
+            @JsonProperty("parameters") long parameters,
             @JsonProperty("non_zero_parameters") long nonZero,
+            @JsonProperty("multiply_adds") long multiplyAdds,
             @JsonProperty("pruned_accuracy") double prunedAccuracy,
             @JsonProperty("accuracy") double accuracy) {}
 
+    /**
+     * Inference of the model as given and of the pruned one, timed side by side.
+     *
+     * @param speedup how many times faster the pruned model is (median of alternating rounds)
+     */
+    public record Speed(
+            @JsonProperty("batch_size") int batchSize,
+            @JsonProperty("images") int images,
+            @JsonProperty("given_images_per_second") double given,
+            @JsonProperty("pruned_images_per_second") double pruned,
+            @JsonProperty("speedup") double speedup) {}
+
     /** What a pruning run produced. */
     public record Result(
-            @JsonProperty("dense_accuracy") double denseAccuracy,
+            @JsonProperty("method") Method method,
+            @JsonProperty("given_accuracy") double givenAccuracy,
             @JsonProperty("accuracy") double accuracy,
             @JsonProperty("sparsity") double sparsity,
-            @JsonProperty("parameters") long parameters,
-            @JsonProperty("non_zero_parameters") long nonZero,
             @JsonProperty("rounds") List<Round> rounds,
             @JsonProperty("layer_sparsity") Map<String, Double> layerSparsity,
+            @JsonProperty("layer_widths") Map<String, String> layerWidths,
+            @JsonProperty("speed") Speed speed,
             @JsonProperty("started_from_mask") boolean startedFromMask,
             @JsonProperty("checkpoint") String checkpoint,
             @JsonProperty("data_source") String dataSource,
             @JsonProperty("run") String run) {
 
-        /** Test accuracy change from the dense model, in points. */
+        /** Test accuracy change from the model as given, in points. */
         public double accuracyChange() {
-            return 100 * (accuracy - denseAccuracy);
+            return 100 * (accuracy - givenAccuracy);
+        }
+
+        /** The model as given. */
+        public Round given() {
+            return rounds.get(0);
+        }
+
+        /** The last round. */
+        public Round last() {
+            return rounds.get(rounds.size() - 1);
         }
     }
+
+    /** Test images timed for the side-by-side speed (a few seconds per round on a laptop). */
+    static final int SPEED_IMAGES = 2048;
+    /** Batch size of the side-by-side speed. */
+    static final int SPEED_BATCH = 64;
 
     private final Consumer<String> log;
     private Progress progress = Progress.SILENT;
@@ -141,12 +207,20 @@ public final class Pruning {
     public Result run(Config c, Path runDir) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Checkpoint.Loaded loaded = Checkpoint.load(c.model(), manager);
-            StagedNet net = loaded.net();
+            StagedNet given = loaded.net();
             ModelSpec spec = loaded.spec();
             Path maskFile = c.model().resolve(Mask.FILE);
-            Mask mask = Files.isRegularFile(maskFile) ? Mask.load(maskFile, net, manager) : null;
+            Mask mask = Files.isRegularFile(maskFile) ? Mask.load(maskFile, given, manager)
+                    : null;
             boolean fromMask = mask != null;
-            if (fromMask && mask.sparsity() > c.sparsity() + 1e-9) {
+            if (c.method() == Method.FILTERS) {
+                FilterPruning.groups(given); // refuses architectures it cannot shrink
+                if (fromMask) {
+                    throw new GraftException("--model " + c.model() + " carries a mask ("
+                            + Mask.FILE + "); remove filters from the dense model, then prune"
+                            + " weights of the smaller one");
+                }
+            } else if (fromMask && mask.sparsity() > c.amount() + 1e-9) {
                 throw new GraftException("--model " + c.model() + " is already pruned to "
                         + percent(mask.sparsity()) + " sparsity; ask for --sparsity at least"
                         + " that (pruned weights are never revived)");
@@ -165,58 +239,75 @@ public final class Pruning {
                             manager)) {
                 runJson.put("status", "running");
                 run.writeRun(runJson);
-                long parameters = net.parameterCount();
-                double dense = Evaluation.of(net, test, null, manager).accuracy();
+                double givenAccuracy = Evaluation.of(given, test, null, manager).accuracy();
+                long givenMacs = given.multiplyAdds();
                 List<Round> rounds = new ArrayList<>();
-                rounds.add(new Round(0, fromMask ? mask.sparsity() : 0, nonZero(net, mask),
-                        dense, dense));
-                log.accept(String.format(Locale.ROOT, "%s: %,d parameters, test accuracy %.2f%%%s",
-                        c.model(), parameters, 100 * dense, fromMask ? ", starting from its mask ("
+                rounds.add(round(0, given, mask, givenAccuracy, givenAccuracy));
+                log.accept(String.format(Locale.ROOT, "%s: %,d parameters, %,d multiply-adds per"
+                        + " image, test accuracy %.2f%%%s", c.model(), given.parameterCount(),
+                        givenMacs, 100 * givenAccuracy, fromMask ? ", starting from its mask ("
                                 + percent(mask.sparsity()) + " sparse)" : ""));
-                ModelSpec outSpec = prunedSpec(spec, c, task);
+                StagedNet net = given;
                 for (int r = 1; r <= c.rounds(); r++) {
-                    double target = c.sparsityAfter(r);
-                    mask = c.scope() == Scope.GLOBAL
-                            ? MagnitudePruning.global(net, target, mask, manager)
-                            : MagnitudePruning.layerwise(net, name -> target, mask, manager);
-                    mask.apply(net);
+                    double target = c.amountAfter(r);
+                    if (c.method() == Method.MAGNITUDE) {
+                        StagedNet current = net;
+                        mask = c.scope() == Scope.GLOBAL
+                                ? MagnitudePruning.global(current, target, mask, manager)
+                                : MagnitudePruning.layerwise(current, name -> target, mask,
+                                        manager);
+                        mask.apply(current);
+                    } else {
+                        List<Integer> widths = FilterPruning.widthsForMultiplyAdds(net,
+                                givenMacs, 1 - target, c.channelMultiple());
+                        net = FilterPruning.shrink(net, FilterPruning.strongest(net, widths),
+                                manager);
+                    }
                     double pruned = Evaluation.of(net, test, null, manager).accuracy();
                     double acc = pruned;
+                    ModelSpec outSpec = prunedSpec(net, spec, c, task);
                     if (c.fineTune() != null) {
                         Mask held = mask;
-                        TrainConfig tc = withSeed(c.fineTune(), Seeds.derive(c.seed(),
-                                "round" + r));
+                        RunTraining.Extras extras = held == null ? RunTraining.Extras.NONE
+                                : new RunTraining.Extras(null, List.of(held.hook()), held::save);
                         Map<String, Object> roundJson = new LinkedHashMap<>();
                         roundJson.put("command", "prune round " + r);
-                        roundJson.put("sparsity", target);
+                        roundJson.put("removed", target);
                         try (RunFolder roundRun = RunFolder.open(run.resolve("round-" + r),
                                 true)) {
                             RunTraining.Outcome o = RunTraining.run(roundRun, net, outSpec,
                                     new RunTraining.Data(train, val, test,
-                                            task.test().classNames()), tc, null,
-                                    new RunTraining.Extras(null, List.of(held.hook()),
-                                            held::save), false, roundJson, progress, log,
-                                    manager);
+                                            task.test().classNames()),
+                                    withSeed(c.fineTune(), Seeds.derive(c.seed(), "round" + r)),
+                                    null, extras, false, roundJson, progress, log, manager);
                             net = o.best();
                             acc = o.test().accuracy();
                             roundJson.put("status", "finished");
                             roundRun.writeRun(roundJson);
                         }
                     }
-                    Round row = new Round(r, mask.sparsity(), nonZero(net, mask), pruned, acc);
+                    Round row = round(r, net, mask, pruned, acc);
                     rounds.add(row);
                     run.event(row);
-                    log.accept(String.format(Locale.ROOT, "round %d/%d: %s sparse, test accuracy"
-                            + " %.2f%% after pruning%s", r, c.rounds(), percent(row.sparsity()),
+                    log.accept(String.format(Locale.ROOT, "round %d/%d: %s, test accuracy %.2f%%"
+                            + " after pruning%s", r, c.rounds(), c.method() == Method.MAGNITUDE
+                                    ? percent(row.sparsity()) + " of weights pruned"
+                                    : String.format(Locale.ROOT, "%,d parameters, %s of the"
+                                            + " multiply-adds", row.parameters(), percent(
+                                                    (double) row.multiplyAdds() / givenMacs)),
                             100 * pruned, c.fineTune() == null ? "" : String.format(Locale.ROOT,
                                     ", %.2f%% after fine-tuning", 100 * acc)));
                 }
                 Mask last = mask;
-                Checkpoint.save(run.resolve(RunTraining.MODEL), net, outSpec, last::save);
+                Checkpoint.save(run.resolve(RunTraining.MODEL), net, prunedSpec(net, spec, c,
+                        task), last == null ? null : last::save);
+                Speed speed = c.method() == Method.FILTERS ? speed(given, net, test, manager)
+                        : null;
                 Round end = rounds.get(rounds.size() - 1);
-                Result result = new Result(dense, end.accuracy(), end.sparsity(), parameters,
-                        end.nonZero(), rounds, last.sparsityByParameter(), fromMask,
-                        run.resolve(RunTraining.MODEL).toString(), task.source(),
+                Result result = new Result(c.method(), givenAccuracy, end.accuracy(),
+                        end.sparsity(), rounds, last == null ? Map.of()
+                                : last.sparsityByParameter(), widths(given, net), speed,
+                        fromMask, run.resolve(RunTraining.MODEL).toString(), task.source(),
                         runDir.toString());
                 runJson.put("status", "finished");
                 runJson.put("result", result);
@@ -227,21 +318,66 @@ public final class Pruning {
         }
     }
 
+    private static Round round(int r, StagedNet net, Mask mask, double pruned, double acc) {
+        return new Round(r, mask == null ? 0 : mask.sparsity(), net.parameterCount(),
+                nonZero(net, mask), net.multiplyAdds(), pruned, acc);
+    }
+
+    /** Per layer whose width changed, "before -> after". */
+    private static Map<String, String> widths(StagedNet given, StagedNet pruned) {
+        Map<String, String> out = new LinkedHashMap<>();
+        var groups = given.architecture().channelGroups(given.inputShape());
+        var before = given.architecture().layerWidths(given.options());
+        var after = pruned.architecture().layerWidths(pruned.options());
+        for (int g = 0; g < groups.size(); g++) {
+            if (!before.get(g).equals(after.get(g))) {
+                out.put(groups.get(g).layer(), before.get(g) + " -> " + after.get(g));
+            }
+        }
+        return out;
+    }
+
+    /** Both models' inference on the first test images, alternating so both see one load. */
+    private static Speed speed(StagedNet given, StagedNet pruned, TensorDataset test,
+            NDManager manager) {
+        int n = Math.min(SPEED_IMAGES, test.size());
+        double[] seconds = new double[2];
+        double ratio = Benchmark.sideBySideRatio(() -> seconds[1] = inferenceSeconds(pruned,
+                test, n, manager), () -> seconds[0] = inferenceSeconds(given, test, n, manager),
+                5);
+        return new Speed(SPEED_BATCH, n, n / seconds[0], n / seconds[1], ratio);
+    }
+
+    private static double inferenceSeconds(StagedNet net, TensorDataset data, int n,
+            NDManager manager) {
+        ParameterStore ps = new ParameterStore(manager, false);
+        long start = System.nanoTime();
+        for (int from = 0; from < n; from += SPEED_BATCH) {
+            try (NDManager step = manager.newSubManager()) {
+                TensorDataset.Batch b = data.range(from, Math.min(n, from + SPEED_BATCH), step);
+                net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
     /** Parameters outside the mask plus the weights it keeps. */
     static long nonZero(StagedNet net, Mask mask) {
         return mask == null ? net.parameterCount()
                 : net.parameterCount() - mask.total() + mask.kept();
     }
 
-    private static ModelSpec prunedSpec(ModelSpec spec, Config c, ModelTask task) {
-        return new ModelSpec(ModelSpec.FORMAT_VERSION, spec.architecture(), spec.options(),
+    private static ModelSpec prunedSpec(StagedNet net, ModelSpec spec, Config c,
+            ModelTask task) {
+        return new ModelSpec(ModelSpec.FORMAT_VERSION, spec.architecture(), net.options(),
                 spec.inputShape(), spec.numClasses(), spec.classNames(), spec.normalization(),
-                spec.stages(), spec.parameters(), new ModelSpec.Provenance(
+                spec.stages(), Checkpoint.parameterShapes(net), new ModelSpec.Provenance(
                         GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(),
                         Instant.now().toString(), c.seed(), task.dataName(), task.source(),
                         task.train().fingerprint(), c.model().toString(),
-                        String.format(Locale.ROOT, "prune %s %.4g", c.scope().name()
-                                .toLowerCase(Locale.ROOT), c.sparsity())));
+                        String.format(Locale.ROOT, "prune %s %.4g", c.method() == Method.FILTERS
+                                ? "filters" : c.scope().name().toLowerCase(Locale.ROOT),
+                                c.amount())));
     }
 
     private static TrainConfig withSeed(TrainConfig t, long seed) {

@@ -12,52 +12,67 @@ import java.util.Map;
 /** The pruning table, as text for the terminal and as the run's HTML report. */
 public final class PruningReport {
 
-    private static final List<String> HEADER = List.of("round", "sparsity", "non-zero params",
-            "accuracy after pruning (%)", "accuracy after fine-tuning (%)");
+    private static final List<String> HEADER = List.of("round", "weights pruned", "parameters",
+            "non-zero", "multiply-adds", "accuracy after pruning (%)",
+            "after fine-tuning (%)");
 
     private PruningReport() {}
 
-    /** One line per round, round 0 being the model as given. */
+    /** One line per round, round 0 being the model as given, then the outcome. */
     public static String text(Pruning.Result r) {
-        List<List<String>> rows = cells(r);
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(HEADER);
+        rows.addAll(cells(r));
         int[] width = new int[HEADER.size()];
-        for (int i = 0; i < width.length; i++) {
-            width[i] = HEADER.get(i).length();
-            for (List<String> row : rows) {
+        for (List<String> row : rows) {
+            for (int i = 0; i < width.length; i++) {
                 width[i] = Math.max(width[i], row.get(i).length());
             }
         }
         StringBuilder sb = new StringBuilder();
-        for (List<String> row : concat(HEADER, rows)) {
+        for (List<String> row : rows) {
+            StringBuilder line = new StringBuilder();
             for (int i = 0; i < row.size(); i++) {
-                sb.append(String.format("%-" + (width[i] + 2) + "s", row.get(i)));
+                line.append(String.format("%-" + (width[i] + 2) + "s", row.get(i)));
             }
-            sb.setLength(sb.toString().stripTrailing().length());
-            sb.append('\n');
+            sb.append(line.toString().stripTrailing()).append('\n');
         }
-        sb.append(String.format(Locale.ROOT, "test accuracy %.2f%% -> %.2f%% (%+.2f points) at %s"
-                + " sparsity: %,d of %,d parameters non-zero%ncheckpoint (weights and %s): %s%n",
-                100 * r.denseAccuracy(), 100 * r.accuracy(), r.accuracyChange(),
-                Pruning.percent(r.sparsity()), r.nonZero(), r.parameters(), Mask.FILE,
-                r.checkpoint()));
+        sb.append(summary(r)).append('\n');
+        if (r.speed() != null) {
+            sb.append(speed(r.speed())).append('\n');
+        }
+        sb.append("checkpoint: ").append(r.checkpoint()).append(r.method()
+                == Pruning.Method.MAGNITUDE ? " (weights and " + Mask.FILE + ")" : "")
+                .append('\n');
         return sb.toString();
     }
 
-    private static List<List<String>> concat(List<String> header, List<List<String>> rows) {
-        List<List<String>> all = new ArrayList<>();
-        all.add(header);
-        all.addAll(rows);
-        return all;
+    private static String summary(Pruning.Result r) {
+        Pruning.Round a = r.given();
+        Pruning.Round b = r.last();
+        return String.format(Locale.ROOT, "test accuracy %.2f%% -> %.2f%% (%+.2f points);"
+                + " parameters %,d -> %,d (%,d non-zero); multiply-adds %,d -> %,d (%s)",
+                100 * r.givenAccuracy(), 100 * r.accuracy(), r.accuracyChange(), a.parameters(),
+                b.parameters(), b.nonZero(), a.multiplyAdds(), b.multiplyAdds(),
+                Pruning.percent((double) b.multiplyAdds() / a.multiplyAdds()));
+    }
+
+    private static String speed(Pruning.Speed s) {
+        return String.format(Locale.ROOT, "inference at batch %d, side by side on %,d test"
+                + " images: %,.0f images/s given, %,.0f pruned (%.2fx)", s.batchSize(),
+                s.images(), s.given(), s.pruned(), s.speedup());
     }
 
     private static List<List<String>> cells(Pruning.Result r) {
         List<List<String>> rows = new ArrayList<>();
         for (Pruning.Round round : r.rounds()) {
-            boolean dense = round.round() == 0;
-            rows.add(List.of(dense ? "0 (given)" : Integer.toString(round.round()),
-                    Pruning.percent(round.sparsity()), String.format("%,d", round.nonZero()),
+            boolean given = round.round() == 0;
+            rows.add(List.of(given ? "0 (given)" : Integer.toString(round.round()),
+                    Pruning.percent(round.sparsity()), String.format("%,d", round.parameters()),
+                    String.format("%,d", round.nonZero()),
+                    String.format("%,d", round.multiplyAdds()),
                     String.format(Locale.ROOT, "%.2f", 100 * round.prunedAccuracy()),
-                    dense || round.accuracy() == round.prunedAccuracy() ? ""
+                    given || round.accuracy() == round.prunedAccuracy() ? ""
                             : String.format(Locale.ROOT, "%.2f", 100 * round.accuracy())));
         }
         return rows;
@@ -68,17 +83,27 @@ public final class PruningReport {
         Report page = new Report("graft prune");
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("model", c.model().toString());
-        facts.put("target", Pruning.percent(c.sparsity()) + " of prunable weights, "
-                + c.scope().name().toLowerCase(Locale.ROOT) + ", in " + c.rounds() + " round(s)");
+        facts.put("target", c.method() == Pruning.Method.MAGNITUDE
+                ? Pruning.percent(c.amount()) + " of prunable weights, "
+                        + c.scope().name().toLowerCase(Locale.ROOT) + ", in " + c.rounds()
+                        + " round(s)"
+                : Pruning.percent(c.amount()) + " of the multiply-adds removed as whole filters"
+                        + " and units, in " + c.rounds() + " round(s)");
         facts.put("fine-tuning per round", c.fineTune() == null ? "none"
                 : c.fineTune().epochs() + " epoch(s)");
         facts.put("data", r.dataSource());
-        facts.put("result", String.format(Locale.ROOT, "%.2f%% -> %.2f%% (%+.2f points)",
-                100 * r.denseAccuracy(), 100 * r.accuracy(), r.accuracyChange()));
+        facts.put("result", summary(r));
+        if (r.speed() != null) {
+            facts.put("speed", speed(r.speed()));
+        }
+        r.layerWidths().forEach((layer, change) -> facts.put("width of " + layer, change));
         page.facts(facts);
         page.heading("Rounds");
         page.table(HEADER, cells(r), null);
-        double[] x = r.rounds().stream().mapToDouble(p -> 100 * p.sparsity()).toArray();
+        boolean filters = c.method() == Pruning.Method.FILTERS;
+        double[] x = r.rounds().stream().mapToDouble(p -> filters
+                ? 100.0 * p.multiplyAdds() / r.given().multiplyAdds() : 100 * p.sparsity())
+                .toArray();
         List<Chart.Series> series = new ArrayList<>();
         series.add(new Chart.Series("after pruning", x, r.rounds().stream()
                 .mapToDouble(p -> 100 * p.prunedAccuracy()).toArray(), null));
@@ -86,13 +111,17 @@ public final class PruningReport {
             series.add(new Chart.Series("after fine-tuning", x, r.rounds().stream()
                     .mapToDouble(p -> 100 * p.accuracy()).toArray(), null));
         }
-        page.chart(Chart.lines("Test accuracy against sparsity", "sparsity (%)",
-                "accuracy (%)", series, false));
-        page.heading("Sparsity per layer");
-        List<String> names = r.layerSparsity().keySet().stream()
-                .map(n -> n.replaceFirst("\\.weight$", "")).toList();
-        page.chart(Chart.bars("Share of each layer's weights pruned", "", "pruned (%)", names,
-                r.layerSparsity().values().stream().mapToDouble(s -> 100 * s).toArray()));
+        page.chart(Chart.lines(filters ? "Test accuracy against multiply-adds kept"
+                : "Test accuracy against sparsity", filters ? "multiply-adds kept (%)"
+                        : "weights pruned (%)", "accuracy (%)", series, false));
+        if (!r.layerSparsity().isEmpty()) {
+            page.heading("Sparsity per layer");
+            List<String> names = r.layerSparsity().keySet().stream()
+                    .map(n -> n.replaceFirst("\\.weight$", "")).toList();
+            page.chart(Chart.bars("Share of each layer's weights pruned", "", "pruned (%)",
+                    names, r.layerSparsity().values().stream().mapToDouble(s -> 100 * s)
+                            .toArray()));
+        }
         page.write(file);
     }
 }

@@ -16,11 +16,23 @@ public enum Architecture {
     MLP("mlp", "LeNet-300-100 (input-300-100-classes, ReLU)", TorchInit.Policy.TORCH_DEFAULT) {
         @Override
         List<Stage> stages(int[] inputShape, ModelOptions o) {
+            List<Integer> w = layerWidths(o);
             return List.of(
                     new Stage("layer1", "layer1", new Sequential().add("flatten", Layers.flatten())
-                            .add("fc", Layers.linear(300)).add("relu", Layers.relu())),
+                            .add("fc", Layers.linear(w.get(0))).add("relu", Layers.relu())),
                     new Stage("layer2", "layer2", new Sequential()
-                            .add("fc", Layers.linear(100)).add("relu", Layers.relu())));
+                            .add("fc", Layers.linear(w.get(1))).add("relu", Layers.relu())));
+        }
+
+        @Override
+        List<Integer> defaultWidths(ModelOptions o) {
+            return List.of(300, 100);
+        }
+
+        @Override
+        public List<ChannelGroup> channelGroups(int[] inputShape) {
+            return List.of(units("layer1.fc", "layer2.fc.weight", 1),
+                    units("layer2.fc", "head.weight", 1));
         }
 
         @Override
@@ -37,16 +49,41 @@ public enum Architecture {
             TorchInit.Policy.TORCH_DEFAULT) {
         @Override
         List<Stage> stages(int[] inputShape, ModelOptions o) {
+            List<Integer> w = layerWidths(o);
             return List.of(
-                    new Stage("stage1", "stage1", convStage(o.channels(32))),
-                    new Stage("stage2", "stage2", convStage(o.channels(64))),
+                    new Stage("stage1", "stage1", convStage(w.get(0), w.get(1))),
+                    new Stage("stage2", "stage2", convStage(w.get(2), w.get(3))),
                     new Stage("stage3", "stage3", new Sequential().add(Layers.flatten())
-                            .add(Layers.linear(o.channels(256))).add(Layers.relu())
+                            .add(Layers.linear(w.get(4))).add(Layers.relu())
                             .add(Layers.dropout(0.3f))));
         }
 
-        private Sequential convStage(int channels) {
-            return new Sequential().add(convBnRelu(channels)).add(convBnRelu(channels))
+        @Override
+        List<Integer> defaultWidths(ModelOptions o) {
+            return List.of(o.channels(32), o.channels(32), o.channels(64), o.channels(64),
+                    o.channels(256));
+        }
+
+        @Override
+        public List<ChannelGroup> channelGroups(int[] inputShape) {
+            // two 2x2 max-pools: stage3's linear layer reads (h/4) * (w/4) inputs per channel
+            int perChannel = (inputShape[1] / 2 / 2) * (inputShape[2] / 2 / 2);
+            return List.of(conv("stage1.0", "stage1.1.conv.weight", 1),
+                    conv("stage1.1", "stage2.0.conv.weight", 1),
+                    conv("stage2.0", "stage2.1.conv.weight", 1),
+                    conv("stage2.1", "stage3.1.weight", perChannel),
+                    units("stage3.1", "head.weight", 1));
+        }
+
+        private ChannelGroup conv(String layer, String consumer, int blockSize) {
+            String bn = layer + ".bn.";
+            return new ChannelGroup(layer + ".conv", List.of(layer + ".conv.weight", bn + "weight",
+                    bn + "bias", bn + "running_mean", bn + "running_var"),
+                    List.of(new ChannelGroup.Consumer(consumer, blockSize)));
+        }
+
+        private Sequential convStage(int first, int second) {
+            return new Sequential().add(convBnRelu(first)).add(convBnRelu(second))
                     .add(Layers.maxPool(2, 2, 0));
         }
 
@@ -144,6 +181,30 @@ public enum Architecture {
 
     abstract Stage head(int classes, ModelOptions o);
 
+    /** The layer widths {@code o.width()} gives, in {@link #channelGroups} order. */
+    List<Integer> defaultWidths(ModelOptions o) {
+        return List.of();
+    }
+
+    /**
+     * The layers whose output channels (or units) can be removed, with every tensor each one's
+     * channels index; empty where channels are tied across residual sums (resnet18) or there is
+     * no hidden layer (linear). {@link ModelOptions#widths()} lists their widths in this order.
+     */
+    public List<ChannelGroup> channelGroups(int[] inputShape) {
+        return List.of();
+    }
+
+    /** The width of every layer of {@link #channelGroups}, as built from {@code o}. */
+    public List<Integer> layerWidths(ModelOptions o) {
+        return o.widths() != null ? o.widths() : defaultWidths(o);
+    }
+
+    private static ChannelGroup units(String layer, String consumer, int blockSize) {
+        return new ChannelGroup(layer, List.of(layer + ".weight", layer + ".bias"),
+                List.of(new ChannelGroup.Consumer(consumer, blockSize)));
+    }
+
     /** An uninitialized network for inputs {@code [channels, height, width]}. */
     public StagedNet build(int[] inputShape, int classes, ModelOptions options) {
         if (inputShape.length != 3 || Arrays.stream(inputShape).anyMatch(d -> d <= 0)) {
@@ -153,6 +214,11 @@ public enum Architecture {
         if (classes < 2) {
             throw new IllegalArgumentException("a classifier needs at least 2 classes, got "
                     + classes);
+        }
+        if (options.widths() != null
+                && options.widths().size() != channelGroups(inputShape).size()) {
+            throw new IllegalArgumentException(id + " has " + channelGroups(inputShape).size()
+                    + " layers whose width can be set, got widths " + options.widths());
         }
         return new StagedNet(this, options, inputShape, classes, stages(inputShape, options),
                 head(classes, options));

@@ -1,5 +1,7 @@
 package dev.graft.model;
 
+import java.util.List;
+
 /**
  * Architecture options that change a model's shape, stored in {@code model.json}.
  *
@@ -7,8 +9,11 @@ package dev.graft.model;
  *     0.25 = 8/16 channels, 64 hidden units)
  * @param smallStem for {@code resnet18}: 3x3 stride-1 first convolution and no max-pool, for
  *     28x28 and 32x32 inputs; null chooses by input size (small below 64 pixels)
+ * @param widths the output width of every layer in {@link Architecture#channelGroups}'s order,
+ *     overriding {@code width} (what structured pruning leaves: e.g. {@code [20, 23, 45, 40,
+ *     180]} for a convnet); null for the widths {@code width} gives
  */
-public record ModelOptions(double width, Boolean smallStem) {
+public record ModelOptions(double width, Boolean smallStem, List<Integer> widths) {
 
     public static final ModelOptions DEFAULT = new ModelOptions(1, null);
 
@@ -16,11 +21,27 @@ public record ModelOptions(double width, Boolean smallStem) {
         if (!(width > 0 && width <= 64)) {
             throw new IllegalArgumentException("--width must be in (0, 64], got " + width);
         }
+        if (widths != null) {
+            widths = List.copyOf(widths);
+            if (widths.stream().anyMatch(w -> w < 1)) {
+                throw new IllegalArgumentException("every layer width must be at least 1, got "
+                        + widths);
+            }
+        }
+    }
+
+    public ModelOptions(double width, Boolean smallStem) {
+        this(width, smallStem, null);
     }
 
     /** {@code base} channels scaled by the width, at least 1. */
     public int channels(int base) {
         return (int) Math.max(1, Math.round(base * width));
+    }
+
+    /** The same options with explicit per-layer widths. */
+    public ModelOptions withWidths(List<Integer> layerWidths) {
+        return new ModelOptions(width, smallStem, layerWidths);
     }
 
     /** Whether the small-image ResNet stem applies to an input of this height and width. */

@@ -358,6 +358,20 @@ public final class StagedNet extends AbstractBlock {
         return (int) Math.max(16, Math.min(256, batch / 16 * 16));
     }
 
+    /**
+     * Multiply-adds of one forward pass per example, in convolutions and linear layers (FLOPs
+     * are about twice this). Needs no initialization.
+     */
+    public long multiplyAdds() {
+        long n = 0;
+        Shape[] s = {batchInputShape(1)};
+        for (Stage st : stages) {
+            n += MultiplyAdds.of(st.block, s[0]);
+            s = st.block.getOutputShapes(s);
+        }
+        return n + MultiplyAdds.of(head.block, s[0]);
+    }
+
     /** Number of parameter values (excluding BatchNorm running statistics). */
     public long parameterCount() {
         long n = 0;

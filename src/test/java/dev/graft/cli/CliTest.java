@@ -283,9 +283,10 @@ class CliTest {
         assertEquals(ok.json().get("rounds").get(1).get("pruned_accuracy").asDouble(),
                 ok.json().get("accuracy").asDouble(), 0, "--no-finetune does not train");
         assertFalse(Files.exists(tmp.resolve("prune/round-1")));
-        String[][] cases = {{"--sparsity", "1"}, {"--scope", "random"}, {"--rounds", "0"}};
+        String[][] cases = {{"--sparsity", "1"}, {"--scope", "random"}, {"--rounds", "0"},
+            {"--sparsity", "0.5", "--filters", "0.5"}};
         String[] expect = {"--sparsity must be in [0, 1)", "--scope random is not one of",
-            "--rounds must be at least 1"};
+            "--rounds must be at least 1", "--sparsity and --filters are two methods"};
         for (int i = 0; i < cases.length; i++) {
             List<String> args = new java.util.ArrayList<>(List.of("prune", "--model", model,
                     "--data", "fashion-mnist-small", "--out", tmp.resolve("p" + i).toString()));

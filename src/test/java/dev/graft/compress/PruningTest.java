@@ -47,8 +47,8 @@ class PruningTest {
 
     private static Pruning.Config config(Path model, double sparsity, int rounds,
             TrainConfig fineTune) {
-        return new Pruning.Config(model, null, sparsity, Pruning.Scope.GLOBAL, rounds, 0.1,
-                fineTune, 11);
+        return new Pruning.Config(model, null, Pruning.Method.MAGNITUDE, sparsity,
+                Pruning.Scope.GLOBAL, rounds, 16, 0.1, fineTune, 11);
     }
 
     @Test
@@ -66,8 +66,11 @@ class PruningTest {
                 + last.prunedAccuracy() + " -> " + last.accuracy());
         // LeNet-300-100 on 5 classes: 784*300 + 300*100 + 100*5 weights, 410 biases
         long weights = 784 * 300 + 300 * 100 + 100 * 5;
-        assertEquals(weights + 300 + 100 + 5, r.parameters());
-        assertEquals(r.parameters() - Math.round(0.9 * weights), r.nonZero());
+        assertEquals(weights + 300 + 100 + 5, r.last().parameters());
+        assertEquals(r.last().parameters() - Math.round(0.9 * weights), r.last().nonZero());
+        assertEquals(r.given().multiplyAdds(), r.last().multiplyAdds(),
+                "dense kernels multiply the zeros too");
+        assertEquals(null, r.speed());
         Path ckpt = Path.of(r.checkpoint());
         assertTrue(Files.exists(ckpt.resolve(Mask.FILE)));
         assertTrue(Files.exists(tmp.resolve("p90").resolve(Report.FILE)));
@@ -109,11 +112,45 @@ class PruningTest {
 
     @Test
     void oneShotWithoutFineTuningOnlyPrunes() {
-        Pruning.Result r = new Pruning(s -> { }).run(new Pruning.Config(dense, null, 0.5,
-                Pruning.Scope.LAYERWISE, 1, 0, null, 11), tmp.resolve("oneshot"));
+        Pruning.Result r = new Pruning(s -> { }).run(new Pruning.Config(dense, null,
+                Pruning.Method.MAGNITUDE, 0.5, Pruning.Scope.LAYERWISE, 1, 16, 0, null, 11),
+                tmp.resolve("oneshot"));
         assertEquals(r.rounds().get(1).prunedAccuracy(), r.accuracy(), 0);
         r.layerSparsity().values().forEach(s -> assertEquals(0.5, s, 1e-3));
         assertTrue(r.accuracy() > 0.6, "50% of LeNet's weights cost little: " + r.accuracy());
+    }
+
+    @Test
+    void removingFiltersHalvesTheMultiplyAddsAndTheSmallerModelLoadsAsItself() throws Exception {
+        Path convnet = Path.of(new Pretrain(s -> { }).run(new Pretrain.Config(
+                "fashion-mnist-small", "0-4", 300, 0.1, "convnet", ModelOptions.DEFAULT,
+                train(1)), tmp.resolve("convnet"), false).checkpoint());
+        Pruning.Result r = new Pruning(s -> { }).run(new Pruning.Config(convnet, null,
+                Pruning.Method.FILTERS, 0.5, Pruning.Scope.GLOBAL, 2, 16, 0.1, train(1), 11),
+                tmp.resolve("filters"));
+        Pruning.Round given = r.given();
+        Pruning.Round last = r.last();
+        assertTrue(last.multiplyAdds() <= given.multiplyAdds() / 2
+                && last.multiplyAdds() > 0.4 * given.multiplyAdds(), last.multiplyAdds() + " of "
+                + given.multiplyAdds());
+        assertTrue(r.rounds().get(1).multiplyAdds() <= Math.sqrt(0.5) * given.multiplyAdds());
+        assertTrue(last.parameters() < 0.8 * given.parameters(), "filters really go: "
+                + r.layerWidths());
+        assertEquals(last.parameters(), last.nonZero(), "no mask");
+        assertTrue(r.layerWidths().size() >= 3, r.layerWidths().toString());
+        assertTrue(r.accuracy() > 0.6, "accuracy " + r.accuracy() + " (chance 0.2)");
+        assertTrue(r.speed().speedup() > 0 && r.speed().images() > 0);
+        assertFalse(Files.exists(Path.of(r.checkpoint(), Mask.FILE)));
+        try (NDManager m = NDManager.newBaseManager()) {
+            Checkpoint.Loaded back = Checkpoint.load(Path.of(r.checkpoint()), m);
+            assertEquals(last.parameters(), back.net().parameterCount());
+            assertEquals(last.multiplyAdds(), back.net().multiplyAdds());
+        }
+        GraftException masked = assertThrows(GraftException.class, () -> new Pruning(s -> { })
+                .run(new Pruning.Config(Path.of(new Pruning(s -> { }).run(config(dense, 0.5, 1,
+                        null), tmp.resolve("m50")).checkpoint()), null, Pruning.Method.FILTERS,
+                        0.5, Pruning.Scope.GLOBAL, 1, 16, 0.1, null, 1), tmp.resolve("masked")));
+        assertTrue(masked.getMessage().contains("carries a mask"), masked.getMessage());
     }
 
     @Test
@@ -121,6 +158,9 @@ class PruningTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> config(dense, 1.0, 1, null));
         assertTrue(e.getMessage().contains("--sparsity must be in [0, 1)"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new Pruning.Config(dense, null,
+                Pruning.Method.FILTERS, -0.1, Pruning.Scope.GLOBAL, 1, 16, 0, null, 1));
+        assertTrue(e.getMessage().contains("--filters must be in [0, 1)"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> config(dense, 0.5, 0, null));
         assertThrows(IllegalArgumentException.class, () -> Pruning.Scope.parse("random"));
     }

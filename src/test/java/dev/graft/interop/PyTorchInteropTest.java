@@ -67,18 +67,27 @@ class PyTorchInteropTest {
 
     static Stream<Arguments> models() {
         return Stream.of(
-                Arguments.of(Architecture.MLP, new int[] {1, 28, 28}),
-                Arguments.of(Architecture.CONVNET, new int[] {1, 28, 28}),
-                Arguments.of(Architecture.RESNET18, new int[] {1, 28, 28}),
-                Arguments.of(Architecture.RESNET18, new int[] {3, 64, 64}));
+                Arguments.of(Architecture.MLP, new int[] {1, 28, 28}, ModelOptions.DEFAULT),
+                Arguments.of(Architecture.CONVNET, new int[] {1, 28, 28}, ModelOptions.DEFAULT),
+                Arguments.of(Architecture.RESNET18, new int[] {1, 28, 28}, ModelOptions.DEFAULT),
+                Arguments.of(Architecture.RESNET18, new int[] {3, 64, 64}, ModelOptions.DEFAULT));
+    }
+
+    /** Per-layer widths, as structured pruning leaves them. */
+    static Stream<Arguments> shrunk() {
+        return Stream.of(
+                Arguments.of(Architecture.MLP, new int[] {1, 28, 28},
+                        ModelOptions.DEFAULT.withWidths(List.of(120, 37))),
+                Arguments.of(Architecture.CONVNET, new int[] {1, 28, 28},
+                        ModelOptions.DEFAULT.withWidths(List.of(16, 32, 48, 21, 100))));
     }
 
     @ParameterizedTest
-    @MethodSource("models")
-    void graftCheckpointLoadsIntoPyTorch(Architecture arch, int[] shape, @TempDir Path tmp)
-            throws Exception {
+    @MethodSource({"models", "shrunk"})
+    void graftCheckpointLoadsIntoPyTorch(Architecture arch, int[] shape, ModelOptions options,
+            @TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(shape, 7, ModelOptions.DEFAULT).initialize(m, 11);
+            StagedNet net = arch.build(shape, 7, options).initialize(m, 11);
             randomizeBatchNormStatistics(net, m);
             Path ckpt = tmp.resolve("ckpt");
             Checkpoint.save(ckpt, net, new ModelSpec(ModelSpec.FORMAT_VERSION, arch.id(),
@@ -102,8 +111,8 @@ class PyTorchInteropTest {
 
     @ParameterizedTest
     @MethodSource("models")
-    void pyTorchWeightsLoadIntoGraft(Architecture arch, int[] shape, @TempDir Path tmp)
-            throws Exception {
+    void pyTorchWeightsLoadIntoGraft(Architecture arch, int[] shape, ModelOptions options,
+            @TempDir Path tmp) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(PYTHON.toString(), SCRIPT.toString(),
                 "make-torch", arch.id()));
         Arrays.stream(shape).forEach(d -> cmd.add(Integer.toString(d)));
@@ -112,7 +121,7 @@ class PyTorchInteropTest {
         Result r = run(cmd);
         assertEquals(0, r.code(), r.output());
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(shape, 7, ModelOptions.DEFAULT).initialize(m, 1);
+            StagedNet net = arch.build(shape, 7, options).initialize(m, 1);
             Checkpoint.loadWeights(net, tmp.resolve("weights.safetensors"), m);
             NDList io;
             try (InputStream in = Files.newInputStream(tmp.resolve("io.safetensors"))) {

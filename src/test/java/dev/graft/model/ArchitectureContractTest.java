@@ -169,4 +169,57 @@ class ArchitectureContractTest {
                         new float[] {0.35f}), net.stageNames(), Checkpoint.parameterShapes(net),
                 null);
     }
+
+    @Test
+    void multiplyAddsCountConvolutionsAndLinearLayers() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // LeNet-300-100: 784*300 + 300*100 + 100*10
+            assertEquals(266_200, Architecture.MLP.build(FASHION, 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1).multiplyAdds());
+            // convnet: 32*28*28*(1*9) + 32*28*28*(32*9) + 64*14*14*(32*9) + 64*14*14*(64*9)
+            //          + 3136*256 + 256*10
+            assertEquals(225_792L + 7_225_344 + 3_612_672 + 7_225_344 + 802_816 + 2_560,
+                    Architecture.CONVNET.build(FASHION, 10, ModelOptions.DEFAULT)
+                            .initialize(m, 1).multiplyAdds());
+            // resnet18: PyTorch forward hooks on Conv2d/Linear count the same (1.814 G at 224
+            // with 1,000 classes, as usually quoted for torchvision's)
+            assertEquals(455_800_832L, Architecture.RESNET18.build(FASHION, 10,
+                    ModelOptions.DEFAULT).initialize(m, 1).multiplyAdds());
+            assertEquals(1_814_073_344L, Architecture.RESNET18.build(new int[] {3, 224, 224},
+                    1000, ModelOptions.DEFAULT).initialize(m, 1).multiplyAdds());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void channelGroupsNameRealTensorsOfMatchingWidths(Architecture arch) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = arch.build(FASHION, 10, ModelOptions.DEFAULT).initialize(m, 1);
+            Map<String, Parameter> params = net.namedParameters();
+            List<ChannelGroup> groups = arch.channelGroups(FASHION);
+            List<Integer> widths = arch.layerWidths(net.options());
+            assertEquals(groups.size(), widths.size());
+            for (int g = 0; g < groups.size(); g++) {
+                for (String p : groups.get(g).producers()) {
+                    assertEquals((long) widths.get(g), params.get(p).getArray().getShape().get(0),
+                            p);
+                }
+                for (ChannelGroup.Consumer c : groups.get(g).consumers()) {
+                    assertEquals((long) widths.get(g) * c.blockSize(),
+                            params.get(c.parameter()).getArray().getShape().get(1),
+                            c.parameter());
+                }
+            }
+            if (!groups.isEmpty()) {
+                List<Integer> other = new java.util.ArrayList<>(widths);
+                other.set(0, 3);
+                StagedNet thin = arch.build(FASHION, 10, net.options().withWidths(other))
+                        .initialize(m, 1);
+                assertEquals(3, thin.namedParameters().get(groups.get(0).weight()).getArray()
+                        .getShape().get(0));
+                assertThrows(IllegalArgumentException.class, () -> arch.build(FASHION, 10,
+                        net.options().withWidths(List.of(1))));
+            }
+        }
+    }
 }
