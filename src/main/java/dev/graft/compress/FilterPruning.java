@@ -27,6 +27,11 @@ public final class FilterPruning {
 
     /** The layers whose channels can be removed, or an error naming why there are none. */
     static List<ChannelGroup> groups(StagedNet net) {
+        if (net.options().ranks() != null) {
+            throw new GraftException("structured pruning cannot shrink a factorized network"
+                    + " (its layers " + net.options().ranks().keySet() + " are low-rank pairs);"
+                    + " remove filters first, then factorize the smaller model");
+        }
         List<ChannelGroup> groups = net.architecture().channelGroups(net.inputShape());
         if (groups.isEmpty()) {
             throw new GraftException("structured pruning cannot shrink a "

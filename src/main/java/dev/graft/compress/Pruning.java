@@ -1,19 +1,11 @@
 package dev.graft.compress;
 
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.DatasetResolver;
-import dev.graft.data.ImageDataset;
-import dev.graft.data.TensorDataset;
 import dev.graft.io.GraftException;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
-import dev.graft.train.Benchmark;
-import dev.graft.train.Evaluation;
-import dev.graft.train.GraftVersion;
 import dev.graft.train.Progress;
 import dev.graft.train.RunFolder;
 import dev.graft.train.RunTraining;
@@ -21,9 +13,7 @@ import dev.graft.train.Seeds;
 import dev.graft.train.TrainConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -144,18 +134,6 @@ public final class Pruning {
             @JsonProperty("pruned_accuracy") double prunedAccuracy,
             @JsonProperty("accuracy") double accuracy) {}
 
-    /**
-     * Inference of the model as given and of the pruned one, timed side by side.
-     *
-     * @param speedup how many times faster the pruned model is (median of alternating rounds)
-     */
-    public record Speed(
-            @JsonProperty("batch_size") int batchSize,
-            @JsonProperty("images") int images,
-            @JsonProperty("given_images_per_second") double given,
-            @JsonProperty("pruned_images_per_second") double pruned,
-            @JsonProperty("speedup") double speedup) {}
-
     /** What a pruning run produced. */
     public record Result(
             @JsonProperty("method") Method method,
@@ -165,7 +143,7 @@ public final class Pruning {
             @JsonProperty("rounds") List<Round> rounds,
             @JsonProperty("layer_sparsity") Map<String, Double> layerSparsity,
             @JsonProperty("layer_widths") Map<String, String> layerWidths,
-            @JsonProperty("speed") Speed speed,
+            @JsonProperty("speed") InferenceSpeed speed,
             @JsonProperty("started_from_mask") boolean startedFromMask,
             @JsonProperty("checkpoint") String checkpoint,
             @JsonProperty("data_source") String dataSource,
@@ -186,11 +164,6 @@ public final class Pruning {
             return rounds.get(rounds.size() - 1);
         }
     }
-
-    /** Test images timed for the side-by-side speed (a few seconds per round on a laptop). */
-    static final int SPEED_IMAGES = 2048;
-    /** Batch size of the side-by-side speed. */
-    static final int SPEED_BATCH = 64;
 
     private final Consumer<String> log;
     private Progress progress = Progress.SILENT;
@@ -225,21 +198,15 @@ public final class Pruning {
                         + percent(mask.sparsity()) + " sparsity; ask for --sparsity at least"
                         + " that (pruned weights are never revived)");
             }
-            ModelTask task = ModelTask.of(c.model(), spec, c.data(), c.valFraction(),
-                    Seeds.derive(c.seed(), "split"), log);
             Map<String, Object> runJson = new LinkedHashMap<>();
             runJson.put("command", "prune");
             runJson.put("config", c);
-            try (RunFolder run = RunFolder.open(runDir, true);
-                    TensorDataset train = TensorDataset.of(task.train(), spec.normalization(),
-                            manager);
-                    TensorDataset val = TensorDataset.of(task.validation(),
-                            spec.normalization(), manager);
-                    TensorDataset test = TensorDataset.of(task.test(), spec.normalization(),
-                            manager)) {
+            try (ModelTask task = ModelTask.load(c.model(), spec, c.data(), c.valFraction(),
+                    Seeds.derive(c.seed(), "split"), log, manager);
+                    RunFolder run = RunFolder.open(runDir, true)) {
                 runJson.put("status", "running");
                 run.writeRun(runJson);
-                double givenAccuracy = Evaluation.of(given, test, null, manager).accuracy();
+                double givenAccuracy = task.accuracy(given, manager);
                 long givenMacs = given.multiplyAdds();
                 List<Round> rounds = new ArrayList<>();
                 rounds.add(round(0, given, mask, givenAccuracy, givenAccuracy));
@@ -247,6 +214,9 @@ public final class Pruning {
                         + " image, test accuracy %.2f%%%s", c.model(), given.parameterCount(),
                         givenMacs, 100 * givenAccuracy, fromMask ? ", starting from its mask ("
                                 + percent(mask.sparsity()) + " sparse)" : ""));
+                String command = String.format(Locale.ROOT, "prune %s %.4g",
+                        c.method() == Method.FILTERS ? "filters"
+                                : c.scope().name().toLowerCase(Locale.ROOT), c.amount());
                 StagedNet net = given;
                 for (int r = 1; r <= c.rounds(); r++) {
                     double target = c.amountAfter(r);
@@ -263,28 +233,19 @@ public final class Pruning {
                         net = FilterPruning.shrink(net, FilterPruning.strongest(net, widths),
                                 manager);
                     }
-                    double pruned = Evaluation.of(net, test, null, manager).accuracy();
+                    double pruned = task.accuracy(net, manager);
                     double acc = pruned;
-                    ModelSpec outSpec = prunedSpec(net, spec, c, task);
                     if (c.fineTune() != null) {
                         Mask held = mask;
-                        RunTraining.Extras extras = held == null ? RunTraining.Extras.NONE
-                                : new RunTraining.Extras(null, List.of(held.hook()), held::save);
-                        Map<String, Object> roundJson = new LinkedHashMap<>();
-                        roundJson.put("command", "prune round " + r);
-                        roundJson.put("removed", target);
-                        try (RunFolder roundRun = RunFolder.open(run.resolve("round-" + r),
-                                true)) {
-                            RunTraining.Outcome o = RunTraining.run(roundRun, net, outSpec,
-                                    new RunTraining.Data(train, val, test,
-                                            task.test().classNames()),
-                                    withSeed(c.fineTune(), Seeds.derive(c.seed(), "round" + r)),
-                                    null, extras, false, roundJson, progress, log, manager);
-                            net = o.best();
-                            acc = o.test().accuracy();
-                            roundJson.put("status", "finished");
-                            roundRun.writeRun(roundJson);
-                        }
+                        RunTraining.Outcome o = task.fineTune(run.resolve("round-" + r),
+                                "prune round " + r, net, task.derivedSpec(net, c.model(),
+                                        c.seed(), command),
+                                withSeed(c.fineTune(), Seeds.derive(c.seed(), "round" + r)),
+                                held == null ? RunTraining.Extras.NONE : new RunTraining.Extras(
+                                        null, List.of(held.hook()), held::save),
+                                progress, log, manager);
+                        net = o.best();
+                        acc = o.test().accuracy();
                     }
                     Round row = round(r, net, mask, pruned, acc);
                     rounds.add(row);
@@ -299,15 +260,15 @@ public final class Pruning {
                                     ", %.2f%% after fine-tuning", 100 * acc)));
                 }
                 Mask last = mask;
-                Checkpoint.save(run.resolve(RunTraining.MODEL), net, prunedSpec(net, spec, c,
-                        task), last == null ? null : last::save);
-                Speed speed = c.method() == Method.FILTERS ? speed(given, net, test, manager)
-                        : null;
+                Checkpoint.save(run.resolve(RunTraining.MODEL), net, task.derivedSpec(net,
+                        c.model(), c.seed(), command), last == null ? null : last::save);
+                InferenceSpeed speed = c.method() == Method.FILTERS
+                        ? InferenceSpeed.measure(given, net, task.test, manager) : null;
                 Round end = rounds.get(rounds.size() - 1);
                 Result result = new Result(c.method(), givenAccuracy, end.accuracy(),
                         end.sparsity(), rounds, last == null ? Map.of()
                                 : last.sparsityByParameter(), widths(given, net), speed,
-                        fromMask, run.resolve(RunTraining.MODEL).toString(), task.source(),
+                        fromMask, run.resolve(RunTraining.MODEL).toString(), task.source,
                         runDir.toString());
                 runJson.put("status", "finished");
                 runJson.put("result", result);
@@ -337,47 +298,10 @@ public final class Pruning {
         return out;
     }
 
-    /** Both models' inference on the first test images, alternating so both see one load. */
-    private static Speed speed(StagedNet given, StagedNet pruned, TensorDataset test,
-            NDManager manager) {
-        int n = Math.min(SPEED_IMAGES, test.size());
-        double[] seconds = new double[2];
-        double ratio = Benchmark.sideBySideRatio(() -> seconds[1] = inferenceSeconds(pruned,
-                test, n, manager), () -> seconds[0] = inferenceSeconds(given, test, n, manager),
-                5);
-        return new Speed(SPEED_BATCH, n, n / seconds[0], n / seconds[1], ratio);
-    }
-
-    private static double inferenceSeconds(StagedNet net, TensorDataset data, int n,
-            NDManager manager) {
-        ParameterStore ps = new ParameterStore(manager, false);
-        long start = System.nanoTime();
-        for (int from = 0; from < n; from += SPEED_BATCH) {
-            try (NDManager step = manager.newSubManager()) {
-                TensorDataset.Batch b = data.range(from, Math.min(n, from + SPEED_BATCH), step);
-                net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
-            }
-        }
-        return (System.nanoTime() - start) / 1e9;
-    }
-
     /** Parameters outside the mask plus the weights it keeps. */
     static long nonZero(StagedNet net, Mask mask) {
         return mask == null ? net.parameterCount()
                 : net.parameterCount() - mask.total() + mask.kept();
-    }
-
-    private static ModelSpec prunedSpec(StagedNet net, ModelSpec spec, Config c,
-            ModelTask task) {
-        return new ModelSpec(ModelSpec.FORMAT_VERSION, spec.architecture(), net.options(),
-                spec.inputShape(), spec.numClasses(), spec.classNames(), spec.normalization(),
-                spec.stages(), Checkpoint.parameterShapes(net), new ModelSpec.Provenance(
-                        GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(),
-                        Instant.now().toString(), c.seed(), task.dataName(), task.source(),
-                        task.train().fingerprint(), c.model().toString(),
-                        String.format(Locale.ROOT, "prune %s %.4g", c.method() == Method.FILTERS
-                                ? "filters" : c.scope().name().toLowerCase(Locale.ROOT),
-                                c.amount())));
     }
 
     private static TrainConfig withSeed(TrainConfig t, long seed) {
@@ -387,41 +311,5 @@ public final class Pruning {
 
     static String percent(double share) {
         return String.format(Locale.ROOT, "%.1f%%", 100 * share);
-    }
-
-    /**
-     * The task a checkpoint was trained on: its dataset (or {@code data}), its classes by name,
-     * a validation hold-out and the test set.
-     */
-    record ModelTask(ImageDataset train, ImageDataset validation, ImageDataset test,
-            String dataName, String source) {
-
-        static ModelTask of(Path model, ModelSpec spec, String data, double valFraction,
-                long seed, Consumer<String> log) {
-            String dataName = data != null ? data : spec.provenance() != null
-                    && spec.provenance().dataset() != null ? spec.provenance().dataset()
-                            : "fashion-mnist";
-            DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, log);
-            log.accept("data: " + dataName + " from " + r.source());
-            ImageDataset train = r.train();
-            ImageDataset test = r.test();
-            if (spec.classNames() != null && !spec.classNames().equals(train.classNames())) {
-                try {
-                    train = train.withClassNames(spec.classNames());
-                    test = test.withClassNames(spec.classNames());
-                } catch (IllegalArgumentException e) {
-                    throw new GraftException("--model " + model + " was trained on classes "
-                            + spec.classNames() + ", which " + dataName + " lacks: "
-                            + e.getMessage() + "; pass --data with the model's dataset");
-                }
-            }
-            if (!Arrays.equals(train.imageShape(), spec.inputShape())) {
-                throw new GraftException("--model " + model + " takes inputs " + Arrays.toString(
-                        spec.inputShape()) + " but " + dataName + " has images "
-                        + Arrays.toString(train.imageShape()));
-            }
-            ImageDataset.Split split = train.holdOut(valFraction, seed);
-            return new ModelTask(split.train(), split.validation(), test, dataName, r.source());
-        }
     }
 }

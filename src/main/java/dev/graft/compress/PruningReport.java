@@ -2,6 +2,7 @@ package dev.graft.compress;
 
 import dev.graft.report.Chart;
 import dev.graft.report.Report;
+import dev.graft.report.TextTable;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,26 +21,10 @@ public final class PruningReport {
 
     /** One line per round, round 0 being the model as given, then the outcome. */
     public static String text(Pruning.Result r) {
-        List<List<String>> rows = new ArrayList<>();
-        rows.add(HEADER);
-        rows.addAll(cells(r));
-        int[] width = new int[HEADER.size()];
-        for (List<String> row : rows) {
-            for (int i = 0; i < width.length; i++) {
-                width[i] = Math.max(width[i], row.get(i).length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        for (List<String> row : rows) {
-            StringBuilder line = new StringBuilder();
-            for (int i = 0; i < row.size(); i++) {
-                line.append(String.format("%-" + (width[i] + 2) + "s", row.get(i)));
-            }
-            sb.append(line.toString().stripTrailing()).append('\n');
-        }
+        StringBuilder sb = new StringBuilder(TextTable.render(HEADER, cells(r)));
         sb.append(summary(r)).append('\n');
         if (r.speed() != null) {
-            sb.append(speed(r.speed())).append('\n');
+            sb.append(r.speed().describe()).append('\n');
         }
         sb.append("checkpoint: ").append(r.checkpoint()).append(r.method()
                 == Pruning.Method.MAGNITUDE ? " (weights and " + Mask.FILE + ")" : "")
@@ -55,12 +40,6 @@ public final class PruningReport {
                 100 * r.givenAccuracy(), 100 * r.accuracy(), r.accuracyChange(), a.parameters(),
                 b.parameters(), b.nonZero(), a.multiplyAdds(), b.multiplyAdds(),
                 Pruning.percent((double) b.multiplyAdds() / a.multiplyAdds()));
-    }
-
-    private static String speed(Pruning.Speed s) {
-        return String.format(Locale.ROOT, "inference at batch %d, side by side on %,d test"
-                + " images: %,.0f images/s given, %,.0f pruned (%.2fx)", s.batchSize(),
-                s.images(), s.given(), s.pruned(), s.speedup());
     }
 
     private static List<List<String>> cells(Pruning.Result r) {
@@ -94,7 +73,7 @@ public final class PruningReport {
         facts.put("data", r.dataSource());
         facts.put("result", summary(r));
         if (r.speed() != null) {
-            facts.put("speed", speed(r.speed()));
+            facts.put("speed", r.speed().describe());
         }
         r.layerWidths().forEach((layer, change) -> facts.put("width of " + layer, change));
         page.facts(facts);

@@ -2,6 +2,7 @@ package dev.graft.distill;
 
 import dev.graft.report.Chart;
 import dev.graft.report.Report;
+import dev.graft.report.TextTable;
 import dev.graft.train.EpochMetrics;
 import dev.graft.train.Spread;
 import java.nio.file.Path;
@@ -25,29 +26,12 @@ public final class DistillReport {
         StringBuilder sb = new StringBuilder();
         sb.append(models(r)).append('\n').append("teacher outputs: ").append(r.teacherCache())
                 .append('\n');
-        List<List<String>> rows = cells(r);
-        int[] width = new int[HEADER.size()];
-        for (int i = 0; i < width.length; i++) {
-            width[i] = HEADER.get(i).length();
-            for (List<String> row : rows) {
-                width[i] = Math.max(width[i], row.get(i).length());
-            }
-        }
-        appendRow(sb, HEADER, width);
-        rows.forEach(row -> appendRow(sb, row, width));
+        sb.append(TextTable.render(HEADER, cells(r)));
         sb.append("(n) seeds averaged; paired: distilled minus alone on the same seed (same"
                 + " initial weights and batches); ! = beyond one std of the difference\n"
                 + "epoch cost: time per training image relative to the student alone, the two"
                 + " timed in alternation\n");
         return sb.toString();
-    }
-
-    private static void appendRow(StringBuilder sb, List<String> row, int[] width) {
-        for (int i = 0; i < row.size(); i++) {
-            sb.append(String.format("%-" + (width[i] + 2) + "s", row.get(i)));
-        }
-        sb.setLength(sb.length() - 2);
-        sb.append('\n');
     }
 
     private static String models(Distillation.Result r) {

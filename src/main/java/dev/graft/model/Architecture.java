@@ -19,9 +19,11 @@ public enum Architecture {
             List<Integer> w = layerWidths(o);
             return List.of(
                     new Stage("layer1", "layer1", new Sequential().add("flatten", Layers.flatten())
-                            .add("fc", Layers.linear(w.get(0))).add("relu", Layers.relu())),
+                            .add("fc", linear("layer1.fc", w.get(0), o))
+                            .add("relu", Layers.relu())),
                     new Stage("layer2", "layer2", new Sequential()
-                            .add("fc", Layers.linear(w.get(1))).add("relu", Layers.relu())));
+                            .add("fc", linear("layer2.fc", w.get(1), o))
+                            .add("relu", Layers.relu())));
         }
 
         @Override
@@ -51,10 +53,10 @@ public enum Architecture {
         List<Stage> stages(int[] inputShape, ModelOptions o) {
             List<Integer> w = layerWidths(o);
             return List.of(
-                    new Stage("stage1", "stage1", convStage(w.get(0), w.get(1))),
-                    new Stage("stage2", "stage2", convStage(w.get(2), w.get(3))),
+                    new Stage("stage1", "stage1", convStage("stage1", w.get(0), w.get(1), o)),
+                    new Stage("stage2", "stage2", convStage("stage2", w.get(2), w.get(3), o)),
                     new Stage("stage3", "stage3", new Sequential().add(Layers.flatten())
-                            .add(Layers.linear(w.get(4))).add(Layers.relu())
+                            .add(linear("stage3.1", w.get(4), o)).add(Layers.relu())
                             .add(Layers.dropout(0.3f))));
         }
 
@@ -82,13 +84,13 @@ public enum Architecture {
                     List.of(new ChannelGroup.Consumer(consumer, blockSize)));
         }
 
-        private Sequential convStage(int first, int second) {
-            return new Sequential().add(convBnRelu(first)).add(convBnRelu(second))
-                    .add(Layers.maxPool(2, 2, 0));
+        private Sequential convStage(String stage, int first, int second, ModelOptions o) {
+            return new Sequential().add(convBnRelu(stage + ".0.conv", first, o))
+                    .add(convBnRelu(stage + ".1.conv", second, o)).add(Layers.maxPool(2, 2, 0));
         }
 
-        private Sequential convBnRelu(int channels) {
-            return new Sequential().add("conv", Layers.conv(channels, 3, 1, 1))
+        private Sequential convBnRelu(String path, int channels, ModelOptions o) {
+            return new Sequential().add("conv", conv3x3(path, channels, o))
                     .add("bn", Layers.batchNorm()).add("relu", Layers.relu());
         }
 
@@ -181,6 +183,40 @@ public enum Architecture {
 
     abstract Stage head(int classes, ModelOptions o);
 
+    /**
+     * {@code nn.Linear(in, units)}, or, when {@code o} gives the layer at {@code path} a rank
+     * r, its low-rank factorization {@code nn.Sequential(nn.Linear(in, r, bias=False),
+     * nn.Linear(r, units))}.
+     */
+    private static ai.djl.nn.Block linear(String path, int units, ModelOptions o) {
+        Integer r = o.rank(path);
+        return r == null ? Layers.linear(units) : new Sequential()
+                .add(Layers.linear(r, false)).add(Layers.linear(units));
+    }
+
+    /**
+     * A 3x3 convolution (stride 1, padding 1, no bias), or, when {@code o} gives it a rank r, a
+     * 3x3 convolution to r channels followed by a 1x1 convolution to {@code filters}.
+     */
+    private static ai.djl.nn.Block conv3x3(String path, int filters, ModelOptions o) {
+        Integer r = o.rank(path);
+        return r == null ? Layers.conv(filters, 3, 1, 1) : new Sequential()
+                .add(Layers.conv(r, 3, 1, 1)).add(Layers.conv(filters, 1, 1, 0));
+    }
+
+    /**
+     * The layers {@link ModelOptions#ranks()} may factorize, by path (the trunk's linear and
+     * convolution layers; not the head, which {@link StagedNet#withHead} replaces).
+     */
+    public List<String> factorizableLayers() {
+        return switch (this) {
+            case MLP -> List.of("layer1.fc", "layer2.fc");
+            case CONVNET -> List.of("stage1.0.conv", "stage1.1.conv", "stage2.0.conv",
+                    "stage2.1.conv", "stage3.1");
+            default -> List.of();
+        };
+    }
+
     /** The layer widths {@code o.width()} gives, in {@link #channelGroups} order. */
     List<Integer> defaultWidths(ModelOptions o) {
         return List.of();
@@ -214,6 +250,11 @@ public enum Architecture {
         if (classes < 2) {
             throw new IllegalArgumentException("a classifier needs at least 2 classes, got "
                     + classes);
+        }
+        if (options.ranks() != null && !factorizableLayers().containsAll(
+                options.ranks().keySet())) {
+            throw new IllegalArgumentException(id + " can factorize " + factorizableLayers()
+                    + ", not " + options.ranks().keySet());
         }
         if (options.widths() != null
                 && options.widths().size() != channelGroups(inputShape).size()) {

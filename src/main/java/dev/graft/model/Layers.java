@@ -32,7 +32,12 @@ final class Layers {
 
     /** {@code nn.Linear(in, units)}; the input size is inferred at initialization. */
     static Block linear(int units) {
-        return Linear.builder().setUnits(units).build();
+        return linear(units, true);
+    }
+
+    /** {@code nn.Linear(in, units, bias)}. */
+    static Block linear(int units, boolean bias) {
+        return Linear.builder().setUnits(units).optBias(bias).build();
     }
 
     static Block relu() {

@@ -1,6 +1,8 @@
 package dev.graft.model;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Architecture options that change a model's shape, stored in {@code model.json}.
@@ -12,8 +14,11 @@ import java.util.List;
  * @param widths the output width of every layer in {@link Architecture#channelGroups}'s order,
  *     overriding {@code width} (what structured pruning leaves: e.g. {@code [20, 23, 45, 40,
  *     180]} for a convnet); null for the widths {@code width} gives
+ * @param ranks layers replaced by a low-rank factorization, by path ({@code stage3.1}), with
+ *     the rank of each (see {@link Architecture#factorizableLayers}); null for none
  */
-public record ModelOptions(double width, Boolean smallStem, List<Integer> widths) {
+public record ModelOptions(double width, Boolean smallStem, List<Integer> widths,
+        Map<String, Integer> ranks) {
 
     public static final ModelOptions DEFAULT = new ModelOptions(1, null);
 
@@ -28,10 +33,33 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
                         + widths);
             }
         }
+        if (ranks != null) {
+            ranks = ranks.isEmpty() ? null : java.util.Collections.unmodifiableMap(
+                    new TreeMap<>(ranks));
+            if (ranks != null && ranks.values().stream().anyMatch(r -> r == null || r < 1)) {
+                throw new IllegalArgumentException("every rank must be at least 1, got "
+                        + ranks);
+            }
+        }
     }
 
     public ModelOptions(double width, Boolean smallStem) {
-        this(width, smallStem, null);
+        this(width, smallStem, null, null);
+    }
+
+    /** The rank of the layer at {@code path}, or null when it is not factorized. */
+    public Integer rank(String path) {
+        return ranks == null ? null : ranks.get(path);
+    }
+
+    /** The same options with these layers factorized (added to those already). */
+    public ModelOptions withRanks(Map<String, Integer> more) {
+        Map<String, Integer> all = new TreeMap<>();
+        if (ranks != null) {
+            all.putAll(ranks);
+        }
+        all.putAll(more);
+        return new ModelOptions(width, smallStem, widths, all);
     }
 
     /** {@code base} channels scaled by the width, at least 1. */
@@ -41,7 +69,7 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
 
     /** The same options with explicit per-layer widths. */
     public ModelOptions withWidths(List<Integer> layerWidths) {
-        return new ModelOptions(width, smallStem, layerWidths);
+        return new ModelOptions(width, smallStem, layerWidths, ranks);
     }
 
     /** Whether the small-image ResNet stem applies to an input of this height and width. */
