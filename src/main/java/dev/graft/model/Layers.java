@@ -1,14 +1,17 @@
 package dev.graft.model;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
+import java.util.function.Function;
 
 /** The DJL leaf layers graft builds architectures from, configured as PyTorch's defaults. */
 final class Layers {
@@ -41,21 +44,36 @@ final class Layers {
     }
 
     static Block relu() {
-        return Activation.reluBlock();
+        return new Known(new Layer.Relu(), Activation::relu);
     }
 
     static Block maxPool(int kernel, int stride, int padding) {
-        return Pool.maxPool2dBlock(new Shape(kernel, kernel), new Shape(stride, stride),
-                new Shape(padding, padding));
+        return new Known(new Layer.MaxPool(kernel, stride, padding), x -> Pool.maxPool2d(x,
+                new Shape(kernel, kernel), new Shape(stride, stride),
+                new Shape(padding, padding), false));
     }
 
     /** {@code nn.AdaptiveAvgPool2d(1)} followed by flatten: {@code [b, c, h, w] -> [b, c]}. */
     static Block globalAvgPool() {
-        return Pool.globalAvgPool2dBlock();
+        return new Known(new Layer.GlobalAveragePool(), Pool::globalAvgPool2d);
     }
 
     static Block flatten() {
-        return Blocks.batchFlattenBlock();
+        return new Known(new Layer.Flatten(), x -> x.reshape(x.getShape().get(0), -1));
+    }
+
+    /**
+     * A parameter-free block that says which {@link Layer} it computes (DJL's own are anonymous
+     * lambdas), so a network can describe itself for export.
+     */
+    static final class Known extends LambdaBlock {
+        final Layer layer;
+
+        Known(Layer layer, Function<NDArray, NDArray> f) {
+            super(in -> new NDList(f.apply(in.singletonOrThrow())),
+                    layer.getClass().getSimpleName());
+            this.layer = layer;
+        }
     }
 
     static Block dropout(float rate) {

@@ -359,6 +359,19 @@ public final class StagedNet extends AbstractBlock {
     }
 
     /**
+     * What the network computes at inference, layer by layer, stages then head, each layer named
+     * by its parameters' PyTorch path (see {@link Layer}).
+     */
+    public List<Layer> layers() {
+        List<Layer> out = new ArrayList<>();
+        for (Stage s : stages) {
+            out.addAll(LayerList.of(s.prefix, s.block));
+        }
+        out.addAll(LayerList.of(head.prefix, head.block));
+        return out;
+    }
+
+    /**
      * Multiply-adds of one forward pass per example, in convolutions and linear layers (FLOPs
      * are about twice this). Needs no initialization.
      */

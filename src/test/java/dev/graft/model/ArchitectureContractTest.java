@@ -222,4 +222,40 @@ class ArchitectureContractTest {
             }
         }
     }
+
+    /** The layer list is what the network computes: run as is, and with BatchNorm folded. */
+    @ParameterizedTest
+    @EnumSource(Architecture.class)
+    void theLayerProgramComputesTheNetworksOutput(Architecture arch) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            List<ModelOptions> variants = new java.util.ArrayList<>(List.of(ModelOptions.DEFAULT));
+            if (!arch.factorizableLayers().isEmpty()) {
+                variants.add(ModelOptions.DEFAULT.withRanks(java.util.Map.of(
+                        arch.factorizableLayers().get(0), 3)));
+            }
+            for (ModelOptions o : variants) {
+                StagedNet net = arch.build(FASHION, 10, o).initialize(m, 4);
+                for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+                    NDArray a = e.getValue().getArray();
+                    if (e.getKey().endsWith("running_mean")) {
+                        a.set(m.randomNormal(0, 0.5f, a.getShape(), a.getDataType())
+                                .toByteBuffer());
+                    } else if (e.getKey().endsWith("running_var")) {
+                        a.set(m.randomUniform(0.5f, 2f, a.getShape()).toByteBuffer());
+                    }
+                }
+                NDArray x = m.randomNormal(new Shape(3, 1, 28, 28));
+                float[] want = net.forward(new ParameterStore(m, false),
+                        new ai.djl.ndarray.NDList(x), false).head().toFloatArray();
+                LayerProgram program = LayerProgram.of(net);
+                assertArrayEquals(want, program.forward(x, LayerProgram.Rewrite.NONE)
+                        .toFloatArray(), 1e-5f, arch.id() + " " + o);
+                LayerProgram folded = program.foldBatchNorm(m);
+                assertTrue(folded.layers().stream().noneMatch(l -> l instanceof Layer.BatchNorm),
+                        arch.id() + ": every BatchNorm follows a convolution");
+                assertArrayEquals(want, folded.forward(x, LayerProgram.Rewrite.NONE)
+                        .toFloatArray(), 1e-4f, arch.id() + " folded " + o);
+            }
+        }
+    }
 }

@@ -1,0 +1,186 @@
+package dev.graft.export;
+
+import ai.djl.ndarray.NDArray;
+import dev.graft.compress.Int8;
+import dev.graft.export.onnx.Onnx.ModelProto;
+import dev.graft.export.onnx.Onnx.OperatorSetIdProto;
+import dev.graft.export.onnx.Onnx.StringStringEntryProto;
+import dev.graft.model.Layer;
+import dev.graft.model.LayerProgram;
+import dev.graft.model.ModelSpec;
+import dev.graft.train.GraftVersion;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a network as an ONNX model (IR version 7, operator set 13): input {@code input}
+ * {@code [batch, channels, height, width]}, normalized as the model's {@code model.json} says
+ * (also in the model's metadata), output {@code logits} {@code [batch, classes]}. BatchNorm is
+ * folded into the convolutions before it. In int8 form every convolution and linear layer reads
+ * its input through QuantizeLinear/DequantizeLinear (uint8, the calibrated range) and its weight
+ * as int8 values with one scale per output channel through DequantizeLinear, its bias as int32
+ * at the product of the two scales: the QDQ form that ONNX Runtime runs with int8 kernels.
+ */
+public final class OnnxExport {
+
+    /** ONNX IR version written. */
+    public static final int IR_VERSION = 7;
+    /** ONNX operator set written (per-axis DequantizeLinear needs 13). */
+    public static final int OPSET = 13;
+
+    private OnnxExport() {}
+
+    /**
+     * @param folded the network with BatchNorm folded ({@link LayerProgram#foldBatchNorm})
+     * @param int8 the calibrated quantizers, or null for float32
+     */
+    public static ModelProto model(LayerProgram folded, ModelSpec spec, Int8.Plan int8,
+            String source) {
+        OnnxGraph g = new OnnxGraph("graft_" + spec.architecture());
+        int[] in = spec.inputShape();
+        g.input("input", in[0], in[1], in[2]);
+        String x = new Writer(g, folded, int8).layers(folded.layers(), "input");
+        String logits = g.node("Identity", "logits", new String[] {x});
+        g.output(logits, spec.numClasses());
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("graft.architecture", spec.architecture());
+        meta.put("graft.source", source);
+        meta.put("graft.precision", int8 == null ? "float32" : "int8 (QDQ, "
+                + int8.calibration().name().toLowerCase(java.util.Locale.ROOT) + " over "
+                + int8.images() + " images)");
+        if (spec.normalization() != null) {
+            meta.put("graft.input", "x = (pixel / 255 - mean) / std per channel");
+            meta.put("graft.normalization.mean", Arrays.toString(spec.normalization().mean()));
+            meta.put("graft.normalization.std", Arrays.toString(spec.normalization().std()));
+        }
+        if (spec.classNames() != null) {
+            meta.put("graft.classes", String.join("\n", spec.classNames()));
+        }
+        ModelProto.Builder m = ModelProto.newBuilder().setIrVersion(IR_VERSION)
+                .setProducerName("graft").setProducerVersion(GraftVersion.graft())
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("")
+                        .setVersion(OPSET))
+                .setGraph(g.build());
+        meta.forEach((k, v) -> m.addMetadataProps(StringStringEntryProto.newBuilder()
+                .setKey(k).setValue(v)));
+        return m.build();
+    }
+
+    /** Appends nodes for layers, threading the current value's name through them. */
+    private static final class Writer {
+        private final OnnxGraph g;
+        private final LayerProgram program;
+        private final Int8.Plan int8;
+
+        Writer(OnnxGraph g, LayerProgram program, Int8.Plan int8) {
+            this.g = g;
+            this.program = program;
+            this.int8 = int8;
+        }
+
+        String layers(List<Layer> layers, String x) {
+            String y = x;
+            for (Layer l : layers) {
+                y = layer(l, y);
+            }
+            return y;
+        }
+
+        private String layer(Layer l, String x) {
+            if (l instanceof Layer.Conv c) {
+                NDArray w = program.tensor(c.path() + ".weight");
+                long k = w.getShape().get(2);
+                String[] inputs = operands(c.path(), x, w, c.bias());
+                return g.node("Conv", c.path(), inputs, OnnxGraph.ints("kernel_shape", k, k),
+                        OnnxGraph.ints("strides", c.stride(), c.stride()),
+                        OnnxGraph.ints("pads", c.padding(), c.padding(), c.padding(),
+                                c.padding()), OnnxGraph.ints("dilations", 1, 1),
+                        OnnxGraph.integer("group", 1));
+            }
+            if (l instanceof Layer.Linear f) {
+                NDArray w = program.tensor(f.path() + ".weight");
+                return g.node("Gemm", f.path(), operands(f.path(), x, w, f.bias()),
+                        OnnxGraph.integer("transB", 1));
+            }
+            if (l instanceof Layer.BatchNorm b) {
+                String p = b.path() + ".";
+                return g.node("BatchNormalization", b.path(), new String[] {x,
+                    floats(p + "weight"), floats(p + "bias"), floats(p + "running_mean"),
+                    floats(p + "running_var")}, OnnxGraph.real("epsilon",
+                            Layer.BATCH_NORM_EPSILON));
+            }
+            if (l instanceof Layer.Relu) {
+                return g.node("Relu", "relu", new String[] {x});
+            }
+            if (l instanceof Layer.MaxPool m) {
+                return g.node("MaxPool", "maxpool", new String[] {x},
+                        OnnxGraph.ints("kernel_shape", m.kernel(), m.kernel()),
+                        OnnxGraph.ints("strides", m.stride(), m.stride()),
+                        OnnxGraph.ints("pads", m.padding(), m.padding(), m.padding(),
+                                m.padding()));
+            }
+            if (l instanceof Layer.Flatten) {
+                return g.node("Flatten", "flatten", new String[] {x},
+                        OnnxGraph.integer("axis", 1));
+            }
+            if (l instanceof Layer.GlobalAveragePool) {
+                String pooled = g.node("GlobalAveragePool", "avgpool", new String[] {x});
+                return g.node("Flatten", "flatten", new String[] {pooled},
+                        OnnxGraph.integer("axis", 1));
+            }
+            if (l instanceof Layer.Dropout) {
+                return x;
+            }
+            if (l instanceof Layer.Residual r) {
+                String body = layers(r.body(), x);
+                String shortcut = r.shortcut().isEmpty() ? x : layers(r.shortcut(), x);
+                return g.node("Add", "add", new String[] {body, shortcut});
+            }
+            throw new IllegalArgumentException("ONNX export does not support layer " + l);
+        }
+
+        /** Input, weight and (optional) bias of a convolution or linear layer. */
+        private String[] operands(String path, String x, NDArray weight, boolean bias) {
+            long[] dims = weight.getShape().getShape();
+            if (int8 == null) {
+                String w = g.floats(path + ".weight", weight.toFloatArray(), dims);
+                return bias ? new String[] {x, w, floats(path + ".bias")} : new String[] {x, w};
+            }
+            Int8.Activation a = int8.inputs().get(path);
+            if (a == null) {
+                throw new IllegalArgumentException("the int8 plan has no range for " + path);
+            }
+            String scale = g.floats(path + ".input_scale", new float[] {a.scale()});
+            String zero = g.uint8s(path + ".input_zero_point", new byte[] {(byte) a.zeroPoint()});
+            String q = g.node("QuantizeLinear", path + ".input_q", new String[] {x, scale, zero});
+            String xd = g.node("DequantizeLinear", path + ".input_dq", new String[] {q, scale,
+                zero});
+            Int8.Weight qw = Int8.quantize(weight.toFloatArray(), (int) dims[0]);
+            String wq = g.int8s(path + ".weight_int8", qw.values(), dims);
+            String ws = g.floats(path + ".weight_scale", qw.scales(), dims[0]);
+            String wz = g.int8s(path + ".weight_zero_point", new byte[(int) dims[0]], dims[0]);
+            String wd = g.node("DequantizeLinear", path + ".weight_dq", new String[] {wq, ws, wz},
+                    OnnxGraph.integer("axis", 0));
+            if (!bias) {
+                return new String[] {xd, wd};
+            }
+            float[] bs = new float[qw.scales().length];
+            for (int c = 0; c < bs.length; c++) {
+                bs[c] = a.scale() * qw.scales()[c];
+            }
+            String bq = g.int32s(path + ".bias_int32", Int8.quantizeBias(program.tensor(path
+                    + ".bias").toFloatArray(), a.scale(), qw.scales()), dims[0]);
+            String bsc = g.floats(path + ".bias_scale", bs, dims[0]);
+            String bd = g.node("DequantizeLinear", path + ".bias_dq", new String[] {bq, bsc},
+                    OnnxGraph.integer("axis", 0));
+            return new String[] {xd, wd, bd};
+        }
+
+        private String floats(String name) {
+            NDArray t = program.tensor(name);
+            return g.floats(name, t.toFloatArray(), t.getShape().getShape());
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package dev.graft.model;
+
+import java.util.List;
+
+/**
+ * What a network computes at inference, layer by layer, for exporters and for simulating other
+ * arithmetic (int8): every layer named by the PyTorch path of its parameters ({@code path +
+ * ".weight"}). {@link StagedNet#layers()} lists a network's layers in execution order, the head
+ * last. Inputs and outputs are {@code [batch, channels, height, width]} until a
+ * {@link Flatten} or {@link GlobalAveragePool}, {@code [batch, features]} after.
+ */
+public sealed interface Layer {
+
+    /** PyTorch's {@code nn.BatchNorm2d} epsilon, which graft uses throughout. */
+    float BATCH_NORM_EPSILON = 1e-5f;
+
+    /** {@code nn.Conv2d}: square kernel (from the weight), stride and padding alike on both axes. */
+    record Conv(String path, int stride, int padding, boolean bias) implements Layer {}
+
+    /** {@code nn.BatchNorm2d} in inference mode: running statistics, then scale and shift. */
+    record BatchNorm(String path) implements Layer {}
+
+    /** {@code nn.Linear}: {@code y = x W^T + b}. */
+    record Linear(String path, boolean bias) implements Layer {}
+
+    /** {@code max(x, 0)}. */
+    record Relu() implements Layer {}
+
+    /** {@code nn.MaxPool2d(kernel, stride, padding)}. */
+    record MaxPool(int kernel, int stride, int padding) implements Layer {}
+
+    /** {@code [b, c, h, w] -> [b, c * h * w]}, row-major. */
+    record Flatten() implements Layer {}
+
+    /** Mean over height and width, flattened: {@code [b, c, h, w] -> [b, c]}. */
+    record GlobalAveragePool() implements Layer {}
+
+    /** The identity at inference. */
+    record Dropout() implements Layer {}
+
+    /** {@code body(x) + shortcut(x)}; an empty shortcut is the identity. */
+    record Residual(List<Layer> body, List<Layer> shortcut) implements Layer {
+        public Residual {
+            body = List.copyOf(body);
+            shortcut = List.copyOf(shortcut);
+        }
+    }
+}

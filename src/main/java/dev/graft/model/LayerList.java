@@ -1,0 +1,64 @@
+package dev.graft.model;
+
+import ai.djl.nn.Block;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.Dropout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Reads graft's own block trees into {@link Layer}s: the one place that knows their kinds. */
+final class LayerList {
+
+    private LayerList() {}
+
+    static List<Layer> of(String path, Block block) {
+        List<Layer> out = new ArrayList<>();
+        add(path, block, out);
+        return out;
+    }
+
+    private static void add(String path, Block block, List<Layer> out) {
+        if (block instanceof BasicBlock basic) {
+            Map<String, Block> m = basic.modules();
+            List<Layer> body = new ArrayList<>();
+            for (String name : List.of("conv1", "bn1", "relu", "conv2", "bn2")) {
+                if (name.equals("relu")) {
+                    body.add(new Layer.Relu());
+                } else {
+                    add(TorchModule.join(path, name), m.get(name), body);
+                }
+            }
+            List<Layer> shortcut = m.containsKey("downsample")
+                    ? of(TorchModule.join(path, "downsample"), m.get("downsample")) : List.of();
+            out.add(new Layer.Residual(body, shortcut));
+            out.add(new Layer.Relu());
+        } else if (block instanceof TorchModule module) {
+            module.modules().forEach((name, child) -> add(TorchModule.join(path, name), child,
+                    out));
+        } else if (block instanceof Conv2d conv) {
+            if (conv.getStride().get(0) != conv.getStride().get(1)
+                    || conv.getPadding().get(0) != conv.getPadding().get(1)
+                    || conv.getDilation() != null && conv.getDilation().size() != 1
+                    || conv.getGroups() != 1) {
+                throw new IllegalStateException(path + ": only square strides and paddings,"
+                        + " no dilation, one group");
+            }
+            out.add(new Layer.Conv(path, (int) conv.getStride().get(0),
+                    (int) conv.getPadding().get(0), conv.isIncludeBias()));
+        } else if (block instanceof BatchNorm) {
+            out.add(new Layer.BatchNorm(path));
+        } else if (block instanceof Linear) {
+            out.add(new Layer.Linear(path, block.getParameters().keys().contains("bias")));
+        } else if (block instanceof Dropout) {
+            out.add(new Layer.Dropout());
+        } else if (block instanceof Layers.Known known) {
+            out.add(known.layer);
+        } else {
+            throw new IllegalStateException("no layer description for " + path + " ("
+                    + block.getClass().getName() + ")");
+        }
+    }
+}

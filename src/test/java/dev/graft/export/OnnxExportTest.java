@@ -1,0 +1,119 @@
+package dev.graft.export;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import dev.graft.compress.Int8;
+import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
+import dev.graft.export.onnx.Onnx.ModelProto;
+import dev.graft.model.Architecture;
+import dev.graft.model.Checkpoint;
+import dev.graft.model.LayerProgram;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.ModelSpec;
+import dev.graft.model.StagedNet;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Exported ONNX models, run in ONNX Runtime, compute what graft computes. */
+class OnnxExportTest {
+
+    @TempDir
+    Path tmp;
+
+    static StagedNet net(Architecture arch, ModelOptions o, NDManager m) {
+        StagedNet net = arch.build(new int[] {1, 28, 28}, 10, o).initialize(m, 9);
+        for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+            NDArray a = e.getValue().getArray();
+            if (e.getKey().endsWith("running_mean")) {
+                a.set(m.randomNormal(0, 0.5f, a.getShape(), a.getDataType()).toByteBuffer());
+            } else if (e.getKey().endsWith("running_var")) {
+                a.set(m.randomUniform(0.5f, 2f, a.getShape()).toByteBuffer());
+            }
+        }
+        return net;
+    }
+
+    static ModelSpec spec(StagedNet net) {
+        return new ModelSpec(ModelSpec.FORMAT_VERSION, net.architecture().id(), net.options(),
+                net.inputShape(), net.numClasses(), null, Normalization.identity(1),
+                net.stageNames(), Checkpoint.parameterShapes(net), null);
+    }
+
+    static float maxAbsDiff(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        float d = 0;
+        for (int i = 0; i < a.length; i++) {
+            d = Math.max(d, Math.abs(a[i] - b[i]));
+        }
+        return d;
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class, names = {"MLP", "CONVNET", "RESNET18"})
+    void float32MatchesGraftWithin1eMinus4(Architecture arch) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = net(arch, ModelOptions.DEFAULT, m);
+            ModelProto model = OnnxExport.model(LayerProgram.of(net).foldBatchNorm(m),
+                    spec(net), null, "test");
+            Path file = tmp.resolve(arch.id() + ".onnx");
+            Files.write(file, model.toByteArray());
+            NDArray x = m.randomNormal(new Shape(5, 1, 28, 28));
+            float[] want = net.forward(new ParameterStore(m, false), new NDList(x), false).head()
+                    .toFloatArray();
+            try (OnnxRuntimeModel ort = OnnxRuntimeModel.load(file, 1)) {
+                float[] got = ort.run(x.toFloatArray(), new long[] {5, 1, 28, 28});
+                float d = maxAbsDiff(want, got);
+                assertTrue(d < 1e-4, arch.id() + ": ONNX Runtime differs by " + d);
+            }
+            // the bytes parse back into the same message
+            assertEquals(model, ModelProto.parseFrom(Files.readAllBytes(file)));
+        }
+    }
+
+    /** int8: ONNX Runtime's integer kernels and graft's simulation agree on the classes. */
+    @ParameterizedTest
+    @EnumSource(value = Architecture.class, names = {"MLP", "CONVNET"})
+    void int8MatchesTheSimulation(Architecture arch) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = net(arch, ModelOptions.DEFAULT, m);
+            LayerProgram folded = LayerProgram.of(net).foldBatchNorm(m);
+            NDArray calib = m.randomNormal(new Shape(64, 1, 28, 28));
+            try (TensorDataset data = TensorDataset.ofValues(calib.toFloatArray(),
+                    new int[] {1, 28, 28}, new int[64], 10, m)) {
+                Int8.Plan plan = Int8.calibrate(folded, data, 64, Int8.Calibration.MIN_MAX, 1, m);
+                ModelProto model = OnnxExport.model(folded, spec(net), plan, "test");
+                Path file = tmp.resolve(arch.id() + ".int8.onnx");
+                Files.write(file, model.toByteArray());
+                Path fp32 = tmp.resolve(arch.id() + ".onnx");
+                Files.write(fp32, OnnxExport.model(folded, spec(net), null, "test")
+                        .toByteArray());
+                assertTrue(Files.size(file) * 3.5 < Files.size(fp32), "int8 weights: "
+                        + Files.size(file) + " vs " + Files.size(fp32) + " bytes");
+                NDArray x = m.randomNormal(new Shape(32, 1, 28, 28));
+                float[] sim = folded.forward(x, Int8.simulate(plan)).toFloatArray();
+                float[] exact = folded.forward(x, LayerProgram.Rewrite.NONE).toFloatArray();
+                try (OnnxRuntimeModel ort = OnnxRuntimeModel.load(file, 1)) {
+                    float[] got = ort.run(x.toFloatArray(), new long[] {32, 1, 28, 28});
+                    float spread = maxAbsDiff(exact, new float[exact.length]);
+                    float d = maxAbsDiff(sim, got);
+                    assertTrue(d < 0.02 * spread, arch.id() + ": ONNX Runtime int8 differs from"
+                            + " the simulation by " + d + " (logits up to " + spread + ")");
+                    assertTrue(maxAbsDiff(exact, sim) > 0, "the simulation rounds");
+                }
+            }
+        }
+    }
+}
