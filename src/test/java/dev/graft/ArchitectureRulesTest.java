@@ -24,10 +24,11 @@ class ArchitectureRulesTest {
         noClasses().that().resideInAnyPackage("dev.graft.data..", "dev.graft.model..",
                 "dev.graft.io..").should().dependOnClassesThat().resideInAnyPackage(
                         "dev.graft.train..", "dev.graft.transfer..", "dev.graft.distill..",
-                        "dev.graft.compress..", "dev.graft.cli..").check(graft);
+                        "dev.graft.compress..", "dev.graft.export..", "dev.graft.cli..")
+                .check(graft);
         noClasses().that().resideInAPackage("dev.graft.train..").should().dependOnClassesThat()
                 .resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..",
-                        "dev.graft.compress..").check(graft);
+                        "dev.graft.compress..", "dev.graft.export..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.data..").should().dependOnClassesThat()
                 .resideInAPackage("dev.graft.model..").check(graft);
         noClasses().that().resideInAPackage("dev.graft.io..").should().dependOnClassesThat()
@@ -44,8 +45,11 @@ class ArchitectureRulesTest {
                 .dependOnClassesThat().resideInAnyPackage("dev.graft.transfer..",
                         "dev.graft.distill..").check(graft);
         noClasses().that().resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..")
-                .should().dependOnClassesThat().resideInAPackage("dev.graft.compress..")
-                .check(graft);
+                .should().dependOnClassesThat().resideInAnyPackage("dev.graft.compress..",
+                        "dev.graft.export..").check(graft);
+        // export writes what compress made; compress never needs the file format
+        noClasses().that().resideInAPackage("dev.graft.compress..").should()
+                .dependOnClassesThat().resideInAPackage("dev.graft.export..").check(graft);
     }
 
     @Test
@@ -65,6 +69,13 @@ class ArchitectureRulesTest {
     @Test
     void noCodeDependsOnTheEngineDirectly() {
         noClasses().should().dependOnClassesThat().resideInAPackage("ai.djl.pytorch..")
+                .check(graft);
+    }
+
+    @Test
+    void onlyOneAdapterTouchesOnnxRuntime() {
+        noClasses().that().doNotHaveFullyQualifiedName("dev.graft.export.OnnxRuntimeModel")
+                .should().dependOnClassesThat().resideInAPackage("ai.onnxruntime..")
                 .check(graft);
     }
 }

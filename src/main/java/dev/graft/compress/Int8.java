@@ -133,8 +133,8 @@ public final class Int8 {
     }
 
     /**
-     * Runs {@code program} on the first {@code images} examples of {@code data} and sets each
-     * quantized layer's input range.
+     * Runs {@code program} on {@code images} examples of {@code data} drawn with {@code seed}
+     * and sets each quantized layer's input range.
      */
     public static Plan calibrate(LayerProgram program, TensorDataset data, int images,
             Calibration method, long seed, NDManager manager) {
@@ -167,10 +167,23 @@ public final class Int8 {
                 return w;
             }
         };
+        int[] order = new int[data.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        SplittableRandom draw = new SplittableRandom(seed ^ 0x5DEECE66DL);
+        for (int i = order.length - 1; i > 0; i--) {
+            int j = draw.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
         int batch = 64;
         for (int from = 0; from < n; from += batch) {
             try (NDManager step = manager.newSubManager()) {
-                program.forward(data.range(from, Math.min(n, from + batch), step).x(), observe);
+                int[] idx = Arrays.copyOfRange(order, from, Math.min(n, from + batch));
+                Arrays.sort(idx);
+                program.forward(data.batch(idx, step).x(), observe);
             }
         }
         Map<String, Activation> inputs = new LinkedHashMap<>();

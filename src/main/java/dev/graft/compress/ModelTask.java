@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * dataset (or another with its classes), its classes selected by name, a validation hold-out
  * and the test set, as tensors normalized the model's way.
  */
-final class ModelTask implements AutoCloseable {
+public final class ModelTask implements AutoCloseable {
 
     final ModelSpec spec;
     final String dataName;
@@ -54,7 +54,7 @@ final class ModelTask implements AutoCloseable {
      * @param data dataset name or folder (null: the one the model was trained on)
      * @param seed draws the validation hold-out
      */
-    static ModelTask load(Path model, ModelSpec spec, String data, double valFraction, long seed,
+    public static ModelTask load(Path model, ModelSpec spec, String data, double valFraction, long seed,
             Consumer<String> log, NDManager manager) {
         String dataName = data != null ? data : spec.provenance() != null
                 && spec.provenance().dataset() != null ? spec.provenance().dataset()
@@ -83,8 +83,23 @@ final class ModelTask implements AutoCloseable {
                 manager);
     }
 
+    /** The training images (less the validation hold-out). */
+    public TensorDataset train() {
+        return train;
+    }
+
+    /** The test images. */
+    public TensorDataset test() {
+        return test;
+    }
+
+    /** Where the data came from. */
+    public String source() {
+        return source;
+    }
+
     /** Test accuracy of {@code net}. */
-    double accuracy(StagedNet net, NDManager manager) {
+    public double accuracy(StagedNet net, NDManager manager) {
         return Evaluation.of(net, test, null, manager).accuracy();
     }
 

@@ -300,4 +300,48 @@ class CliTest {
             assertFalse(Files.exists(tmp.resolve("p" + i)), "nothing written on refusal");
         }
     }
+
+    @Test
+    void quantizeAndExportReportJsonAndRefuseBadSettingsWithOneLine() throws Exception {
+        String model = trained.resolve("model").toString();
+        Run q = graft("quantize", "--model", model, "--data", "fashion-mnist-small",
+                "--calibration-images", "128", "--out", tmp.resolve("q").toString(), "--json");
+        assertEquals(0, q.code(), q.err());
+        JsonNode rows = q.json().get("rows");
+        assertEquals(2, rows.size(), "min-max and percentile");
+        double fp32 = q.json().get("float32_accuracy").asDouble();
+        for (JsonNode row : rows) {
+            assertEquals(fp32, row.get("accuracy").asDouble(), 0.02, row.toString());
+            assertTrue(row.get("agreement").asDouble() > 0.95, row.toString());
+        }
+        Run e = graft("export", "--model", model, "--data", "fashion-mnist-small", "--int8",
+                "--calibration-images", "128", "--out", tmp.resolve("onnx").toString(),
+                "--json");
+        assertEquals(0, e.code(), e.err());
+        JsonNode files = e.json().get("files");
+        assertEquals(2, files.size());
+        assertTrue(files.get(0).get("max_abs_diff").asDouble() < 1e-4, files.toString());
+        assertTrue(files.get(1).get("agreement").asDouble() > 0.98, files.toString());
+        assertTrue(files.get(1).get("bytes").asLong() * 3.5 < files.get(0).get("bytes")
+                .asLong(), files.toString());
+        assertTrue(Files.exists(tmp.resolve("onnx/model.int8.onnx")));
+        assertTrue(Files.exists(tmp.resolve("onnx/export.json")));
+        String[][] cases = {{"export", "--format", "tflite"},
+            {"export", "--int8", "--calibration-images", "0"},
+            {"quantize", "--calibration", "magic"}};
+        String[] expect = {"--format tflite is not supported",
+            "--calibration-images must be at least 1", "--calibration magic is not one of"};
+        for (int i = 0; i < cases.length; i++) {
+            List<String> args = new java.util.ArrayList<>(List.of(cases[i]));
+            args.addAll(List.of("--model", model, "--data", "fashion-mnist-small", "--out",
+                    tmp.resolve("x" + i).toString()));
+            Run r = graft(args.toArray(String[]::new));
+            assertEquals(2, r.code(), r.err());
+            String[] lines = r.err().strip().split("\n");
+            String last = lines[lines.length - 1];
+            assertTrue(last.startsWith("graft " + cases[i][0] + ": error: ")
+                    && last.contains(expect[i]), r.err());
+            assertFalse(Files.exists(tmp.resolve("x" + i)), "nothing written on refusal");
+        }
+    }
 }
