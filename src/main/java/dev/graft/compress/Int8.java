@@ -128,7 +128,8 @@ public final class Int8 {
         return out;
     }
 
-    static String path(Layer l) {
+    /** The path of a convolution or linear layer. */
+    public static String path(Layer l) {
         return l instanceof Layer.Conv c ? c.path() : ((Layer.Linear) l).path();
     }
 

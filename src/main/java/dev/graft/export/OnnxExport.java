@@ -82,10 +82,44 @@ public final class OnnxExport {
 
         String layers(List<Layer> layers, String x) {
             String y = x;
-            for (Layer l : layers) {
-                y = layer(l, y);
+            for (int i = 0; i < layers.size(); i++) {
+                y = layer(layers.get(i), y);
+                Int8.Activation next = int8 == null || !(layers.get(i) instanceof Layer.Relu)
+                        ? null : nextInput(layers, i + 1);
+                if (next != null) {
+                    // quantized where it is produced, so ONNX Runtime runs the convolution
+                    // before it with an int8 output (the Relu vanishes into the zero point)
+                    // and max-pooling on int8; the next layer's own quantizer then finds
+                    // values already on its grid, so the result is the simulation's
+                    y = quantizeDequantize(y, "relu", next);
+                }
             }
             return y;
+        }
+
+        /**
+         * The input quantizer of the convolution or linear layer that reads position
+         * {@code from} through nothing but max-pooling, flattening and dropout, or null.
+         */
+        private Int8.Activation nextInput(List<Layer> layers, int from) {
+            for (int j = from; j < layers.size(); j++) {
+                Layer l = layers.get(j);
+                if (l instanceof Layer.Conv || l instanceof Layer.Linear) {
+                    return int8.inputs().get(Int8.path(l));
+                }
+                if (!(l instanceof Layer.MaxPool || l instanceof Layer.Flatten
+                        || l instanceof Layer.Dropout)) {
+                    return null;
+                }
+            }
+            return null;
+        }
+
+        private String quantizeDequantize(String x, String base, Int8.Activation a) {
+            String scale = g.floats(base + ".scale", new float[] {a.scale()});
+            String zero = g.uint8s(base + ".zero_point", new byte[] {(byte) a.zeroPoint()});
+            String q = g.node("QuantizeLinear", base + "_q", new String[] {x, scale, zero});
+            return g.node("DequantizeLinear", base + "_dq", new String[] {q, scale, zero});
         }
 
         private String layer(Layer l, String x) {
@@ -152,11 +186,7 @@ public final class OnnxExport {
             if (a == null) {
                 throw new IllegalArgumentException("the int8 plan has no range for " + path);
             }
-            String scale = g.floats(path + ".input_scale", new float[] {a.scale()});
-            String zero = g.uint8s(path + ".input_zero_point", new byte[] {(byte) a.zeroPoint()});
-            String q = g.node("QuantizeLinear", path + ".input_q", new String[] {x, scale, zero});
-            String xd = g.node("DequantizeLinear", path + ".input_dq", new String[] {q, scale,
-                zero});
+            String xd = quantizeDequantize(x, path + ".input", a);
             Int8.Weight qw = Int8.quantize(weight.toFloatArray(), (int) dims[0]);
             String wq = g.int8s(path + ".weight_int8", qw.values(), dims);
             String ws = g.floats(path + ".weight_scale", qw.scales(), dims[0]);
