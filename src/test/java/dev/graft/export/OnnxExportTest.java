@@ -116,4 +116,42 @@ class OnnxExportTest {
             }
         }
     }
+
+    /** The ONNX project's own checker accepts the files, where Debian's python3-onnx is. */
+    @Test
+    void theOnnxCheckerAcceptsTheExports() throws Exception {
+        java.util.List<String> probe = java.util.List.of("/usr/bin/python3", "-c",
+                "import onnx");
+        boolean available = Files.isExecutable(Path.of("/usr/bin/python3"))
+                && new ProcessBuilder(probe).redirectErrorStream(true).start().waitFor() == 0;
+        org.junit.jupiter.api.Assumptions.assumeTrue(available, "Python onnx is absent"
+                + " (apt-get install -y python3-onnx): skipping onnx.checker");
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                "/usr/bin/python3", "bench/onnx_check.py"));
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (Architecture arch : java.util.List.of(Architecture.RESNET18,
+                    Architecture.CONVNET)) {
+                StagedNet net = net(arch, ModelOptions.DEFAULT, m);
+                LayerProgram folded = LayerProgram.of(net).foldBatchNorm(m);
+                NDArray calib = m.randomNormal(new Shape(16, 1, 28, 28));
+                try (TensorDataset data = TensorDataset.ofValues(calib.toFloatArray(),
+                        new int[] {1, 28, 28}, new int[16], 10, m)) {
+                    Int8.Plan plan = Int8.calibrate(folded, data, 16, Int8.Calibration.MIN_MAX,
+                            1, m);
+                    for (Int8.Plan p : java.util.Arrays.asList(null, plan)) {
+                        Path file = tmp.resolve(arch.id() + (p == null ? "" : ".int8")
+                                + ".onnx");
+                        Files.write(file, OnnxExport.model(folded, spec(net), p, "test")
+                                .toByteArray());
+                        cmd.add(file.toString());
+                    }
+                }
+            }
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        assertEquals(4, out.strip().split("\n").length, out);
+    }
 }
