@@ -26,7 +26,7 @@ public record InferenceSpeed(
     /** Batch size of the timing. */
     static final int BATCH = 64;
 
-    static InferenceSpeed measure(StagedNet given, StagedNet compressed, TensorDataset test,
+    public static InferenceSpeed measure(StagedNet given, StagedNet compressed, TensorDataset test,
             NDManager manager) {
         int n = Math.min(IMAGES, test.size());
         double[] seconds = new double[2];
@@ -49,7 +49,7 @@ public record InferenceSpeed(
     }
 
     /** One line for people. */
-    String describe() {
+    public String describe() {
         return String.format(java.util.Locale.ROOT, "inference at batch %d, side by side on %,d"
                 + " test images: %,.0f images/s given, %,.0f compressed (%.2fx)", batchSize,
                 images, given, compressed, speedup);

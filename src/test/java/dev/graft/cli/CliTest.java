@@ -344,4 +344,34 @@ class CliTest {
             assertFalse(Files.exists(tmp.resolve("x" + i)), "nothing written on refusal");
         }
     }
+
+    @Test
+    void compressChainsStepsIntoALedger() throws Exception {
+        String model = trained.resolve("model").toString();
+        Run r = graft("compress", "--model", model, "--data", "fashion-mnist-small",
+                "--pipeline", "prune:0.5,lowrank:0.5,int8", "--epochs", "1",
+                "--calibration-images", "128", "--out", tmp.resolve("ledger").toString(),
+                "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode rows = r.json().get("rows");
+        assertEquals(5, rows.size(), "given, prune, lowrank, ONNX float32, ONNX int8");
+        assertEquals("given", rows.get(0).get("step").asText());
+        assertEquals(rows.get(0).get("parameters").asLong(), rows.get(1).get("parameters")
+                .asLong(), "magnitude pruning keeps the shapes");
+        assertTrue(rows.get(1).get("non_zero_parameters").asLong()
+                < 0.6 * rows.get(0).get("non_zero_parameters").asLong(), rows.toString());
+        assertTrue(rows.get(2).get("parameters").asLong() < rows.get(1).get("parameters")
+                .asLong(), "factorization shrinks");
+        assertEquals("ONNX Runtime int8", rows.get(4).get("engine").asText());
+        assertTrue(rows.get(4).get("bytes").asLong() * 3.5 < rows.get(3).get("bytes").asLong());
+        for (JsonNode row : rows) {
+            assertTrue(row.get("test_accuracy").asDouble() > 0.6, row.toString());
+        }
+        assertTrue(Files.exists(tmp.resolve("ledger/report.html")));
+        Run bad = graft("compress", "--model", model, "--pipeline", "int8,prune:0.5", "--out",
+                tmp.resolve("ledger-bad").toString());
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("int8 ends a pipeline"), bad.err());
+        assertFalse(Files.exists(tmp.resolve("ledger-bad")));
+    }
 }
