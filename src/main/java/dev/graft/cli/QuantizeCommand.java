@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
             "  graft quantize --model runs/fm/model",
             "  graft quantize --model runs/fm/model --calibration percentile"
-                + " --calibration-images 256", ""})
+                + " --calibration-images 256",
+            "  graft quantize --model runs/fm/model --qat-epochs 1 --lr 1e-4", ""})
 final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "CKPT",
@@ -38,9 +39,19 @@ final class QuantizeCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     int calibrationImages;
 
+    @Option(names = "--qat-epochs", defaultValue = "0", paramLabel = "N", description =
+            "Then quantization-aware training for N epochs: the forward pass rounds weights and"
+            + " inputs to int8 (BatchNorm folded, its statistics frozen), the backward pass"
+            + " treats rounding as the identity (straight-through estimator); 0 = none"
+            + " (default: ${DEFAULT-VALUE}). Training options below; --lr 1e-4 is typical.")
+    int qatEpochs;
+
     @Option(names = "--data", description = "Dataset (default: the one the model was trained"
             + " on); the model's classes are selected by name.")
     String data;
+
+    @Mixin
+    TrainOptions train;
 
     @Mixin
     CommonOptions common;
@@ -48,10 +59,21 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Quantization.Config config = new Quantization.Config(model, data, calibration.stream()
-                .map(Int8.Calibration::parse).toList(), calibrationImages, common.seed);
+                .map(Int8.Calibration::parse).toList(), calibrationImages, qatEpochs == 0 ? null
+                        : qatConfig(), common.seed);
         Path dir = RunNames.folder(common.out, "quantize", "int8", config);
-        Quantization.Result r = new Quantization(common::log).run(config, dir);
+        Quantization.Result r = new Quantization(common::log).progress(common.progress())
+                .run(config, dir);
         common.print(r, Quantization.text(r) + "run: " + dir + "\n");
         return 0;
+    }
+
+    private dev.graft.train.TrainConfig qatConfig() {
+        if (train.epochs != null && train.epochs != qatEpochs) {
+            throw new IllegalArgumentException("--epochs " + train.epochs + " and --qat-epochs "
+                    + qatEpochs + " disagree; give --qat-epochs only");
+        }
+        train.epochs = qatEpochs;
+        return train.toConfig(common.seed);
     }
 }

@@ -255,4 +255,35 @@ public final class Int8 {
             }
         };
     }
+
+    /**
+     * The rounding of {@link #simulate} for training: the forward pass sees int8 values, the
+     * backward pass treats rounding as the identity (the straight-through estimator,
+     * {@code x + stopGradient(q(x) - x)}), so gradients reach the float weights. Weight scales
+     * follow the weights as they train; activation ranges stay the plan's.
+     */
+    public static LayerProgram.Rewrite fakeQuantize(Plan plan) {
+        return new LayerProgram.Rewrite() {
+            @Override
+            public NDArray input(Layer layer, NDArray x) {
+                Activation a = plan.inputs().get(path(layer));
+                NDArray q = x.div(a.scale()).round().add(a.zeroPoint()).clip(0, 255)
+                        .sub(a.zeroPoint()).mul(a.scale());
+                return x.add(q.sub(x).stopGradient());
+            }
+
+            @Override
+            public NDArray weight(Layer layer, NDArray w) {
+                long[] perChannel = new long[w.getShape().dimension()];
+                java.util.Arrays.fill(perChannel, 1);
+                perChannel[0] = -1;
+                // the engine reduces over one axis at a time: rows of [channels, rest]
+                NDArray scale = w.stopGradient().abs().reshape(w.getShape().get(0), -1)
+                        .max(new int[] {1}, true).div(127f).maximum(1e-12f)
+                        .reshape(new Shape(perChannel));
+                NDArray q = w.div(scale).round().clip(-127, 127).mul(scale);
+                return w.add(q.sub(w).stopGradient());
+            }
+        };
+    }
 }

@@ -242,7 +242,7 @@ public final class Pruning {
                                         c.seed(), command),
                                 withSeed(c.fineTune(), Seeds.derive(c.seed(), "round" + r)),
                                 held == null ? RunTraining.Extras.NONE : new RunTraining.Extras(
-                                        null, List.of(held.hook()), held::save),
+                                        null, List.of(held.hook()), held::save, null),
                                 progress, log, manager);
                         net = o.best();
                         acc = o.test().accuracy();

@@ -620,7 +620,7 @@ public final class Distillation {
                 // the student alone learns from the labels of the transfer set, even with
                 // --unlabeled
                 o = RunTraining.run(run, net, spec, data, tc, null,
-                        new RunTraining.Extras(objective, List.of(), null), false, runJson,
+                        new RunTraining.Extras(objective, List.of(), null, null), false, runJson,
                         progress, log, m);
             } catch (TrainingDivergedException e) {
                 // one unstable student must not cost the others' results: recorded, not fatal

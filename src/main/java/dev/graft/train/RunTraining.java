@@ -76,10 +76,11 @@ public final class RunTraining {
      * @param hooks run after every optimizer step (e.g. re-applying a pruning mask)
      * @param checkpointFiles writes further files into every checkpoint folder the run saves
      *     (e.g. the mask beside the weights), or null
+     * @param forward replaces the network's forward pass in training steps, or null
      */
     public record Extras(Objective objective, List<StepHook> hooks,
-            AtomicFiles.FolderWriter checkpointFiles) {
-        public static final Extras NONE = new Extras(null, List.of(), null);
+            AtomicFiles.FolderWriter checkpointFiles, TrainingLoop.Forward forward) {
+        public static final Extras NONE = new Extras(null, List.of(), null, null);
 
         public Extras {
             hooks = List.copyOf(hooks);
@@ -106,6 +107,7 @@ public final class RunTraining {
                 loop.groupsByEpoch(groups);
             }
             extras.hooks().forEach(loop::hook);
+            loop.forward(extras.forward());
             int startEpoch = 1;
             double best = Double.NEGATIVE_INFINITY;
             int bestSoFar = 0;

@@ -35,6 +35,21 @@ public final class TrainingLoop implements AutoCloseable {
         void onEpoch(EpochMetrics metrics, boolean improved);
     }
 
+    /**
+     * The forward pass of a training step, when it is not the network's own: e.g. int8 fake
+     * quantization for quantization-aware training. Gradients reach the network's parameters
+     * through whatever arithmetic it does on them.
+     */
+    @FunctionalInterface
+    public interface Forward {
+        /**
+         * @param x the batch, augmented
+         * @param step the step's manager
+         * @return logits {@code [batch, classes]}
+         */
+        NDArray logits(NDArray x, NDManager step);
+    }
+
     /** How training ended. */
     public record Outcome(List<EpochMetrics> history, int bestEpoch, boolean stoppedEarly,
             long steps) {
@@ -55,6 +70,7 @@ public final class TrainingLoop implements AutoCloseable {
     private java.util.function.IntFunction<List<ParamGroup>> groupsByEpoch;
     private Objective objective = Objective.of(LossFunction.crossEntropy());
     private final List<StepHook> hooks = new ArrayList<>();
+    private Forward forward;
     private Progress progress = Progress.SILENT;
 
     /**
@@ -111,6 +127,19 @@ public final class TrainingLoop implements AutoCloseable {
             net.stage(stage); // fails early, naming the valid stages
         }
         this.objective = o;
+        return this;
+    }
+
+    /**
+     * Replaces the network's forward pass in training steps (validation still runs the
+     * network's own). An objective that reads stage outputs cannot be combined with it.
+     */
+    public TrainingLoop forward(Forward f) {
+        if (f != null && !objective.stages().isEmpty()) {
+            throw new IllegalArgumentException("a replaced forward pass provides no stage"
+                    + " outputs, which the objective reads: " + objective.stages());
+        }
+        this.forward = f;
         return this;
     }
 
@@ -174,7 +203,8 @@ public final class TrainingLoop implements AutoCloseable {
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         Map<String, NDArray> outputs = new LinkedHashMap<>();
                         objective.stages().forEach(st -> outputs.put(st, null));
-                        logits = net.forward(ps, x, true, outputs);
+                        logits = forward != null ? forward.logits(x, step)
+                                : net.forward(ps, x, true, outputs);
                         value = objective.compute(new Objective.Step(logits, b.y(), x, idx,
                                 !config.augmentation().isNone(), outputs, step));
                         gc.backward(value);
