@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
             "  prune:S     magnitude pruning to sparsity S (graft prune --sparsity S)",
             "  filters:F   remove filters until the share F of multiply-adds is gone",
             "  lowrank:W   factorize every linear layer of the trunk to the share W of its weights",
+            "  cluster:K   share K values per layer (k-means weight sharing)",
             "  int8        export ONNX float32 and int8 and run them in ONNX Runtime (last step)",
             "",
             "Each line of the ledger: test accuracy, parameters, non-zero parameters, bytes on",

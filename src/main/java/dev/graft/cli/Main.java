@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
             "--seed and --out (the run folder, by default runs/<time>-<name>)."},
         subcommands = {PretrainCommand.class, EvaluateCommand.class, ExtractCommand.class,
             ProbeCommand.class, FinetuneCommand.class, AdviseCommand.class, DemoCommand.class,
-            TransferCommand.class, DistillCommand.class, PruneCommand.class, LowRankCommand.class, QuantizeCommand.class,
+            TransferCommand.class, DistillCommand.class, PruneCommand.class, LowRankCommand.class, ClusterCommand.class,
+            QuantizeCommand.class,
             ExportCommand.class, CompressCommand.class, BenchCommand.class,
             DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main {

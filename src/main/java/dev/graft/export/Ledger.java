@@ -2,6 +2,7 @@ package dev.graft.export;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.graft.compress.Clustering;
 import dev.graft.compress.Factorization;
 import dev.graft.compress.InferenceSpeed;
 import dev.graft.compress.Int8;
@@ -36,7 +37,8 @@ public final class Ledger {
     /** One step of a pipeline, as written on the command line ({@code prune:0.8}). */
     public record Step(@JsonProperty("kind") String kind, @JsonProperty("amount") Double amount) {
 
-        static final List<String> KINDS = List.of("prune", "filters", "lowrank", "int8");
+        static final List<String> KINDS = List.of("prune", "filters", "lowrank", "cluster",
+                "int8");
 
         public Step {
             if (!KINDS.contains(kind)) {
@@ -183,7 +185,11 @@ public final class Ledger {
                     continue;
                 }
                 Path checkpoint;
-                if (s.kind().equals("lowrank")) {
+                if (s.kind().equals("cluster")) {
+                    checkpoint = Path.of(new Clustering(log).progress(progress).run(
+                            new Clustering.Config(current, c.data(), (int) Math.round(s.amount()),
+                                    0.1, c.fineTune(), c.seed()), dir).checkpoint());
+                } else if (s.kind().equals("lowrank")) {
                     checkpoint = Path.of(new Factorization(log).progress(progress).run(
                             new Factorization.Config(current, c.data(), List.of(), s.amount(),
                                     null, 0.1, c.fineTune(), c.seed()), dir).checkpoint());
