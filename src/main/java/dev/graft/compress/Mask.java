@@ -108,7 +108,10 @@ public final class Mask {
         list.encode(out, NDList.Encoding.SAFETENSORS);
     }
 
-    /** Writes the mask into a checkpoint (or any) folder as {@link #FILE}. */
+    /**
+     * Writes the mask as {@link #FILE} into a folder being staged (a checkpoint's, passed to
+     * {@code Checkpoint.save}), which is what makes the write atomic.
+     */
     public void save(Path folder) throws IOException {
         try (OutputStream out = Files.newOutputStream(folder.resolve(FILE))) {
             write(out);
