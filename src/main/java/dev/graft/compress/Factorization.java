@@ -102,6 +102,9 @@ public final class Factorization {
         }
     }
 
+    /** Convolution ranks are rounded down to a multiple of this (see {@code OneDnnCheck}). */
+    static final int CONV_RANK_STEP = 16;
+
     private final Consumer<String> log;
     private Progress progress = Progress.SILENT;
 
@@ -143,6 +146,11 @@ public final class Factorization {
                 int r = c.weightShare() != null ? LowRank.rankForWeights(l, c.weightShare())
                         : LowRank.rankForEnergy(svd.singular(), c.energy());
                 r = Math.min(r, svd.singular().length);
+                if (l.shape().length == 4 && r > CONV_RANK_STEP) {
+                    // the 1 x 1 convolution reads r channels: a multiple of 16 suits oneDNN's
+                    // kernels (and libtorch 2.7.1's AVX-512 backward pass needs one)
+                    r = r / CONV_RANK_STEP * CONV_RANK_STEP;
+                }
                 if (l.factorizedWeights(r) >= (long) l.rows() * l.cols()) {
                     throw new GraftException(String.format(Locale.ROOT, "%s (%d x %d) at rank %d"
                             + " would have %,d weights, no fewer than its %,d: a factorization"

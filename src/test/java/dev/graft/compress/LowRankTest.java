@@ -93,6 +93,22 @@ class LowRankTest {
     }
 
     @Test
+    void convolutionRanksComeInStepsOf16SoTheyTrainEverywhere() {
+        TrainConfig train = new TrainConfig(1, 64, OptimizerConfig.adam(1e-3),
+                LrSchedule.OneCycle.defaults(), Augmentation.NONE, 3, 0, List.of());
+        Path convnet = Path.of(new Pretrain(s -> { }).run(new Pretrain.Config(
+                "fashion-mnist-small", "0-4", 100, 0.1, "convnet", ModelOptions.DEFAULT, train),
+                tmp.resolve("convnet"), false).checkpoint());
+        // stage2.1.conv is 64 x 576: half its weights allow r (576 + 64) <= 18,432, r = 28,
+        // rounded down to 16
+        Factorization.Result r = new Factorization(s -> { }).run(new Factorization.Config(
+                convnet, null, List.of("stage2.1.conv"), 0.5, null, 0.1, train, 5),
+                tmp.resolve("conv"));
+        assertEquals(16, r.layers().get(0).rank());
+        assertTrue(r.accuracy() > 0.5, "it trained: " + r.accuracy());
+    }
+
+    @Test
     void theRunFactorizesFineTunesAndSavesALoadableCheckpoint() {
         TrainConfig train = new TrainConfig(2, 64, OptimizerConfig.adam(1e-3),
                 LrSchedule.OneCycle.defaults(), Augmentation.NONE, 3, 0, List.of());
