@@ -328,9 +328,11 @@ class CliTest {
         assertTrue(Files.exists(tmp.resolve("onnx/export.json")));
         String[][] cases = {{"export", "--format", "tflite"},
             {"export", "--int8", "--calibration-images", "0"},
-            {"quantize", "--calibration", "magic"}};
+            {"quantize", "--calibration", "magic"}, {"cluster", "--clusters", "1"},
+            {"lowrank", "--layers", "stage3.1"}};
         String[] expect = {"--format tflite is not supported",
-            "--calibration-images must be at least 1", "--calibration magic is not one of"};
+            "--calibration-images must be at least 1", "--calibration magic is not one of",
+            "--clusters must be in [2, 256]", "--layers stage3.1 is not a factorizable layer"};
         for (int i = 0; i < cases.length; i++) {
             List<String> args = new java.util.ArrayList<>(List.of(cases[i]));
             args.addAll(List.of("--model", model, "--data", "fashion-mnist-small", "--out",
