@@ -35,7 +35,8 @@ import java.util.function.Consumer;
  * </ul>
  *
  * <p>Each round removes the same share of what is left, so after round {@code r} of {@code R}
- * the share removed is {@code 1 - (1 - amount)^(r/R)}.
+ * the share removed is {@code 1 - (1 - amount)^(r/R)} (from a mask's sparsity s0 on:
+ * {@code 1 - (1 - s0) ((1 - amount) / (1 - s0))^(r/R)}).
  */
 public final class Pruning {
 
@@ -108,9 +109,12 @@ public final class Pruning {
             }
         }
 
-        /** Share removed after round {@code r} (1-based). */
-        public double amountAfter(int r) {
-            return 1 - Math.pow(1 - amount, (double) r / rounds);
+        /**
+         * Share removed after round {@code r} (1-based) when {@code start} was removed before
+         * the first: every round keeps the same share of what the round before kept.
+         */
+        public double amountAfter(int r, double start) {
+            return 1 - (1 - start) * Math.pow((1 - amount) / (1 - start), (double) r / rounds);
         }
     }
 
@@ -218,8 +222,9 @@ public final class Pruning {
                         c.method() == Method.FILTERS ? "filters"
                                 : c.scope().name().toLowerCase(Locale.ROOT), c.amount());
                 StagedNet net = given;
+                double start = fromMask ? mask.sparsity() : 0;
                 for (int r = 1; r <= c.rounds(); r++) {
-                    double target = c.amountAfter(r);
+                    double target = c.amountAfter(r, start);
                     if (c.method() == Method.MAGNITUDE) {
                         StagedNet current = net;
                         mask = c.scope() == Scope.GLOBAL

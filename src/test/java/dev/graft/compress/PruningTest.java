@@ -86,11 +86,13 @@ class PruningTest {
                         e.getKey() + ": the kept weights are non-zero");
             }
         }
-        // a second run from the pruned checkpoint starts from its mask
-        Pruning.Result again = new Pruning(s -> { }).run(config(ckpt, 0.95, 1, train(1)),
+        // a second run from the pruned checkpoint starts from its mask, its rounds from there:
+        // 90% then 1 - 0.1 * sqrt(0.5) = 92.9% then 95%
+        Pruning.Result again = new Pruning(s -> { }).run(config(ckpt, 0.95, 2, train(1)),
                 tmp.resolve("p95"));
         assertTrue(again.startedFromMask());
         assertEquals(0.9, again.rounds().get(0).sparsity(), 1e-5);
+        assertEquals(1 - 0.1 * Math.sqrt(0.5), again.rounds().get(1).sparsity(), 1e-4);
         assertEquals(0.95, again.sparsity(), 1e-5);
         try (NDManager m = NDManager.newBaseManager()) {
             StagedNet before = Checkpoint.load(ckpt, m).net();
