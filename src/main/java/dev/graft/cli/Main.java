@@ -21,6 +21,9 @@ import picocli.CommandLine.Command;
             DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
+    /** Columns of --help output. */
+    static final int HELP_WIDTH = 100;
+
     /** Exit code for bad input (files, options): the message says what to fix. */
     static final int BAD_INPUT = 2;
 
@@ -32,6 +35,9 @@ public final class Main {
     public static int run(String... args) {
         System.setProperty("ai.djl.offline", "true");
         CommandLine cli = new CommandLine(new Main());
+        // descriptions are written as lines of up to ~100 characters; picocli's default of 80
+        // would break them mid-sentence
+        cli.setUsageHelpWidth(HELP_WIDTH);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             if (e instanceof GraftException || e instanceof IllegalArgumentException) {

@@ -221,6 +221,18 @@ class CliTest {
         assertEquals(0, r.code());
         assertTrue(r.out().contains("Examples:"));
         assertTrue(r.out().contains("--classes"));
+        // every command's declared description lines fit the help width, so picocli never
+        // breaks one mid-sentence
+        picocli.CommandLine cli = new picocli.CommandLine(new Main());
+        for (var e : cli.getSubcommands().entrySet()) {
+            var usage = e.getValue().getCommandSpec().usageMessage();
+            for (String[] block : List.of(usage.description(), usage.footer())) {
+                for (String line : block) {
+                    assertTrue(line.length() <= Main.HELP_WIDTH, e.getKey() + " --help has a"
+                            + " line of " + line.length() + " characters: " + line);
+                }
+            }
+        }
     }
 
     @Test
