@@ -6,6 +6,7 @@ import dev.graft.io.GraftException;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
+import dev.graft.train.Mask;
 import dev.graft.train.Progress;
 import dev.graft.train.RunFolder;
 import dev.graft.train.RunTraining;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import dev.graft.model.StagedNet;
+import dev.graft.train.Mask;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

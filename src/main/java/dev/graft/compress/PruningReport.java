@@ -3,6 +3,7 @@ package dev.graft.compress;
 import dev.graft.report.Chart;
 import dev.graft.report.Report;
 import dev.graft.report.TextTable;
+import dev.graft.train.Mask;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

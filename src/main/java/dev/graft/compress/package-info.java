@@ -1,7 +1,7 @@
 /**
- * Compression: pruning masks, magnitude pruning and {@code graft prune}. A
- * {@link dev.graft.compress.Mask} is a value of its own (which weights are kept), applied after
- * every optimizer step through a {@link dev.graft.train.StepHook} and saved beside a
- * checkpoint's weights.
+ * Compression: magnitude and filter pruning, low-rank factorization, weight sharing, int8
+ * quantization (simulated and quantization-aware), each a command that starts from a
+ * checkpoint and writes a smaller one. Pruning masks ({@link dev.graft.train.Mask}) live in
+ * {@code train}, so that fine-tuning a pruned checkpoint keeps its zeros.
  */
 package dev.graft.compress;

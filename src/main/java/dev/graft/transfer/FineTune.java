@@ -12,6 +12,7 @@ import dev.graft.train.EpochMetrics;
 import dev.graft.train.Evaluation;
 import dev.graft.train.GraftVersion;
 import dev.graft.train.LrSchedule;
+import dev.graft.train.Mask;
 import dev.graft.train.ParamGroup;
 import dev.graft.train.Pretrain;
 import dev.graft.train.Progress;
@@ -129,7 +130,8 @@ public final class FineTune {
                 runJson.put("config", c);
                 RunTraining.Outcome o = RunTraining.run(run, net, targetSpec, new RunTraining.Data(
                         train, val, test, data.test().classNames()), tc,
-                        epoch -> c.policy().groups(stages, epoch), resume, runJson, progress, log,
+                        epoch -> c.policy().groups(stages, epoch), sourceMask(c.model(),
+                                sourceNet, net, manager), resume, runJson, progress, log,
                         manager);
                 Double after = srcTest == null ? null : Evaluation.of(
                         o.best().withHeadOf(sourceNet), srcTest, null, manager).accuracy();
@@ -144,6 +146,24 @@ public final class FineTune {
                 return r;
             }
         }
+    }
+
+    /**
+     * A pruned source keeps its zeros: its mask (without the head, which is new) is applied to
+     * the trunk, held after every step and saved with every checkpoint.
+     */
+    private RunTraining.Extras sourceMask(Path model, StagedNet sourceNet, StagedNet net,
+            NDManager manager) {
+        Path file = model.resolve(Mask.FILE);
+        if (!Files.isRegularFile(file)) {
+            return RunTraining.Extras.NONE;
+        }
+        Mask mask = Mask.load(file, sourceNet, manager).only(name -> !net.parameters(
+                StagedNet.HEAD).containsKey(name));
+        mask.apply(net);
+        log.accept(String.format("keeping the pruning mask of %s: %.1f%% of the trunk's"
+                + " weights stay zero", model, 100 * mask.sparsity()));
+        return new RunTraining.Extras(null, List.of(mask.hook()), mask::save, null);
     }
 
     /** Parameters the groups let train. */

@@ -18,6 +18,7 @@ import dev.graft.model.Architecture;
 import dev.graft.model.ModelOptions;
 import dev.graft.model.StagedNet;
 import dev.graft.train.LrSchedule;
+import dev.graft.train.Mask;
 import dev.graft.train.OptimizerConfig;
 import dev.graft.train.TrainConfig;
 import dev.graft.train.TrainingLoop;

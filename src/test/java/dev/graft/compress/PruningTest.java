@@ -14,6 +14,7 @@ import dev.graft.model.ModelOptions;
 import dev.graft.model.StagedNet;
 import dev.graft.report.Report;
 import dev.graft.train.LrSchedule;
+import dev.graft.train.Mask;
 import dev.graft.train.OptimizerConfig;
 import dev.graft.train.Pretrain;
 import dev.graft.train.TrainConfig;
@@ -104,6 +105,26 @@ class PruningTest {
                 NDArray revived = second.tensors().get(k).mul(first.tensors().get(k).neg()
                         .add(1));
                 assertEquals(0f, revived.sum().getFloat(), 0f, k + ": nothing revived");
+            }
+        }
+        // fine-tuning the pruned model on another task keeps its zeros, and saves the mask
+        dev.graft.transfer.FineTune.Result ft = new dev.graft.transfer.FineTune(s -> { }).run(
+                new dev.graft.transfer.FineTune.Config(ckpt, "fashion-mnist-small", "5-9", 50,
+                        0.1, dev.graft.transfer.FineTunePolicy.preset("full",
+                                List.of("layer1", "layer2")), train(1)), tmp.resolve("ft"),
+                false);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Path out = Path.of(ft.checkpoint());
+            StagedNet tuned = Checkpoint.load(out, m).net();
+            Mask kept = Mask.load(out.resolve(Mask.FILE), tuned, m);
+            assertEquals(List.of("layer1.fc.weight", "layer2.fc.weight"),
+                    List.copyOf(kept.tensors().keySet()), "the trunk's mask, not the old head's");
+            StagedNet before = Checkpoint.load(ckpt, m).net();
+            for (String k : kept.tensors().keySet()) {
+                NDArray zeroBefore = before.namedParameters().get(k).getArray().eq(0);
+                NDArray zeroAfter = tuned.namedParameters().get(k).getArray().eq(0);
+                assertEquals(0, zeroBefore.logicalAnd(zeroAfter.logicalNot()).sum().getLong(),
+                        k + ": every pruned weight is still zero after fine-tuning");
             }
         }
         GraftException lower = assertThrows(GraftException.class, () -> new Pruning(s -> { })

@@ -1,4 +1,4 @@
-package dev.graft.compress;
+package dev.graft.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.graft.io.BadFileException;
 import dev.graft.model.StagedNet;
-import dev.graft.train.StepHook;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,6 +50,17 @@ public final class Mask {
     /** The masked parameters' names and their 0/1 tensors. */
     public Map<String, NDArray> tensors() {
         return keep;
+    }
+
+    /** The same mask over only the parameters {@code keep} accepts. */
+    public Mask only(java.util.function.Predicate<String> keep) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        this.keep.forEach((name, m) -> {
+            if (keep.test(name)) {
+                out.put(name, m);
+            }
+        });
+        return new Mask(out);
     }
 
     /** Weights under the mask. */
@@ -159,6 +169,12 @@ public final class Mask {
             throw new BadFileException(file, "the mask does not fit the "
                     + net.architecture().id() + ": " + String.join("; ", problems));
         }
-        return new Mask(keep);
+        Map<String, NDArray> ordered = new LinkedHashMap<>(); // the network's order, not the file's
+        params.keySet().forEach(name -> {
+            if (keep.containsKey(name)) {
+                ordered.put(name, keep.get(name));
+            }
+        });
+        return new Mask(ordered);
     }
 }
