@@ -29,16 +29,8 @@ final class ClusterCommand implements Callable<Integer> {
             + " values per layer, 2 to 256 (default: ${DEFAULT-VALUE}, 4-bit indices).")
     int clusters;
 
-    @Option(names = "--no-finetune", description = "Cluster without fine-tuning.")
-    boolean noFineTune;
-
-    @Option(names = "--data", description = "Dataset (default: the one the model was trained"
-            + " on).")
-    String data;
-
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of each class"
-            + " held out to choose the fine-tuning's best epoch (default: ${DEFAULT-VALUE}).")
-    double valFraction;
+    @Mixin
+    CompressOptions step;
 
     @Mixin
     TrainOptions train;
@@ -48,8 +40,8 @@ final class ClusterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Clustering.Config config = new Clustering.Config(model, data, clusters, valFraction,
-                noFineTune ? null : train.toConfig(common.seed, 2), common.seed);
+        Clustering.Config config = new Clustering.Config(model, step.data, clusters,
+                step.valFraction, step.fineTune(train, common.seed), common.seed);
         Path dir = RunNames.folder(common.out, "cluster", Integer.toString(clusters), config);
         Clustering.Result r = new Clustering(common::log).progress(common.progress())
                 .run(config, dir);

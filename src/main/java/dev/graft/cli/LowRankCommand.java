@@ -45,16 +45,8 @@ final class LowRankCommand implements Callable<Integer> {
             + " smallest rank holding this share of its squared singular values, in (0, 1].")
     Double energy;
 
-    @Option(names = "--no-finetune", description = "Factorize without fine-tuning.")
-    boolean noFineTune;
-
-    @Option(names = "--data", description = "Dataset (default: the one the model was trained"
-            + " on); the model's classes are selected by name.")
-    String data;
-
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of each class"
-            + " held out to choose the fine-tuning's best epoch (default: ${DEFAULT-VALUE}).")
-    double valFraction;
+    @Mixin
+    CompressOptions step;
 
     @Mixin
     TrainOptions train;
@@ -64,10 +56,10 @@ final class LowRankCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Factorization.Config config = new Factorization.Config(model, data,
+        Factorization.Config config = new Factorization.Config(model, step.data,
                 layers == null ? List.of() : layers, weights == null && energy == null ? 0.5
-                        : weights, energy, valFraction,
-                noFineTune ? null : train.toConfig(common.seed, 2), common.seed);
+                        : weights, energy, step.valFraction,
+                step.fineTune(train, common.seed), common.seed);
         Path dir = RunNames.folder(common.out, "lowrank", String.join("+",
                 config.layers().isEmpty() ? List.of("linear") : config.layers()), config);
         Factorization.Result r = new Factorization(common::log).progress(common.progress())

@@ -62,19 +62,8 @@ final class PruneCommand implements Callable<Integer> {
             + " train those there; 1 removes filters one by one (default: ${DEFAULT-VALUE}).")
     int channelMultiple;
 
-    @Option(names = "--no-finetune", description = "Prune without fine-tuning, to measure"
-            + " one-shot pruning alone; by default every round fine-tunes with the mask held"
-            + " for --epochs (default 2).")
-    boolean noFineTune;
-
-    @Option(names = "--data", description = "Dataset (default: the one the model was trained"
-            + " on); the model's classes are selected by name.")
-    String data;
-
-    @Option(names = "--val-fraction", defaultValue = "0.1", description = "Share of each class"
-            + " held out to choose each round's best epoch; 0 keeps the last"
-            + " (default: ${DEFAULT-VALUE}).")
-    double valFraction;
+    @Mixin
+    CompressOptions step;
 
     @Mixin
     TrainOptions train;
@@ -91,9 +80,9 @@ final class PruneCommand implements Callable<Integer> {
         Pruning.Method method = filters != null ? Pruning.Method.FILTERS
                 : Pruning.Method.MAGNITUDE;
         double amount = filters != null ? filters : sparsity != null ? sparsity : 0.8;
-        Pruning.Config config = new Pruning.Config(model, data, method, amount,
-                Pruning.Scope.parse(scope), rounds, channelMultiple, valFraction,
-                noFineTune ? null : train.toConfig(common.seed, 2), common.seed);
+        Pruning.Config config = new Pruning.Config(model, step.data, method, amount,
+                Pruning.Scope.parse(scope), rounds, channelMultiple, step.valFraction,
+                step.fineTune(train, common.seed), common.seed);
         Path dir = RunNames.folder(common.out, "prune", (filters != null ? "filters" : "weights")
                 + String.format("%.0f", 100 * amount), config);
         Pruning.Result r = new Pruning(common::log).progress(common.progress()).run(config, dir);

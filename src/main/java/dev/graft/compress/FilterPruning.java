@@ -143,7 +143,10 @@ public final class FilterPruning {
         return out;
     }
 
-    /** The entries of a row-major tensor whose index along {@code dim} (0 or 1) is in {@code idx}. */
+    /**
+     * The entries of a row-major tensor whose index along {@code dim} (0 or 1) is in
+     * {@code idx}.
+     */
     static float[] select(float[] data, long[] shape, int dim, int[] idx) {
         long outer = 1;
         for (int d = 0; d < dim; d++) {

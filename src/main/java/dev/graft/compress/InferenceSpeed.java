@@ -1,8 +1,6 @@
 package dev.graft.compress;
 
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.TensorDataset;
 import dev.graft.model.StagedNet;
@@ -31,21 +29,9 @@ public record InferenceSpeed(
         int n = Math.min(IMAGES, test.size());
         double[] seconds = new double[2];
         double ratio = Benchmark.sideBySideRatio(
-                () -> seconds[1] = seconds(compressed, test, n, manager),
-                () -> seconds[0] = seconds(given, test, n, manager), 5);
+                () -> seconds[1] = Benchmark.inferenceSeconds(compressed, test, n, BATCH, manager),
+                () -> seconds[0] = Benchmark.inferenceSeconds(given, test, n, BATCH, manager), 5);
         return new InferenceSpeed(BATCH, n, n / seconds[0], n / seconds[1], ratio);
-    }
-
-    private static double seconds(StagedNet net, TensorDataset data, int n, NDManager manager) {
-        ParameterStore ps = new ParameterStore(manager, false);
-        long start = System.nanoTime();
-        for (int from = 0; from < n; from += BATCH) {
-            try (NDManager step = manager.newSubManager()) {
-                TensorDataset.Batch b = data.range(from, Math.min(n, from + BATCH), step);
-                net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
-            }
-        }
-        return (System.nanoTime() - start) / 1e9;
     }
 
     /** One line for people. */

@@ -91,7 +91,10 @@ public final class LowRank {
         return singular.length;
     }
 
-    /** The largest rank (at least 1) whose pair has at most {@code share} of the layer's weights. */
+    /**
+     * The largest rank (at least 1) whose pair has at most {@code share} of the layer's
+     * weights.
+     */
     static int rankForWeights(Layer layer, double share) {
         long budget = (long) Math.floor(share * layer.rows() * (double) layer.cols());
         return (int) Math.max(1, budget / (layer.rows() + layer.cols()));

@@ -54,7 +54,8 @@ public final class ModelTask implements AutoCloseable {
      * @param data dataset name or folder (null: the one the model was trained on)
      * @param seed draws the validation hold-out
      */
-    public static ModelTask load(Path model, ModelSpec spec, String data, double valFraction, long seed,
+    public static ModelTask load(Path model, ModelSpec spec, String data, double valFraction,
+            long seed,
             Consumer<String> log, NDManager manager) {
         String dataName = data != null ? data : spec.provenance() != null
                 && spec.provenance().dataset() != null ? spec.provenance().dataset()

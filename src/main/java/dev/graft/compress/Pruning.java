@@ -287,7 +287,8 @@ public final class Pruning {
 
     private static Round round(int r, StagedNet net, Mask mask, double pruned, double acc) {
         return new Round(r, mask == null ? 0 : mask.sparsity(), net.parameterCount(),
-                nonZero(net, mask), net.multiplyAdds(), pruned, acc);
+                mask == null ? net.parameterCount() : mask.nonZero(net), net.multiplyAdds(),
+                pruned, acc);
     }
 
     /** Per layer whose width changed, "before -> after". */
@@ -304,11 +305,6 @@ public final class Pruning {
         return out;
     }
 
-    /** Parameters outside the mask plus the weights it keeps. */
-    static long nonZero(StagedNet net, Mask mask) {
-        return mask == null ? net.parameterCount()
-                : net.parameterCount() - mask.total() + mask.kept();
-    }
 
     private static TrainConfig withSeed(TrainConfig t, long seed) {
         return new TrainConfig(t.epochs(), t.batchSize(), t.optimizer(), t.schedule(),

@@ -113,9 +113,12 @@ public final class Quantization {
                 String qatCheckpoint = null;
                 if (c.qat() != null) {
                     Int8.Plan plan = rows.get(0).plan();
-                    StagedNet trained = net;
-                    TrainingLoop.Forward fakeQuant = (x, step) -> LayerProgram.of(trained)
-                            .foldBatchNorm(step).forward(x, Int8.fakeQuantize(plan));
+                    // the program reads the parameter arrays the optimizer updates in place;
+                    // folding runs every step, so gradients reach weights and BatchNorm scales
+                    LayerProgram program = LayerProgram.of(net);
+                    LayerProgram.Rewrite rounding = Int8.fakeQuantize(plan);
+                    TrainingLoop.Forward fakeQuant = (x, step) -> program.foldBatchNorm(step)
+                            .forward(x, rounding);
                     RunTraining.Outcome o = task.fineTune(run.resolve("qat"),
                             "quantization-aware training", net, task.derivedSpec(net,
                                     c.model(), c.seed(), "quantize --qat"), c.qat(),
@@ -189,7 +192,8 @@ public final class Quantization {
                 "", ""));
         for (Row row : r.rows()) {
             rows.add(List.of("int8 " + row.training() + ", " + row.calibration().name()
-                    .toLowerCase(Locale.ROOT).replace('_', '-'), String.format(Locale.ROOT, "%.2f", 100 * row.accuracy()),
+                    .toLowerCase(Locale.ROOT).replace('_', '-'),
+                    String.format(Locale.ROOT, "%.2f", 100 * row.accuracy()),
                     String.format(Locale.ROOT, "%+.2f", row.changePoints()),
                     String.format(Locale.ROOT, "%.2f%%", 100 * row.agreement())));
         }

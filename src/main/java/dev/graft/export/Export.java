@@ -259,18 +259,9 @@ public final class Export {
                 shapes.add(x.getShape().getShape().clone());
             }
         }
-        ParameterStore ps = new ParameterStore(manager, false);
         double[] seconds = new double[2];
-        double ratio = Benchmark.sideBySideRatio(() -> {
-            long t = System.nanoTime();
-            for (int from = 0; from < n; from += BATCH) {
-                try (NDManager step = manager.newSubManager()) {
-                    net.forward(ps, new NDList(test.range(from, Math.min(n, from + BATCH), step)
-                            .x()), false).head().argMax(1).toLongArray();
-                }
-            }
-            return seconds[0] = (System.nanoTime() - t) / 1e9;
-        }, () -> {
+        double ratio = Benchmark.sideBySideRatio(
+                () -> seconds[0] = Benchmark.inferenceSeconds(net, test, n, BATCH, manager), () -> {
             long t = System.nanoTime();
             for (int b = 0; b < batches.size(); b++) {
                 ort.run(batches.get(b), shapes.get(b));

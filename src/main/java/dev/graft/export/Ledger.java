@@ -224,8 +224,7 @@ public final class Ledger {
                 long nonZero = net.parameterCount();
                 Path maskFile = checkpoint.resolve(Mask.FILE);
                 if (Files.isRegularFile(maskFile)) {
-                    Mask mask = Mask.load(maskFile, net, manager);
-                    nonZero = nonZero - mask.total() + mask.kept();
+                    nonZero = Mask.load(maskFile, net, manager).nonZero(net);
                 }
                 InferenceSpeed speed = InferenceSpeed.measure(given == null ? net
                         : Checkpoint.load(given, manager).net(), net, task.test(), manager);

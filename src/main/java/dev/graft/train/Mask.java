@@ -77,6 +77,11 @@ public final class Mask {
         return n;
     }
 
+    /** Parameters of {@code net} that are not pruned: those outside the mask and those it keeps. */
+    public long nonZero(StagedNet net) {
+        return net.parameterCount() - total() + kept();
+    }
+
     /** The share of masked weights that are pruned, 0 for an empty mask. */
     public double sparsity() {
         long t = total();
