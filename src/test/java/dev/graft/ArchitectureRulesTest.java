@@ -24,7 +24,8 @@ class ArchitectureRulesTest {
         noClasses().that().resideInAnyPackage("dev.graft.data..", "dev.graft.model..",
                 "dev.graft.io..").should().dependOnClassesThat().resideInAnyPackage(
                         "dev.graft.train..", "dev.graft.transfer..", "dev.graft.distill..",
-                        "dev.graft.compress..", "dev.graft.export..", "dev.graft.cli..")
+                        "dev.graft.compress..", "dev.graft.export..", "dev.graft.lottery..",
+                        "dev.graft.cli..")
                 .check(graft);
         noClasses().that().resideInAPackage("dev.graft.train..").should().dependOnClassesThat()
                 .resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..",
@@ -47,6 +48,13 @@ class ArchitectureRulesTest {
         noClasses().that().resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.graft.compress..",
                         "dev.graft.export..").check(graft);
+        // lottery tickets are built on magnitude pruning; nothing else needs tickets
+        noClasses().that().resideInAPackage("dev.graft.lottery..").should()
+                .dependOnClassesThat().resideInAnyPackage("dev.graft.transfer..",
+                        "dev.graft.distill..", "dev.graft.export..").check(graft);
+        noClasses().that().resideOutsideOfPackages("dev.graft.lottery..", "dev.graft.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.graft.lottery..")
+                .check(graft);
         // export writes what compress made; compress never needs the file format
         noClasses().that().resideInAPackage("dev.graft.compress..").should()
                 .dependOnClassesThat().resideInAPackage("dev.graft.export..").check(graft);

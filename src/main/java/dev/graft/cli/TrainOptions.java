@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 /** Options of anything that runs the training loop. */
 final class TrainOptions {
 
-    @Option(names = "--epochs", description = "Passes over the training set (default: 3; "
-            + "transfer: 10).")
+    @Option(names = "--epochs", description = "Passes over the training set (default: 3;"
+            + " transfer and lottery: 10).")
     Integer epochs;
 
     @Option(names = {"--batch-size", "-b"}, defaultValue = "128", description = "Images per "

@@ -246,7 +246,7 @@ public final class Pruning {
                         RunTraining.Outcome o = task.fineTune(run.resolve("round-" + r),
                                 "prune round " + r, net, task.derivedSpec(net, c.model(),
                                         c.seed(), command),
-                                withSeed(c.fineTune(), Seeds.derive(c.seed(), "round" + r)),
+                                c.fineTune().withSeed(Seeds.derive(c.seed(), "round" + r)),
                                 held == null ? RunTraining.Extras.NONE : new RunTraining.Extras(
                                         null, List.of(held.hook()), held::save, null),
                                 progress, log, manager);
@@ -303,12 +303,6 @@ public final class Pruning {
             }
         }
         return out;
-    }
-
-
-    private static TrainConfig withSeed(TrainConfig t, long seed) {
-        return new TrainConfig(t.epochs(), t.batchSize(), t.optimizer(), t.schedule(),
-                t.augmentation(), seed, t.patience(), t.groups());
     }
 
     static String percent(double share) {

@@ -32,4 +32,10 @@ public record TrainConfig(int epochs, int batchSize, OptimizerConfig optimizer,
         }
         groups = List.copyOf(groups);
     }
+
+    /** The same training under another seed (shuffling, dropout). */
+    public TrainConfig withSeed(long newSeed) {
+        return new TrainConfig(epochs, batchSize, optimizer, schedule, augmentation, newSeed,
+                patience, groups);
+    }
 }

@@ -388,4 +388,39 @@ class CliTest {
         assertTrue(bad.err().contains("int8 ends a pipeline"), bad.err());
         assertFalse(Files.exists(tmp.resolve("ledger-bad")));
     }
+
+    @Test
+    void lotteryFindsTicketsInAPretrainedNetworkAndRefusesBadSettings() throws Exception {
+        String model = trained.resolve("model").toString();
+        Run r = graft("lottery", "--from", model, "--data", "fashion-mnist-small", "--classes",
+                "0-4", "--rounds", "1", "--epochs", "1", "--no-controls", "--eval-every", "50",
+                "--out", tmp.resolve("lottery").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode rows = r.json().get("rows");
+        assertEquals(2, rows.size(), "dense, then the round-1 ticket");
+        assertEquals("TICKET", rows.get(1).get("arm").asText());
+        assertTrue(rows.get(1).get("remaining").asDouble() < 0.85, rows.toString());
+        assertTrue(rows.get(0).get("accuracy").asDouble() > 0.6, "fine-tuned from pretrained"
+                + " weights on 5 classes: " + rows);
+        assertTrue(Files.exists(tmp.resolve("lottery/round-01/mask.safetensors")));
+        assertTrue(Files.readString(tmp.resolve("lottery/init/model.json"))
+                .contains(trained.resolve("model").toString()),
+                "the starting weights' parent is the pretrained checkpoint");
+        String[][] cases = {{"--rewind", "100000"}, {"--rate", "1"}, {"--from", model},
+            {"--rounds", "40", "--rate", "0.5"}};
+        String[] expect = {"--rewind 100000 is beyond training", "--rate must be in (0, 1)",
+            "--arch and --from exclude each other", "would prune all"};
+        for (int i = 0; i < cases.length; i++) {
+            List<String> args = new java.util.ArrayList<>(List.of("lottery", "--arch", "mlp",
+                    "--data", "fashion-mnist-small", "--out", tmp.resolve("l" + i).toString()));
+            args.addAll(List.of(cases[i]));
+            Run bad = graft(args.toArray(String[]::new));
+            assertEquals(2, bad.code(), bad.err());
+            String[] lines = bad.err().strip().split("\n");
+            String last = lines[lines.length - 1];
+            assertTrue(last.startsWith("graft lottery: error: ") && last.contains(expect[i]),
+                    bad.err());
+            assertFalse(Files.exists(tmp.resolve("l" + i)), "nothing written on refusal");
+        }
+    }
 }
