@@ -25,7 +25,7 @@ class ArchitectureRulesTest {
                 "dev.graft.io..").should().dependOnClassesThat().resideInAnyPackage(
                         "dev.graft.train..", "dev.graft.transfer..", "dev.graft.distill..",
                         "dev.graft.compress..", "dev.graft.export..", "dev.graft.lottery..",
-                        "dev.graft.cli..")
+                        "dev.graft.analysis..", "dev.graft.cli..")
                 .check(graft);
         noClasses().that().resideInAPackage("dev.graft.train..").should().dependOnClassesThat()
                 .resideInAnyPackage("dev.graft.transfer..", "dev.graft.distill..",
@@ -54,6 +54,14 @@ class ArchitectureRulesTest {
                         "dev.graft.distill..", "dev.graft.export..").check(graft);
         noClasses().that().resideOutsideOfPackages("dev.graft.lottery..", "dev.graft.cli..")
                 .should().dependOnClassesThat().resideInAPackage("dev.graft.lottery..")
+                .check(graft);
+        // the analyses train and measure with the foundations only
+        noClasses().that().resideInAPackage("dev.graft.analysis..").should()
+                .dependOnClassesThat().resideInAnyPackage("dev.graft.transfer..",
+                        "dev.graft.distill..", "dev.graft.compress..", "dev.graft.export..",
+                        "dev.graft.lottery..").check(graft);
+        noClasses().that().resideOutsideOfPackages("dev.graft.analysis..", "dev.graft.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.graft.analysis..")
                 .check(graft);
         // export writes what compress made; compress never needs the file format
         noClasses().that().resideInAPackage("dev.graft.compress..").should()

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {PretrainCommand.class, EvaluateCommand.class, ExtractCommand.class,
             ProbeCommand.class, FinetuneCommand.class, AdviseCommand.class, DemoCommand.class,
             TransferCommand.class, DistillCommand.class, PruneCommand.class, LowRankCommand.class, ClusterCommand.class,
-            QuantizeCommand.class, LotteryCommand.class,
+            QuantizeCommand.class, LotteryCommand.class, AnalyzeCommand.class,
             ExportCommand.class, CompressCommand.class, BenchCommand.class,
             DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main {

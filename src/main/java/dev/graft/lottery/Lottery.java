@@ -563,7 +563,7 @@ public final class Lottery {
                 String label = r == 0 ? "dense" : String.format(Locale.ROOT, "round %d/%d %s"
                         + " (%.1f%% of weights)", r, c.rounds(), arm.id(),
                         100 * (1 - mask.sparsity()));
-                loop.progress(prefixed(label));
+                loop.progress(progress.labelled(label));
                 if (mask != null) {
                     loop.hook(mask.hook());
                 }
@@ -581,25 +581,6 @@ public final class Lottery {
                     trace.points());
             boolean keep = arm == Arm.DENSE || arm == Arm.TICKET;
             return new Trained(row, keep ? Weights.of(net, manager) : null);
-        }
-
-        Progress prefixed(String label) {
-            return new Progress() {
-                @Override
-                public void start(String what, long max) {
-                    progress.start(label + ", " + what, max);
-                }
-
-                @Override
-                public void step(java.util.function.Supplier<String> message) {
-                    progress.step(message);
-                }
-
-                @Override
-                public void finish(String summary) {
-                    progress.finish(summary);
-                }
-            };
         }
     }
 
@@ -632,16 +613,7 @@ public final class Lottery {
         like.tensors().forEach((name, m) -> {
             int n = (int) m.size();
             int kept = Math.round(m.sum().getFloat());
-            int[] order = new int[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            for (int i = n - 1; i > 0; i--) { // Fisher-Yates
-                int j = rng.nextInt(i + 1);
-                int t = order[i];
-                order[i] = order[j];
-                order[j] = t;
-            }
+            int[] order = ImageDataset.permutation(n, rng);
             float[] keep = new float[n];
             for (int i = 0; i < kept; i++) {
                 keep[order[i]] = 1f;

@@ -82,6 +82,40 @@ public record Chart(String title, byte[] png) {
         return render(title, c);
     }
 
+    /**
+     * A heat map with the value written in every cell: {@code values[row][column]}, rows
+     * listed bottom to top.
+     *
+     * @param min the value of the lightest colour; {@code max} of the darkest
+     */
+    public static Chart heatmap(String title, String xLabel, String yLabel, List<String> columns,
+            List<String> rows, double[][] values, double min, double max) {
+        org.knowm.xchart.HeatMapChart c = new org.knowm.xchart.HeatMapChartBuilder()
+                .width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel)
+                .build();
+        style(c.getStyler());
+        c.getStyler().setShowValue(true);
+        c.getStyler().setHeatMapValueDecimalPattern("#0.00");
+        c.getStyler().setValueFontColor(Color.GRAY.darker());
+        c.getStyler().setMin(min);
+        c.getStyler().setMax(max);
+        c.getStyler().setRangeColors(new Color[] {new Color(0xF7FBFF), new Color(0x6BAED6),
+            new Color(0x08306B)});
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        List<Number[]> cells = new ArrayList<>();
+        for (int r = 0; r < rows.size(); r++) {
+            if (values[r].length != columns.size()) {
+                throw new IllegalArgumentException("heat map " + title + ": row " + r + " has "
+                        + values[r].length + " values for " + columns.size() + " columns");
+            }
+            for (int col = 0; col < columns.size(); col++) {
+                cells.add(new Number[] {col, r, values[r][col]});
+            }
+        }
+        c.addSeries(title, columns, rows, cells);
+        return render(title, c);
+    }
+
     private static void style(org.knowm.xchart.style.AxesChartStyler s) {
         s.setChartBackgroundColor(Color.WHITE);
         s.setPlotBackgroundColor(Color.WHITE);

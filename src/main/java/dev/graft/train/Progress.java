@@ -22,6 +22,27 @@ public interface Progress {
     /** The task is over; {@code summary} is its one-line result. */
     void finish(String summary);
 
+    /** The same progress, every task named after {@code label} (e.g. which run it is). */
+    default Progress labelled(String label) {
+        Progress inner = this;
+        return new Progress() {
+            @Override
+            public void start(String task, long max) {
+                inner.start(label + ", " + task, max);
+            }
+
+            @Override
+            public void step(Supplier<String> message) {
+                inner.step(message);
+            }
+
+            @Override
+            public void finish(String summary) {
+                inner.finish(summary);
+            }
+        };
+    }
+
     /** Reports nothing. */
     Progress SILENT = new Progress() {
         @Override

@@ -423,4 +423,45 @@ class CliTest {
             assertFalse(Files.exists(tmp.resolve("l" + i)), "nothing written on refusal");
         }
     }
+
+    @Test
+    void analyzeAllWritesOneReportAndRefusesBadSettings() throws Exception {
+        String model = trained.resolve("model").toString();
+        Run r = graft("analyze", "all", "--model", model, "--data", "fashion-mnist-small",
+                "--classes", "5-9", "--shots", "40", "--epochs", "2", "--block-sizes", "28,4",
+                "--steps", "2", "--cka-images", "100", "--source-epochs", "1", "--out",
+                tmp.resolve("analyze").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = r.json();
+        assertEquals(4, j.get("accuracy").size(), "P1, R1, P2, R2");
+        assertEquals(2, j.get("shuffle").size());
+        assertEquals(3, j.get("landscape_pretrained").get("points").size());
+        assertEquals(List.of("layer1", "layer2", "head").size(),
+                j.get("criticality_pretrained").get("modules").size());
+        assertEquals(3, j.get("similarity").size(), "P1-P2, R1-R2, P1-R1");
+        assertEquals(3, j.get("similarity").get(0).get("cka").size(), "two stages and logits");
+        assertEquals(2, j.get("checkpoints").size(), "random init, then epoch 1");
+        String html = Files.readString(tmp.resolve("analyze/report.html"));
+        for (String section : List.of("block-shuffled", "Loss landscape", "Module criticality",
+                "linear CKA", "pretraining checkpoint", "Findings")) {
+            assertTrue(html.contains(section), section);
+        }
+        String[][] cases = {{"shuffle", "--block-sizes", "5"}, {"everything"},
+            {"landscape", "--steps", "0"}};
+        String[] expect = {"block size 5 does not divide the 28x28 images",
+            "'everything' is not an analysis", "--steps must be at least 1"};
+        for (int i = 0; i < cases.length; i++) {
+            List<String> args = new java.util.ArrayList<>(List.of("analyze"));
+            args.addAll(List.of(cases[i]));
+            args.addAll(List.of("--model", model, "--data", "fashion-mnist-small", "--out",
+                    tmp.resolve("a" + i).toString()));
+            Run bad = graft(args.toArray(String[]::new));
+            assertEquals(2, bad.code(), bad.err());
+            String[] lines = bad.err().strip().split("\n");
+            String last = lines[lines.length - 1];
+            assertTrue(last.startsWith("graft analyze: error: ") && last.contains(expect[i]),
+                    bad.err());
+            assertFalse(Files.exists(tmp.resolve("a" + i)), "nothing written on refusal");
+        }
+    }
 }
