@@ -366,7 +366,6 @@ public final class Lottery {
             return arch.build(train.imageShape(), train.numClasses(), options)
                     .initialize(manager, seed);
         }
-
     }
 
     /** One run: its data, its saved weights, its rounds. */
