@@ -96,11 +96,12 @@ public record Chart(String title, byte[] png) {
         style(c.getStyler());
         c.getStyler().setShowValue(true);
         c.getStyler().setHeatMapValueDecimalPattern("#0.00");
-        c.getStyler().setValueFontColor(Color.GRAY.darker());
+        c.getStyler().setValueFontColor(Color.BLACK);
         c.getStyler().setMin(min);
         c.getStyler().setMax(max);
-        c.getStyler().setRangeColors(new Color[] {new Color(0xF7FBFF), new Color(0x6BAED6),
-            new Color(0x08306B)});
+        // light enough at the top of the range for black values to stay readable
+        c.getStyler().setRangeColors(new Color[] {new Color(0xF7FBFF), new Color(0x9ECAE1),
+            new Color(0x4292C6)});
         c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         List<Number[]> cells = new ArrayList<>();
         for (int r = 0; r < rows.size(); r++) {
