@@ -155,6 +155,12 @@ public final class Lottery {
             }
         }
 
+        /** The same run with {@code n} rounds. */
+        public Config withRounds(int n) {
+            return new Config(architecture, options, from, data, classes, shots, valFraction, n,
+                    rate, outputRate, scope, rewind, oneShot, controls, evalEvery, train);
+        }
+
         /** Share of a layer's weights kept after round {@code r}. */
         double remaining(int r, boolean outputLayer) {
             double p = scope == Pruning.Scope.LAYERWISE && outputLayer ? outputRate : rate;
@@ -302,11 +308,12 @@ public final class Lottery {
             throw new GraftException("--resume: " + runFile + " does not exist; nothing to"
                     + " resume (start without --resume)");
         }
-        JsonNode stored = Json.read(runFile, JsonNode.class);
-        if (!Json.sameAs(stored.path("config"), c)) {
+        JsonNode stored = Json.read(runFile, JsonNode.class).path("config");
+        // more (or fewer) rounds extend (or cut) the same run; anything else is another run
+        if (!Json.sameAs(stored, c.withRounds(stored.path("rounds").asInt(c.rounds())))) {
             throw new GraftException("--resume: " + runFile + " was run with other options: "
-                    + stored.path("config") + "; resume with the same options or choose another"
-                    + " --out");
+                    + stored + "; resume with the same options (only --rounds may change) or"
+                    + " choose another --out");
         }
     }
 

@@ -118,7 +118,11 @@ class LotteryTest {
             assertEquals(full.rows().get(i).accuracy(), resumed.rows().get(i).accuracy(),
                     "row " + i + ": the resumed round trains from the same ticket and mask");
         }
-        Lottery.Config other = config(3, 0, false, false);
+        Lottery.Result longer = new Lottery(s -> { }).run(config(3, 0, false, false), dir, true);
+        assertEquals(resumed.rows(), longer.rows().subList(0, resumed.rows().size()),
+                "more --rounds extend the finished run");
+        assertEquals(3, longer.rows().get(longer.rows().size() - 1).round());
+        Lottery.Config other = config(3, 0, true, false);
         GraftException e = assertThrows(GraftException.class,
                 () -> new Lottery(s -> { }).run(other, dir, true));
         assertTrue(e.getMessage().contains("other options"), e.getMessage());
