@@ -230,7 +230,7 @@ public final class Analysis {
             runJson.put("status", "running");
             run.writeRun(runJson);
             Session s = new Session(c, spec, target, manager, run);
-            Result r = s.run(blocks, began);
+            Result r = s.run(blocks);
             Result result = new Result(r.modules(), r.representations(), r.accuracy(),
                     r.shuffle(), r.landscapePretrained(), r.landscapeScratch(),
                     r.criticalityPretrained(), r.criticalityScratch(), r.similarity(),
@@ -247,9 +247,8 @@ public final class Analysis {
     /** The configured block sizes, each checked, or every divisor of the side, largest first. */
     static List<Integer> blockSizes(Config c, ImageDataset d) {
         if (c.blockSizes() != null) {
-            for (int b : c.blockSizes()) {
-                d.blockShuffled(b, 0).size(); // fails early, naming the sizes that divide
-            }
+            c.blockSizes().forEach(d::checkBlockSize); // before any training
+
             return c.blockSizes();
         }
         List<Integer> out = new ArrayList<>();
@@ -279,7 +278,7 @@ public final class Analysis {
             this.arch = Architecture.byId(spec.architecture());
         }
 
-        Result run(List<Integer> blocks, long began) {
+        Result run(List<Integer> blocks) {
             Set<Part> parts = c.parts();
             boolean pairs = parts.contains(Part.LANDSCAPE) || parts.contains(Part.CRITICALITY)
                     || parts.contains(Part.SIMILARITY) || parts.contains(Part.SHUFFLE);

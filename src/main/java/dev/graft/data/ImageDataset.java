@@ -281,16 +281,7 @@ public final class ImageDataset {
      *     naming the sizes that do
      */
     public ImageDataset blockShuffled(int block, long seed) {
-        if (block < 1 || height % block != 0 || width % block != 0) {
-            List<Integer> ok = new ArrayList<>();
-            for (int b = 1; b <= Math.min(height, width); b++) {
-                if (height % b == 0 && width % b == 0) {
-                    ok.add(b);
-                }
-            }
-            throw new IllegalArgumentException("block size " + block + " does not divide the "
-                    + height + "x" + width + " images of " + name + "; choose one of " + ok);
-        }
+        checkBlockSize(block);
         int rows = height / block;
         int cols = width / block;
         int imageSize = imageSize();
@@ -316,6 +307,23 @@ public final class ImageDataset {
         }
         return new ImageDataset(name + "-blocks" + block, out, labels, channels, height, width,
                 classNames);
+    }
+
+    /**
+     * @throws IllegalArgumentException when {@code block} does not divide height and width,
+     *     naming the sizes that do
+     */
+    public void checkBlockSize(int block) {
+        if (block < 1 || height % block != 0 || width % block != 0) {
+            List<Integer> ok = new ArrayList<>();
+            for (int b = 1; b <= Math.min(height, width); b++) {
+                if (height % b == 0 && width % b == 0) {
+                    ok.add(b);
+                }
+            }
+            throw new IllegalArgumentException("block size " + block + " does not divide the "
+                    + height + "x" + width + " images of " + name + "; choose one of " + ok);
+        }
     }
 
     /** A seeded Fisher-Yates permutation of {@code 0..n-1}. */

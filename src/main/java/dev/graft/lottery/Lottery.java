@@ -488,6 +488,9 @@ public final class Lottery {
                     ticket.close();
                 }
                 ticket = t.weights;
+                if (mask != null) { // a round's mask is only needed to compute the next one
+                    mask.tensors().values().forEach(NDArray::close);
+                }
                 mask = next;
                 rows.addAll(roundRows);
                 saveRound(r, t.weights, next, run.resolve(roundName(r - 1)), roundRows);
