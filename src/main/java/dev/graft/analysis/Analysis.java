@@ -42,7 +42,8 @@ import java.util.function.Consumer;
  *       shuffled, for every block size; what survives at small b is low-level statistics;
  *   <li>{@link Part#LANDSCAPE}: loss and accuracy on the line between the two P models and
  *       between the two R models, with the barrier height;
- *   <li>{@link Part#CRITICALITY}: each module of P and of R rewound toward its starting value;
+ *   <li>{@link Part#CRITICALITY}: each stage, and each layer, of P and of R rewound toward its
+ *       starting value;
  *   <li>{@link Part#SIMILARITY}: linear CKA between the stages of P1 and P2, R1 and R2, P1 and
  *       R1; the distance in parameter space between them and from their starting points;
  *   <li>{@link Part#CHECKPOINTS}: the source architecture pretrained again on the checkpoint's
@@ -179,6 +180,8 @@ public final class Analysis {
             @JsonProperty("landscape_scratch") Interpolation landscapeScratch,
             @JsonProperty("criticality_pretrained") Criticality criticalityPretrained,
             @JsonProperty("criticality_scratch") Criticality criticalityScratch,
+            @JsonProperty("layer_criticality_pretrained") Criticality layerCriticalityPretrained,
+            @JsonProperty("layer_criticality_scratch") Criticality layerCriticalityScratch,
             @JsonProperty("similarity") List<PairSimilarity> similarity,
             @JsonProperty("distance_from_start") Map<String, ParameterDistance> distanceFromStart,
             @JsonProperty("checkpoints") List<CheckpointRow> checkpoints,
@@ -233,7 +236,8 @@ public final class Analysis {
             Result r = s.run(blocks);
             Result result = new Result(r.modules(), r.representations(), r.accuracy(),
                     r.shuffle(), r.landscapePretrained(), r.landscapeScratch(),
-                    r.criticalityPretrained(), r.criticalityScratch(), r.similarity(),
+                    r.criticalityPretrained(), r.criticalityScratch(),
+                    r.layerCriticalityPretrained(), r.layerCriticalityScratch(), r.similarity(),
                     r.distanceFromStart(), r.checkpoints(), target.source(), r.partSeconds(),
                     (System.nanoTime() - began) / 1e9, runDir.toString());
             runJson.put("status", "finished");
@@ -290,6 +294,8 @@ public final class Analysis {
             Interpolation ls = null;
             Criticality cp = null;
             Criticality cs = null;
+            Criticality lcp = null;
+            Criticality lcs = null;
             List<PairSimilarity> similarity = null;
             Map<String, ParameterDistance> fromStart = null;
             List<CheckpointRow> checkpoints = null;
@@ -337,6 +343,10 @@ public final class Analysis {
                         log.accept("criticality: rewinding each module of P1 and R1");
                         cp = Criticality.of(p1.net(), p1.start(), c.alphas(), test, manager);
                         cs = Criticality.of(r1.net(), r1.start(), c.alphas(), test, manager);
+                        lcp = Criticality.ofLayers(p1.net(), p1.start(), c.alphas(), test,
+                                manager);
+                        lcs = Criticality.ofLayers(r1.net(), r1.start(), c.alphas(), test,
+                                manager);
                         lap.accept(Part.CRITICALITY.id());
                     }
                     if (parts.contains(Part.SIMILARITY)) {
@@ -359,8 +369,8 @@ public final class Analysis {
                     lap.accept(Part.CHECKPOINTS.id());
                 }
             }
-            return new Result(modules, representations, accuracy, shuffle, lp, ls, cp, cs,
-                    similarity, fromStart, checkpoints, null, seconds, 0, null);
+            return new Result(modules, representations, accuracy, shuffle, lp, ls, cp, cs, lcp,
+                    lcs, similarity, fromStart, checkpoints, null, seconds, 0, null);
         }
 
         PairSimilarity pair(String name, Trained a, Trained b, TensorDataset test) {

@@ -253,6 +253,10 @@ public final class AnalysisReport {
                     r.criticalityPretrained()));
             page.chart(heat("Accuracy with one module rewound (from random init)",
                     r.criticalityScratch()));
+            page.chart(heat("Accuracy with one layer rewound (from pretrained)",
+                    r.layerCriticalityPretrained()));
+            page.chart(heat("Accuracy with one layer rewound (from random init)",
+                    r.layerCriticalityScratch()));
         }
         if (r.similarity() != null) {
             page.heading("Feature similarity (linear CKA) and parameter distance");

@@ -227,6 +227,11 @@ class MeasuresTest {
                         assertEquals(c.trainedAccuracy(), v, 0, "rewinding to itself");
                     }
                 }
+                Criticality layers = Criticality.ofLayers(trained, same, new double[] {0}, data,
+                        m);
+                assertEquals(List.of("stage1.0.conv", "stage1.1.conv", "stage2.0.conv",
+                        "stage2.1.conv", "stage3.1", "head"), layers.modules(),
+                        "every convolution and linear layer, BatchNorm left out");
             }
             // a head zeroed at the start: alpha 0 predicts class 0 for everything (1/3 here)
             StagedNet zero = convnet(m, 2);
@@ -240,6 +245,9 @@ class MeasuresTest {
                 assertEquals(20 / 60.0, c.accuracy()[3][0], 1e-12);
                 assertEquals(c.trainedAccuracy(), c.accuracy()[3][1], 0);
                 assertEquals(100 * (c.trainedAccuracy() - 1 / 3.0), c.drop(3), 1e-9);
+                Criticality layers = Criticality.ofLayers(trained, start, new double[] {0, 1},
+                        data, m);
+                assertEquals(20 / 60.0, layers.accuracy()[5][0], 1e-12, "the head layer");
             }
         }
     }

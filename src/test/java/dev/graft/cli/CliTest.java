@@ -438,6 +438,8 @@ class CliTest {
         assertEquals(3, j.get("landscape_pretrained").get("points").size());
         assertEquals(List.of("layer1", "layer2", "head").size(),
                 j.get("criticality_pretrained").get("modules").size());
+        assertEquals("layer1.fc", j.get("layer_criticality_scratch").get("modules").get(0)
+                .asText());
         assertEquals(3, j.get("similarity").size(), "P1-P2, R1-R2, P1-R1");
         assertEquals(3, j.get("similarity").get(0).get("cka").size(), "two stages and logits");
         assertEquals(2, j.get("checkpoints").size(), "random init, then epoch 1");
