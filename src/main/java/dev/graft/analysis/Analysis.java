@@ -6,7 +6,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.TensorDataset;
 import dev.graft.io.GraftException;
-import dev.graft.io.Json;
 import dev.graft.model.Architecture;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
@@ -19,7 +18,6 @@ import dev.graft.train.RunFolder;
 import dev.graft.train.Seeds;
 import dev.graft.train.TrainConfig;
 import dev.graft.train.TrainingLoop;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -207,15 +205,8 @@ public final class Analysis {
 
     public Result run(Config c, Path runDir) {
         long began = System.nanoTime();
-        Path specFile = c.model().resolve(Checkpoint.SPEC);
-        if (!Files.isRegularFile(specFile)) {
-            throw new GraftException("--model " + c.model() + " is not a checkpoint folder (no "
-                    + Checkpoint.SPEC + "); pass the model/ folder of a pretrain run");
-        }
-        ModelSpec spec = Json.read(specFile, ModelSpec.class);
-        String data = c.data() != null ? c.data() : spec.provenance() != null
-                && spec.provenance().dataset() != null ? spec.provenance().dataset()
-                        : "fashion-mnist";
+        ModelSpec spec = Checkpoint.readSpec(c.model(), "--model");
+        String data = c.data() != null ? c.data() : spec.sourceDataset();
         Pretrain.Splits target = Pretrain.prepareData(data, c.classes(), c.shots(), 0,
                 c.train().seed(), log);
         if (!Arrays.equals(target.train().imageShape(), spec.inputShape())) {
@@ -232,14 +223,7 @@ public final class Analysis {
                 RunFolder run = RunFolder.open(runDir, true)) {
             runJson.put("status", "running");
             run.writeRun(runJson);
-            Session s = new Session(c, spec, target, manager, run);
-            Result r = s.run(blocks);
-            Result result = new Result(r.modules(), r.representations(), r.accuracy(),
-                    r.shuffle(), r.landscapePretrained(), r.landscapeScratch(),
-                    r.criticalityPretrained(), r.criticalityScratch(),
-                    r.layerCriticalityPretrained(), r.layerCriticalityScratch(), r.similarity(),
-                    r.distanceFromStart(), r.checkpoints(), target.source(), r.partSeconds(),
-                    (System.nanoTime() - began) / 1e9, runDir.toString());
+            Result result = new Session(c, spec, target, manager, run).run(blocks, began);
             runJson.put("status", "finished");
             runJson.put("result", result);
             run.writeRun(runJson);
@@ -271,6 +255,9 @@ public final class Analysis {
         final NDManager manager;
         final RunFolder run;
         final Architecture arch;
+        /** The pretrained network, read once; every fine-tuning starts from a copy. */
+        final StagedNet source;
+        final Weights sourceWeights;
 
         Session(Config c, ModelSpec spec, Pretrain.Splits target, NDManager manager,
                 RunFolder run) {
@@ -280,9 +267,11 @@ public final class Analysis {
             this.manager = manager;
             this.run = run;
             this.arch = Architecture.byId(spec.architecture());
+            this.source = Checkpoint.load(c.model(), manager).net();
+            this.sourceWeights = Weights.of(source, manager);
         }
 
-        Result run(List<Integer> blocks) {
+        Result run(List<Integer> blocks, long began) {
             Set<Part> parts = c.parts();
             boolean pairs = parts.contains(Part.LANDSCAPE) || parts.contains(Part.CRITICALITY)
                     || parts.contains(Part.SIMILARITY) || parts.contains(Part.SHUFFLE);
@@ -370,7 +359,8 @@ public final class Analysis {
                 }
             }
             return new Result(modules, representations, accuracy, shuffle, lp, ls, cp, cs, lcp,
-                    lcs, similarity, fromStart, checkpoints, null, seconds, 0, null);
+                    lcs, similarity, fromStart, checkpoints, target.source(), seconds,
+                    (System.nanoTime() - began) / 1e9, run.dir().toString());
         }
 
         PairSimilarity pair(String name, Trained a, Trained b, TensorDataset test) {
@@ -384,8 +374,7 @@ public final class Analysis {
 
         ParameterDistance distanceFromStart(Trained t) {
             try (NDManager m = manager.newSubManager()) {
-                StagedNet start = arch.build(t.net().inputShape(), t.net().numClasses(),
-                        t.net().options()).initialize(m, 0);
+                StagedNet start = t.net().newLike(m);
                 t.start().restore(start);
                 return ParameterDistance.between(t.net(), start);
             }
@@ -430,9 +419,7 @@ public final class Analysis {
          * target.
          */
         List<CheckpointRow> checkpoints(TensorDataset train, TensorDataset test) {
-            String sourceData = spec.provenance() != null && spec.provenance().dataset() != null
-                    ? spec.provenance().dataset() : "fashion-mnist";
-            Pretrain.Splits source = Pretrain.prepareData(sourceData, String.join(",",
+            Pretrain.Splits source = Pretrain.prepareData(spec.sourceDataset(), String.join(",",
                     spec.classNames()), null, 0, c.train().seed(), log);
             List<CheckpointRow> rows = new ArrayList<>();
             try (NDManager m = manager.newSubManager();
@@ -459,8 +446,7 @@ public final class Analysis {
                             });
                 }
                 for (int e = 0; e < epochs.size(); e++) {
-                    StagedNet start = arch.build(spec.inputShape(), spec.numClasses(),
-                            spec.options()).initialize(m, 0);
+                    StagedNet start = net.newLike(m);
                     epochs.get(e).restore(start);
                     StagedNet net0 = start.withHead(train.numClasses(), m,
                             Seeds.derive(c.train().seed(), "head1"));
@@ -486,8 +472,9 @@ public final class Analysis {
                 String what) {
             StagedNet net;
             if (pretrained) {
-                StagedNet source = Checkpoint.load(c.model(), manager).net();
-                net = source.withHead(train.numClasses(), manager, Seeds.derive(
+                StagedNet copy = source.newLike(manager);
+                sourceWeights.restore(copy);
+                net = copy.withHead(train.numClasses(), manager, Seeds.derive(
                         c.train().seed(), "head" + seed));
             } else {
                 net = arch.build(spec.inputShape(), train.numClasses(), spec.options())

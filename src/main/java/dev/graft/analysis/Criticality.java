@@ -69,8 +69,7 @@ public record Criticality(
         List<String> modules = List.copyOf(byModule.keySet());
         double[][] acc = new double[modules.size()][alphas.length];
         try (NDManager m = manager.newSubManager()) {
-            StagedNet work = trained.architecture().build(trained.inputShape(),
-                    trained.numClasses(), trained.options()).initialize(m, 0);
+            StagedNet work = trained.newLike(m);
             try (Weights end = Weights.of(trained, m)) {
                 end.restore(work);
                 double base = Evaluation.of(work, test, null, m).accuracy();

@@ -52,8 +52,7 @@ public record Interpolation(
                     + steps);
         }
         try (NDManager m = manager.newSubManager()) {
-            StagedNet work = a.architecture().build(a.inputShape(), a.numClasses(), a.options())
-                    .initialize(m, 0);
+            StagedNet work = a.newLike(m);
             List<Point> points = new ArrayList<>();
             try (Weights wa = Weights.of(a, m); Weights wb = Weights.of(b, m)) {
                 for (int i = 0; i <= steps; i++) {

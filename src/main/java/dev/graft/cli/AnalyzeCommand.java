@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,13 +40,9 @@ import picocli.CommandLine.Parameters;
 final class AnalyzeCommand implements Callable<Integer> {
 
     /** Short fine-tuning runs on a few hundred images per class by default. */
-    static final class Defaults implements CommandLine.IDefaultValueProvider {
-        private static final Map<String, String> DEFAULTS = Map.of("--epochs", "5");
-
-        @Override
-        public String defaultValue(CommandLine.Model.ArgSpec arg) {
-            return arg instanceof CommandLine.Model.OptionSpec o ? DEFAULTS.get(o.longestName())
-                    : null;
+    static final class Defaults extends OptionDefaults {
+        Defaults() {
+            super(Map.of("--epochs", "5"));
         }
     }
 

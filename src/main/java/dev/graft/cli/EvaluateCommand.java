@@ -55,9 +55,7 @@ final class EvaluateCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager()) {
             Checkpoint.Loaded loaded = Checkpoint.load(model, manager);
             ModelSpec spec = loaded.spec();
-            String dataName = data != null ? data : spec.provenance() != null
-                    && spec.provenance().dataset() != null ? spec.provenance().dataset()
-                    : "fashion-mnist";
+            String dataName = data != null ? data : spec.sourceDataset();
             DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, common::log);
             common.log("data: " + dataName + " from " + r.source());
             ImageDataset d = split.equals("test") ? r.test() : r.train();

@@ -7,7 +7,6 @@ import dev.graft.model.ModelOptions;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,14 +43,10 @@ import picocli.CommandLine.Option;
 final class LotteryCommand implements Callable<Integer> {
 
     /** The paper's training setup for LeNet-300-100, as the defaults of the training options. */
-    static final class PaperDefaults implements CommandLine.IDefaultValueProvider {
-        private static final Map<String, String> DEFAULTS = Map.of("--epochs", "10",
-                "--batch-size", "60", "--lr", "1.2e-3", "--schedule", "constant");
-
-        @Override
-        public String defaultValue(CommandLine.Model.ArgSpec arg) {
-            return arg instanceof CommandLine.Model.OptionSpec o ? DEFAULTS.get(o.longestName())
-                    : null;
+    static final class PaperDefaults extends OptionDefaults {
+        PaperDefaults() {
+            super(Map.of("--epochs", "10", "--batch-size", "60", "--lr", "1.2e-3", "--schedule",
+                    "constant"));
         }
     }
 

@@ -57,9 +57,7 @@ public final class ModelTask implements AutoCloseable {
     public static ModelTask load(Path model, ModelSpec spec, String data, double valFraction,
             long seed,
             Consumer<String> log, NDManager manager) {
-        String dataName = data != null ? data : spec.provenance() != null
-                && spec.provenance().dataset() != null ? spec.provenance().dataset()
-                        : "fashion-mnist";
+        String dataName = data != null ? data : spec.sourceDataset();
         DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, log);
         log.accept("data: " + dataName + " from " + r.source());
         ImageDataset train = r.train();

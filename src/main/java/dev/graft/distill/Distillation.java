@@ -302,8 +302,7 @@ public final class Distillation {
             Checkpoint.Loaded loaded = Checkpoint.load(c.teacher(), manager);
             StagedNet teacher = loaded.net();
             ModelSpec tspec = loaded.spec();
-            String dataName = c.data() != null ? c.data() : tspec.provenance() != null
-                    ? tspec.provenance().dataset() : "fashion-mnist";
+            String dataName = c.data() != null ? c.data() : tspec.sourceDataset();
             long root = c.train().seed();
             Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), null,
                     c.valFraction(), root, log);

@@ -331,15 +331,8 @@ public final class Lottery {
                 return new Task(d.train(), d.validation(), d.test(), Normalization.fit(d.train()),
                         d.source(), arch, c.options(), null);
             }
-            Path specFile = c.from().resolve(Checkpoint.SPEC);
-            if (!Files.isRegularFile(specFile)) {
-                throw new GraftException("--from " + c.from() + " is not a checkpoint folder (no "
-                        + Checkpoint.SPEC + "); pass the model/ folder of a pretrain run");
-            }
-            ModelSpec spec = Json.read(specFile, ModelSpec.class);
-            String data = c.data() != null ? c.data() : spec.provenance() != null
-                    && spec.provenance().dataset() != null ? spec.provenance().dataset()
-                            : "fashion-mnist";
+            ModelSpec spec = Checkpoint.readSpec(c.from(), "--from");
+            String data = c.data() != null ? c.data() : spec.sourceDataset();
             Pretrain.Splits d = Pretrain.prepareData(data, c.classes(), c.shots(), c.valFraction(),
                     seed, log);
             if (!Arrays.equals(d.train().imageShape(), spec.inputShape())) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.BadFileException;
+import dev.graft.io.GraftException;
 import dev.graft.io.Json;
 import java.io.IOException;
 import java.io.InputStream;
@@ -80,6 +81,19 @@ public final class Checkpoint {
         Map<String, long[]> out = new LinkedHashMap<>();
         net.namedParameters().forEach((k, p) -> out.put(k, p.getArray().getShape().getShape()));
         return out;
+    }
+
+    /**
+     * Reads the {@code model.json} of the checkpoint folder given by the option {@code option}
+     * (e.g. {@code --model}), refusing a folder that is not a checkpoint.
+     */
+    public static ModelSpec readSpec(Path dir, String option) {
+        Path specFile = dir.resolve(SPEC);
+        if (!Files.isRegularFile(specFile)) {
+            throw new GraftException(option + " " + dir + " is not a checkpoint folder (no "
+                    + SPEC + "); pass the model/ folder of a pretrain run");
+        }
+        return Json.read(specFile, ModelSpec.class);
     }
 
     /** Loads a checkpoint folder into a new network owned by {@code manager}. */

@@ -28,6 +28,12 @@ public record ModelSpec(
 
     public static final int FORMAT_VERSION = 1;
 
+    /** The dataset the checkpoint was trained on, or fashion-mnist when it does not say. */
+    public String sourceDataset() {
+        return provenance != null && provenance.dataset() != null ? provenance.dataset()
+                : "fashion-mnist";
+    }
+
     /**
      * Where a checkpoint came from.
      *

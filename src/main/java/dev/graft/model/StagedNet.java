@@ -118,6 +118,14 @@ public final class StagedNet extends AbstractBlock {
         return frozen.contains(stage);
     }
 
+    /**
+     * A new network of the same architecture, options, input shape and classes, in
+     * {@code manager}, with initial values from seed 0: a vessel for weights restored into it.
+     */
+    public StagedNet newLike(NDManager manager) {
+        return architecture.build(inputShape, numClasses, options).initialize(manager, 0);
+    }
+
     /** Initializes shapes, then draws PyTorch's default initial values from {@code seed}. */
     public StagedNet initialize(NDManager manager, long seed) {
         initialize(manager, DataType.FLOAT32, batchInputShape(1));

@@ -44,9 +44,7 @@ public final class Extraction {
                 throw new IllegalArgumentException("--stage " + stage + " does not exist in this "
                         + spec.architecture() + "; stages are " + loaded.net().stageNames());
             }
-            String dataName = c.data() != null ? c.data() : spec.provenance() != null
-                    && spec.provenance().dataset() != null ? spec.provenance().dataset()
-                    : "fashion-mnist";
+            String dataName = c.data() != null ? c.data() : spec.sourceDataset();
             DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, log);
             log.accept("data: " + dataName + " from " + r.source());
             ImageDataset train = r.train();

@@ -87,7 +87,7 @@ public final class FineTune {
             List<String> stages = sourceNet.stageNames();
             c.policy().groups(stages, 1); // validates the policy's stage names before any work
             String dataName = c.data() != null ? c.data()
-                    : TargetTask.sourceDataset(spec);
+                    : spec.sourceDataset();
             long seed = c.train().seed();
             Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), c.shots(),
                     c.valFraction(), seed, log);

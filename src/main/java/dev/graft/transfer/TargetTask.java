@@ -5,11 +5,9 @@ import dev.graft.data.ClassSelection;
 import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
 import dev.graft.io.GraftException;
-import dev.graft.io.Json;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,13 +32,8 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
      */
     public static TargetTask load(Path model, String data, String classes, boolean disjoint,
             Consumer<String> log) {
-        Path specFile = model.resolve(Checkpoint.SPEC);
-        if (!Files.isRegularFile(specFile)) {
-            throw new GraftException("--model " + model + " is not a checkpoint folder (no "
-                    + Checkpoint.SPEC + "); pass the model/ folder of a pretrain run");
-        }
-        ModelSpec spec = Json.read(specFile, ModelSpec.class);
-        String dataName = data != null ? data : sourceDataset(spec);
+        ModelSpec spec = Checkpoint.readSpec(model, "--model");
+        String dataName = data != null ? data : spec.sourceDataset();
         DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, log);
         log.accept("data: " + dataName + " from " + r.source());
         ImageDataset pool = r.train();
@@ -107,17 +100,12 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
             return null;
         }
         try {
-            return new DatasetResolver().resolve(sourceDataset(spec), s -> { }).test()
+            return new DatasetResolver().resolve(spec.sourceDataset(), s -> { }).test()
                     .withClassNames(spec.classNames());
         } catch (RuntimeException e) {
             log.accept("no " + why + ": the source task's data is not available ("
                     + e.getMessage() + ")");
             return null;
         }
-    }
-
-    static String sourceDataset(ModelSpec spec) {
-        return spec.provenance() != null && spec.provenance().dataset() != null
-                ? spec.provenance().dataset() : "fashion-mnist";
     }
 }
