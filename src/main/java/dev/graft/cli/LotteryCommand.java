@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
             "initialization (a new head for the target classes), training is on the target task.",
             "",
             "Defaults follow the paper's LeNet-300-100 setup (Adam 1.2e-3, batch 60, constant",
-            "rate, 20% per round, output layer 10%). Writes DIR/round-NN/ (each round's ticket:",
+            "rate, 20%% per round, output layer 10%%). Writes DIR/round-NN/ (each round's ticket:",
             "weights, mask.safetensors, round.json), DIR/init/, DIR/report.html; --resume",
             "continues after the last finished round.", ""},
         footer = {"", "Examples:",

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
         description = {"Measure int8 post-training quantization of a checkpoint.", "",
             "Weights: int8, symmetric, one scale per output channel. The input of every",
             "convolution and linear layer: uint8 over a range calibrated on training images,",
-            "min-max (all values) or percentile (0.01% clipped at each end). BatchNorm is folded",
+            "min-max (all values) or percentile (0.01%% clipped at each end). BatchNorm is folded",
             "into the convolutions first, as deployment does. graft runs the network this way",
             "(quantize, then dequantize) and reports test accuracy beside float32 and how often",
             "the two pick the same class. 'graft export --int8' writes the ONNX model.", ""},

@@ -236,6 +236,19 @@ class CliTest {
     }
 
     @Test
+    void everyHelpFormatsWithoutWarnings() {
+        // a bare % in a description is a format error: picocli then prints the raw text and a
+        // warning on stderr
+        picocli.CommandLine cli = new picocli.CommandLine(new Main());
+        for (String name : cli.getSubcommands().keySet()) {
+            Run r = graft(name, "--help");
+            assertEquals(0, r.code(), name);
+            assertFalse(r.err().contains("WARN"), name + " --help: " + r.err());
+            assertFalse(r.out().contains("%n"), name + " --help left format codes in");
+        }
+    }
+
+    @Test
     void transferAndAdviseRefuseBadTargetsWithOneLine() {
         Path model = trained.resolve("model");
         String[][] cases = {
