@@ -496,7 +496,7 @@ public final class Lottery {
 
         Weights loadWeights(Path dir, StagedNet like) {
             StagedNet net = task.build(manager, 0);
-            Checkpoint.loadWeights(net, dir.resolve(Checkpoint.WEIGHTS), manager);
+            Checkpoint.loadWeights(net, dir.resolve(Checkpoint.WEIGHTS));
             if (!net.namedParameters().keySet().equals(like.namedParameters().keySet())) {
                 throw new GraftException("--resume: " + dir + " holds weights of another"
                         + " network");

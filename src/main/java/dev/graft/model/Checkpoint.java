@@ -3,18 +3,16 @@ package dev.graft.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.BadFileException;
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
+import dev.graft.io.SafeTensors;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -123,43 +121,32 @@ public final class Checkpoint {
         ModelOptions options = spec.options() == null ? ModelOptions.DEFAULT : spec.options();
         StagedNet net = arch.build(spec.inputShape(), spec.numClasses(), options);
         net.initialize(manager, 0);
-        loadWeights(net, dir.resolve(WEIGHTS), manager);
+        loadWeights(net, dir.resolve(WEIGHTS));
         return new Loaded(net, spec);
     }
 
     /**
      * Copies the tensors of a safetensors file (e.g. saved from PyTorch) into {@code net}. Every
-     * parameter must be present with the same shape; {@code num_batches_tracked} buffers are
-     * accepted and ignored. All mismatches are reported in one error.
+     * parameter must be present with the same shape, as F32, F16, BF16 or F64 (converted to
+     * float32); {@code num_batches_tracked} buffers are accepted and ignored. All mismatches are
+     * reported in one error, before any parameter changes.
      */
-    public static void loadWeights(StagedNet net, Path file, NDManager manager) {
-        try (NDManager tmp = manager.newSubManager()) {
-            NDList list;
-            try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file),
-                    1 << 16)) {
-                list = NDList.decode(tmp, in);
-            } catch (NoSuchFileException e) {
-                throw new BadFileException(file, "file not found");
-            } catch (IOException | RuntimeException e) {
-                throw new BadFileException(file, "not a readable safetensors file: "
-                        + e.getMessage(), e);
-            }
-            Map<String, NDArray> byName = new LinkedHashMap<>();
-            for (NDArray a : list) {
-                byName.put(a.getName(), a);
-            }
+    public static void loadWeights(StagedNet net, Path file) {
+        try (SafeTensors st = SafeTensors.open(file)) {
+            Map<String, SafeTensors.Entry> byName = new LinkedHashMap<>(st.entries());
             List<String> problems = new ArrayList<>();
             Map<String, Parameter> params = net.namedParameters();
             for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                NDArray src = byName.remove(e.getKey());
+                SafeTensors.Entry src = byName.remove(e.getKey());
                 Shape want = e.getValue().getArray().getShape();
                 if (src == null) {
                     problems.add("missing " + e.getKey() + " " + want);
-                } else if (!src.getShape().equals(want)) {
-                    problems.add(e.getKey() + " has shape " + src.getShape() + ", the "
+                } else if (!new Shape(src.shape()).equals(want)) {
+                    problems.add(e.getKey() + " has shape " + new Shape(src.shape()) + ", the "
                             + net.architecture().id() + " needs " + want);
-                } else if (src.getDataType() != DataType.FLOAT32) {
-                    problems.add(e.getKey() + " is " + src.getDataType() + ", expected float32");
+                } else if (!src.isFloatingPoint()) {
+                    problems.add(e.getKey() + " is " + src.dtype() + ", expected F32, F16, BF16"
+                            + " or F64");
                 }
             }
             byName.keySet().removeIf(k -> k.endsWith("." + BATCHES_TRACKED));
@@ -171,11 +158,8 @@ public final class Checkpoint {
                         + net.architecture().id() + " with " + net.numClasses() + " classes: "
                         + String.join("; ", problems));
             }
-            for (NDArray a : list) {
-                Parameter p = params.get(a.getName());
-                if (p != null) {
-                    p.getArray().set(a.toByteBuffer());
-                }
+            for (Map.Entry<String, Parameter> e : params.entrySet()) {
+                e.getValue().getArray().set(st.floats(e.getKey()));
             }
         }
     }

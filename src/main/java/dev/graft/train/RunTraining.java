@@ -171,7 +171,7 @@ public final class RunTraining {
 
     private static TrainerState restore(Path last, StagedNet net, TrainingLoop loop,
             NDManager manager) {
-        Checkpoint.loadWeights(net, last.resolve(Checkpoint.WEIGHTS), manager);
+        Checkpoint.loadWeights(net, last.resolve(Checkpoint.WEIGHTS));
         TrainerState state = Json.read(last.resolve(TRAINER_STATE), TrainerState.class);
         Path opt = last.resolve(OPTIMIZER_STATE);
         try (NDManager tmp = manager.newSubManager();

@@ -122,7 +122,7 @@ class PyTorchInteropTest {
         assertEquals(0, r.code(), r.output());
         try (NDManager m = NDManager.newBaseManager()) {
             StagedNet net = arch.build(shape, 7, options).initialize(m, 1);
-            Checkpoint.loadWeights(net, tmp.resolve("weights.safetensors"), m);
+            Checkpoint.loadWeights(net, tmp.resolve("weights.safetensors"));
             NDList io;
             try (InputStream in = Files.newInputStream(tmp.resolve("io.safetensors"))) {
                 io = NDList.decode(m, in);

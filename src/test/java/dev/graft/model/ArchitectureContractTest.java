@@ -134,7 +134,7 @@ class ArchitectureContractTest {
             StagedNet narrow = Architecture.CONVNET.build(FASHION, 10, ModelOptions.DEFAULT)
                     .initialize(m, 1);
             BadFileException e = assertThrows(BadFileException.class, () -> Checkpoint
-                    .loadWeights(narrow, dir.resolve("wide").resolve(Checkpoint.WEIGHTS), m));
+                    .loadWeights(narrow, dir.resolve("wide").resolve(Checkpoint.WEIGHTS)));
             assertTrue(e.getMessage().contains("stage1.0.conv.weight has shape (64, 1, 3, 3)"),
                     e.getMessage());
             assertTrue(e.getMessage().contains("head.weight has shape (10, 512)"), e.getMessage());
