@@ -122,7 +122,8 @@ def build(spec):
 
 # -- safetensors, read and written by hand (Debian has no python3-safetensors) --------------
 
-_DTYPES = {"F32": torch.float32, "I64": torch.int64, "F64": torch.float64, "I32": torch.int32}
+_DTYPES = {"F32": torch.float32, "I64": torch.int64, "F64": torch.float64, "I32": torch.int32,
+           "F16": torch.float16, "BF16": torch.bfloat16}
 _NAMES = {v: k for k, v in _DTYPES.items()}
 
 
@@ -130,7 +131,8 @@ def save_safetensors(tensors, path):
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
         t = t.detach().cpu().contiguous()
-        data = t.numpy().tobytes()
+        # numpy has no bfloat16: its bytes go out through a 16-bit integer view
+        data = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
         header[name] = {"dtype": _NAMES[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)

@@ -5,6 +5,7 @@ import ai.djl.nn.Parameter;
 import dev.graft.io.GraftException;
 import dev.graft.model.Architecture;
 import dev.graft.model.ChannelGroup;
+import dev.graft.model.Layer;
 import dev.graft.model.StagedNet;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,12 +35,13 @@ public final class FilterPruning {
         }
         List<ChannelGroup> groups = net.architecture().channelGroups(net.inputShape());
         if (groups.isEmpty()) {
+            boolean residual = net.layers().stream().anyMatch(l -> l instanceof Layer.Residual);
             throw new GraftException("structured pruning cannot shrink a "
-                    + net.architecture().id() + (net.architecture() == Architecture.RESNET18
-                            ? ": its channels are tied across residual sums (layer1.0.conv2's"
-                            + " outputs are added to the block's input), which graft does not"
-                            + " prune together yet; use unstructured pruning (--sparsity)"
-                            : ": it has no hidden layer whose units could be removed"));
+                    + net.architecture().id() + (residual
+                            ? ": its channels are tied across residual sums (a block's outputs"
+                            + " are added to its input), which graft does not prune together"
+                            + " yet; use unstructured pruning (--sparsity)"
+                            : ": it has no layer graft knows how to narrow"));
         }
         return groups;
     }

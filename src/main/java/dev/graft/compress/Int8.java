@@ -120,9 +120,8 @@ public final class Int8 {
         for (Layer l : layers) {
             if (l instanceof Layer.Conv || l instanceof Layer.Linear) {
                 out.add(l);
-            } else if (l instanceof Layer.Residual r) {
-                out.addAll(quantized(r.body()));
-                out.addAll(quantized(r.shortcut()));
+            } else {
+                l.nested().forEach(inner -> out.addAll(quantized(inner)));
             }
         }
         return out;

@@ -131,7 +131,7 @@ public final class OnnxExport {
                         OnnxGraph.ints("strides", c.stride(), c.stride()),
                         OnnxGraph.ints("pads", c.padding(), c.padding(), c.padding(),
                                 c.padding()), OnnxGraph.ints("dilations", 1, 1),
-                        OnnxGraph.integer("group", 1));
+                        OnnxGraph.integer("group", c.groups()));
             }
             if (l instanceof Layer.Linear f) {
                 NDArray w = program.tensor(f.path() + ".weight");
@@ -147,6 +147,19 @@ public final class OnnxExport {
             }
             if (l instanceof Layer.Relu) {
                 return g.node("Relu", "relu", new String[] {x});
+            }
+            if (l instanceof Layer.Silu) {
+                String gate = g.node("Sigmoid", "silu_sigmoid", new String[] {x});
+                return g.node("Mul", "silu", new String[] {x, gate});
+            }
+            if (l instanceof Layer.Sigmoid) {
+                return g.node("Sigmoid", "sigmoid", new String[] {x});
+            }
+            if (l instanceof Layer.Scale sc) {
+                return g.node("Mul", "scale", new String[] {x, layers(sc.gate(), x)});
+            }
+            if (l instanceof Layer.AdaptiveAvgPool a && a.height() == 1 && a.width() == 1) {
+                return g.node("GlobalAveragePool", "avgpool", new String[] {x});
             }
             if (l instanceof Layer.MaxPool m) {
                 return g.node("MaxPool", "maxpool", new String[] {x},

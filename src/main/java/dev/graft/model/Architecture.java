@@ -4,6 +4,7 @@ import dev.graft.model.StagedNet.Stage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * The registry of architectures. Each builds its stages and head with PyTorch-compatible
@@ -102,41 +103,33 @@ public enum Architecture {
 
     /** torchvision's ResNet-18, names and layout; small-image stem as an option. */
     RESNET18("resnet18", "torchvision ResNet-18 (BasicBlock x [2, 2, 2, 2])",
-            TorchInit.Policy.TORCHVISION_RESNET) {
-        @Override
-        List<Stage> stages(int[] inputShape, ModelOptions o) {
-            Sequential stem = new Sequential();
-            if (o.useSmallStem(inputShape)) {
-                stem.add("conv1", Layers.conv(64, 3, 1, 1));
-            } else {
-                stem.add("conv1", Layers.conv(64, 7, 2, 3));
-            }
-            stem.add("bn1", Layers.batchNorm()).add("relu", Layers.relu());
-            if (!o.useSmallStem(inputShape)) {
-                stem.add("maxpool", Layers.maxPool(3, 2, 1));
-            }
-            List<Stage> out = new ArrayList<>();
-            out.add(new Stage("stem", "", stem));
-            int[] widths = {64, 128, 256, 512};
-            int in = 64;
-            for (int i = 0; i < widths.length; i++) {
-                int stride = i == 0 ? 1 : 2;
-                String name = "layer" + (i + 1);
-                out.add(new Stage(name, name, new Sequential()
-                        .add(new BasicBlock(in, widths[i], stride))
-                        .add(new BasicBlock(widths[i], widths[i], 1))));
-                in = widths[i];
-            }
-            return out;
-        }
+            TorchInit.Policy.TORCHVISION_RESNET, 1,
+            (in, o) -> Torchvision.resnet(in, o, false, 2, 2, 2, 2), Torchvision::resnetHead),
 
-        @Override
-        Stage head(int classes, ModelOptions o) {
-            return new Stage(StagedNet.HEAD, "", new Sequential()
-                    .add("avgpool", Layers.globalAvgPool()).add("flatten", Layers.flatten())
-                    .add("fc", Layers.linear(classes)));
-        }
-    },
+    /** torchvision's ResNet-34. */
+    RESNET34("resnet34", "torchvision ResNet-34 (BasicBlock x [3, 4, 6, 3])",
+            TorchInit.Policy.TORCHVISION_RESNET, 1,
+            (in, o) -> Torchvision.resnet(in, o, false, 3, 4, 6, 3), Torchvision::resnetHead),
+
+    /** torchvision's ResNet-50 (v1.5: the stride on the 3x3 convolution). */
+    RESNET50("resnet50", "torchvision ResNet-50 (Bottleneck x [3, 4, 6, 3])",
+            TorchInit.Policy.TORCHVISION_RESNET, 1,
+            (in, o) -> Torchvision.resnet(in, o, true, 3, 4, 6, 3), Torchvision::resnetHead),
+
+    /** torchvision's VGG-16 (configuration D); its five 2x2 max-pools need 32 pixels. */
+    VGG16("vgg16", "torchvision VGG-16 (13 conv3x3 in 5 blocks, 2 x FC-4096)",
+            TorchInit.Policy.TORCHVISION_VGG, 32, (in, o) -> Torchvision.vgg16(false),
+            Torchvision::vggHead),
+
+    /** torchvision's VGG-16 with BatchNorm after every convolution. */
+    VGG16_BN("vgg16_bn", "torchvision VGG-16 with BatchNorm", TorchInit.Policy.TORCHVISION_VGG,
+            32, (in, o) -> Torchvision.vgg16(true), Torchvision::vggHead),
+
+    /** torchvision's EfficientNet-B0. */
+    EFFICIENTNET_B0("efficientnet_b0", "torchvision EfficientNet-B0 (MBConv, SiLU,"
+            + " squeeze-and-excitation, stochastic depth)",
+            TorchInit.Policy.TORCHVISION_EFFICIENTNET, 1, (in, o) -> Torchvision.efficientNetB0(),
+            Torchvision::efficientNetHead),
 
     /**
      * Logistic regression on a vector: no stages, the head is flatten then {@code fc}. Trains
@@ -156,14 +149,30 @@ public enum Architecture {
         }
     };
 
+    /** Builds an architecture's stages for an input shape. */
+    private interface Trunk {
+        List<Stage> stages(int[] inputShape, ModelOptions o);
+    }
+
     private final String id;
     private final String description;
     private final TorchInit.Policy init;
+    private final int minimumSide;
+    private final Trunk trunk;
+    private final IntFunction<Stage> head;
 
     Architecture(String id, String description, TorchInit.Policy init) {
+        this(id, description, init, 1, null, null);
+    }
+
+    Architecture(String id, String description, TorchInit.Policy init, int minimumSide,
+            Trunk trunk, IntFunction<Stage> head) {
         this.id = id;
         this.description = description;
         this.init = init;
+        this.minimumSide = minimumSide;
+        this.trunk = trunk;
+        this.head = head;
     }
 
     /** The name used on the command line and in {@code model.json}. */
@@ -179,9 +188,13 @@ public enum Architecture {
         return init;
     }
 
-    abstract List<Stage> stages(int[] inputShape, ModelOptions o);
+    List<Stage> stages(int[] inputShape, ModelOptions o) {
+        return trunk.stages(inputShape, o);
+    }
 
-    abstract Stage head(int classes, ModelOptions o);
+    Stage head(int classes, ModelOptions o) {
+        return head.apply(classes);
+    }
 
     /**
      * {@code nn.Linear(in, units)}, or, when {@code o} gives the layer at {@code path} a rank
@@ -217,6 +230,11 @@ public enum Architecture {
         };
     }
 
+    /** The smallest image side the architecture takes. */
+    int minimumSide() {
+        return minimumSide;
+    }
+
     /** The layer widths {@code o.width()} gives, in {@link #channelGroups} order. */
     List<Integer> defaultWidths(ModelOptions o) {
         return List.of();
@@ -246,6 +264,11 @@ public enum Architecture {
         if (inputShape.length != 3 || Arrays.stream(inputShape).anyMatch(d -> d <= 0)) {
             throw new IllegalArgumentException("input shape must be [channels, height, width], got "
                     + Arrays.toString(inputShape));
+        }
+        if (Math.min(inputShape[1], inputShape[2]) < minimumSide()) {
+            throw new IllegalArgumentException(id + " needs images of at least " + minimumSide()
+                    + "x" + minimumSide() + " pixels, got " + inputShape[1] + "x"
+                    + inputShape[2]);
         }
         if (classes < 2) {
             throw new IllegalArgumentException("a classifier needs at least 2 classes, got "

@@ -14,8 +14,15 @@ public sealed interface Layer {
     /** PyTorch's {@code nn.BatchNorm2d} epsilon, which graft uses throughout. */
     float BATCH_NORM_EPSILON = 1e-5f;
 
-    /** {@code nn.Conv2d}: square kernel (from the weight), stride and padding alike on both axes. */
-    record Conv(String path, int stride, int padding, boolean bias) implements Layer {}
+    /**
+     * {@code nn.Conv2d}: square kernel (from the weight), stride and padding alike on both axes,
+     * {@code groups} groups (the input channel count for a depthwise convolution).
+     */
+    record Conv(String path, int stride, int padding, boolean bias, int groups) implements Layer {
+        public Conv(String path, int stride, int padding, boolean bias) {
+            this(path, stride, padding, bias, 1);
+        }
+    }
 
     /** {@code nn.BatchNorm2d} in inference mode: running statistics, then scale and shift. */
     record BatchNorm(String path) implements Layer {}
@@ -26,6 +33,12 @@ public sealed interface Layer {
     /** {@code max(x, 0)}. */
     record Relu() implements Layer {}
 
+    /** {@code x sigmoid(x)} ({@code nn.SiLU}, swish). */
+    record Silu() implements Layer {}
+
+    /** {@code 1 / (1 + exp(-x))}. */
+    record Sigmoid() implements Layer {}
+
     /** {@code nn.MaxPool2d(kernel, stride, padding)}. */
     record MaxPool(int kernel, int stride, int padding) implements Layer {}
 
@@ -35,8 +48,27 @@ public sealed interface Layer {
     /** Mean over height and width, flattened: {@code [b, c, h, w] -> [b, c]}. */
     record GlobalAveragePool() implements Layer {}
 
-    /** The identity at inference. */
+    /**
+     * {@code nn.AdaptiveAvgPool2d((height, width))}: output cell {@code i} averages input rows
+     * {@code floor(i H / height)} to {@code ceil((i + 1) H / height)} (and likewise columns);
+     * stays {@code [b, c, height, width]}.
+     */
+    record AdaptiveAvgPool(int height, int width) implements Layer {}
+
+    /** The identity at inference (dropout, stochastic depth). */
     record Dropout() implements Layer {}
+
+    /** {@code x * gate(x)}, the gate's {@code [b, c, 1, 1]} broadcast (squeeze-and-excitation). */
+    record Scale(List<Layer> gate) implements Layer {
+        public Scale {
+            gate = List.copyOf(gate);
+        }
+
+        @Override
+        public List<List<Layer>> nested() {
+            return List.of(gate);
+        }
+    }
 
     /** {@code body(x) + shortcut(x)}; an empty shortcut is the identity. */
     record Residual(List<Layer> body, List<Layer> shortcut) implements Layer {
@@ -44,5 +76,15 @@ public sealed interface Layer {
             body = List.copyOf(body);
             shortcut = List.copyOf(shortcut);
         }
+
+        @Override
+        public List<List<Layer>> nested() {
+            return List.of(body, shortcut);
+        }
+    }
+
+    /** The layer lists inside this one (a residual's body and shortcut, a gate), or none. */
+    default List<List<Layer>> nested() {
+        return List.of();
     }
 }

@@ -7,7 +7,6 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.Dropout;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /** Reads graft's own block trees into {@link Layer}s: the one place that knows their kinds. */
 final class LayerList {
@@ -21,33 +20,17 @@ final class LayerList {
     }
 
     private static void add(String path, Block block, List<Layer> out) {
-        if (block instanceof BasicBlock basic) {
-            Map<String, Block> m = basic.modules();
-            List<Layer> body = new ArrayList<>();
-            for (String name : List.of("conv1", "bn1", "relu", "conv2", "bn2")) {
-                if (name.equals("relu")) {
-                    body.add(new Layer.Relu());
-                } else {
-                    add(TorchModule.join(path, name), m.get(name), body);
-                }
-            }
-            List<Layer> shortcut = m.containsKey("downsample")
-                    ? of(TorchModule.join(path, "downsample"), m.get("downsample")) : List.of();
-            out.add(new Layer.Residual(body, shortcut));
-            out.add(new Layer.Relu());
-        } else if (block instanceof TorchModule module) {
-            module.modules().forEach((name, child) -> add(TorchModule.join(path, name), child,
-                    out));
+        if (block instanceof TorchModule module) {
+            out.addAll(module.layers(path));
         } else if (block instanceof Conv2d conv) {
             if (conv.getStride().get(0) != conv.getStride().get(1)
                     || conv.getPadding().get(0) != conv.getPadding().get(1)
-                    || conv.getDilation() != null && conv.getDilation().size() != 1
-                    || conv.getGroups() != 1) {
+                    || conv.getDilation() != null && conv.getDilation().size() != 1) {
                 throw new IllegalStateException(path + ": only square strides and paddings,"
-                        + " no dilation, one group");
+                        + " no dilation");
             }
             out.add(new Layer.Conv(path, (int) conv.getStride().get(0),
-                    (int) conv.getPadding().get(0), conv.isIncludeBias()));
+                    (int) conv.getPadding().get(0), conv.isIncludeBias(), conv.getGroups()));
         } else if (block instanceof BatchNorm) {
             out.add(new Layer.BatchNorm(path));
         } else if (block instanceof Linear) {

@@ -82,6 +82,8 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
             if (l instanceof Layer.Residual r) {
                 out.add(new Layer.Residual(fold(r.body(), t, manager),
                         fold(r.shortcut(), t, manager)));
+            } else if (l instanceof Layer.Scale sc) {
+                out.add(new Layer.Scale(fold(sc.gate(), t, manager)));
             } else if (l instanceof Layer.Conv c && i + 1 < in.size()
                     && in.get(i + 1) instanceof Layer.BatchNorm bn) {
                 String p = bn.path() + ".";
@@ -96,7 +98,7 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
                 for (String k : List.of("weight", "bias", "running_mean", "running_var")) {
                     t.remove(p + k);
                 }
-                out.add(new Layer.Conv(c.path(), c.stride(), c.padding(), true));
+                out.add(new Layer.Conv(c.path(), c.stride(), c.padding(), true, c.groups()));
                 i++;
             } else {
                 out.add(l);
@@ -127,7 +129,7 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
             return Conv2d.conv2d(rewrite.input(l, y), rewrite.weight(l, tensor(c.path()
                     + ".weight")), c.bias() ? tensor(c.path() + ".bias") : null,
                     new Shape(c.stride(), c.stride()), new Shape(c.padding(), c.padding()),
-                    new Shape(1, 1), 1).head();
+                    new Shape(1, 1), c.groups()).head();
         } else if (l instanceof Layer.BatchNorm b) {
             return ai.djl.nn.norm.BatchNorm.batchNorm(y, tensor(b.path() + ".running_mean"),
                     tensor(b.path() + ".running_var"), tensor(b.path() + ".weight"),
@@ -138,6 +140,14 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
                     .head();
         } else if (l instanceof Layer.Relu) {
             return ai.djl.nn.Activation.relu(y);
+        } else if (l instanceof Layer.Silu) {
+            return Layers.silu(y);
+        } else if (l instanceof Layer.Sigmoid) {
+            return ai.djl.nn.Activation.sigmoid(y);
+        } else if (l instanceof Layer.AdaptiveAvgPool a) {
+            return Layers.adaptiveAvgPool(y, a.height(), a.width());
+        } else if (l instanceof Layer.Scale sc) {
+            return y.mul(run(sc.gate(), y, rewrite));
         } else if (l instanceof Layer.MaxPool m) {
             return Pool.maxPool2d(y, new Shape(m.kernel(), m.kernel()),
                     new Shape(m.stride(), m.stride()), new Shape(m.padding(), m.padding()),

@@ -25,6 +25,14 @@ final class Layers {
                 .optBias(false).build();
     }
 
+    /** {@code nn.Conv2d(in, filters, kernel, stride, padding, groups=groups, bias=bias)}. */
+    static Block conv(int filters, int kernel, int stride, int padding, int groups,
+            boolean bias) {
+        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(kernel, kernel))
+                .optStride(new Shape(stride, stride)).optPadding(new Shape(padding, padding))
+                .optGroups(groups).optBias(bias).build();
+    }
+
     /**
      * {@code nn.BatchNorm2d(eps=1e-5, momentum=0.1)}. DJL states momentum the MXNet way, as the
      * share of the old statistic kept, so PyTorch's 0.1 is DJL's 0.9.
@@ -45,6 +53,60 @@ final class Layers {
 
     static Block relu() {
         return new Known(new Layer.Relu(), Activation::relu);
+    }
+
+    static Block silu() {
+        return new Known(new Layer.Silu(), Layers::silu);
+    }
+
+    static Block sigmoid() {
+        return new Known(new Layer.Sigmoid(), Activation::sigmoid);
+    }
+
+    /** {@code x sigmoid(x)}. */
+    static NDArray silu(NDArray x) {
+        return x.mul(Activation.sigmoid(x));
+    }
+
+    /** {@code nn.AdaptiveAvgPool2d((height, width))}. */
+    static Block adaptiveAvgPool(int height, int width) {
+        return new Known(new Layer.AdaptiveAvgPool(height, width),
+                x -> adaptiveAvgPool(x, height, width));
+    }
+
+    /**
+     * PyTorch's adaptive average pooling of {@code x [b, c, h, w]} to {@code [b, c, height,
+     * width]}: a plain average pool where the sizes divide, else {@code P_h x P_w^T} with
+     * {@code P[i, r] = 1 / (end_i - start_i)} for {@code start_i = floor(i h / height) <= r <
+     * end_i = ceil((i + 1) h / height)}, which also enlarges a map smaller than the output.
+     */
+    static NDArray adaptiveAvgPool(NDArray x, int height, int width) {
+        long h = x.getShape().get(2);
+        long w = x.getShape().get(3);
+        if (h == height && w == width) {
+            return x;
+        }
+        if (h % height == 0 && w % width == 0) {
+            Shape k = new Shape(h / height, w / width);
+            return Pool.avgPool2d(x, k, k, new Shape(0, 0), false, true);
+        }
+        NDArray rows = poolingMatrix(x, (int) w, width); // [w, width]
+        NDArray cols = poolingMatrix(x, (int) h, height); // [h, height]
+        NDArray y = x.matMul(rows); // [b, c, h, width]
+        return y.transpose(0, 1, 3, 2).matMul(cols).transpose(0, 1, 3, 2);
+    }
+
+    /** {@code [in, out]}: column {@code i} averages the inputs adaptive pooling gives cell i. */
+    private static NDArray poolingMatrix(NDArray like, int in, int out) {
+        float[] m = new float[in * out];
+        for (int i = 0; i < out; i++) {
+            int start = (int) Math.floor((double) i * in / out);
+            int end = (int) Math.ceil((double) (i + 1) * in / out);
+            for (int r = start; r < end; r++) {
+                m[r * out + i] = 1f / (end - start);
+            }
+        }
+        return like.getManager().create(m, new Shape(in, out)).toType(like.getDataType(), false);
     }
 
     static Block maxPool(int kernel, int stride, int padding) {

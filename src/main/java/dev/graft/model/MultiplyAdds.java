@@ -20,27 +20,8 @@ final class MultiplyAdds {
      * @param input {@code [1, ...]}: the shape {@code block} is fed, batch 1
      */
     static long of(Block block, Shape input) {
-        if (block instanceof Sequential seq) {
-            long n = 0;
-            Shape[] s = {input};
-            for (Block b : seq.modules().values()) {
-                n += of(b, s[0]);
-                s = b.getOutputShapes(s);
-            }
-            return n;
-        }
-        if (block instanceof BasicBlock) {
-            // conv1 sees the input; conv2 and bn2 see conv1's output; downsample the input
-            long n = 0;
-            Shape mid = null;
-            for (var e : ((TorchModule) block).modules().entrySet()) {
-                Shape in = e.getKey().equals("conv2") ? mid : input;
-                n += of(e.getValue(), in);
-                if (e.getKey().equals("conv1")) {
-                    mid = e.getValue().getOutputShapes(new Shape[] {input})[0];
-                }
-            }
-            return n;
+        if (block instanceof TorchModule module) {
+            return module.multiplyAdds(input);
         }
         if (block instanceof Convolution conv) {
             Shape out = conv.getOutputShapes(new Shape[] {input})[0];

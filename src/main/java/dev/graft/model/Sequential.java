@@ -7,6 +7,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Children applied in order, like {@code torch.nn.Sequential} with named or numbered children. */
 public final class Sequential extends TorchModule {
@@ -31,6 +33,24 @@ public final class Sequential extends TorchModule {
             x = b.forward(ps, x, training, params);
         }
         return x;
+    }
+
+    @Override
+    List<Layer> layers(String path) {
+        List<Layer> out = new ArrayList<>();
+        modules().forEach((name, child) -> out.addAll(LayerList.of(join(path, name), child)));
+        return out;
+    }
+
+    @Override
+    long multiplyAdds(Shape input) {
+        long n = 0;
+        Shape[] s = {input};
+        for (Block b : modules().values()) {
+            n += MultiplyAdds.of(b, s[0]);
+            s = b.getOutputShapes(s);
+        }
+        return n;
     }
 
     @Override

@@ -17,6 +17,8 @@ import java.util.SplittableRandom;
  *       {@code U(-1/sqrt(fan_in), 1/sqrt(fan_in))}; their bias the same bound.
  *   <li>torchvision ResNet convs: {@code kaiming_normal_(mode="fan_out", relu)}:
  *       {@code N(0, sqrt(2 / fan_out))}.
+ *   <li>torchvision VGG and EfficientNet convs the same, their biases 0; linear layers
+ *       {@code N(0, 0.01)} (VGG) or {@code U(-1/sqrt(out), 1/sqrt(out))} (EfficientNet), biases 0.
  *   <li>BatchNorm: weight 1, bias 0, running mean 0, running variance 1.
  * </ul>
  */
@@ -24,7 +26,9 @@ final class TorchInit {
 
     enum Policy {
         TORCH_DEFAULT,
-        TORCHVISION_RESNET
+        TORCHVISION_RESNET,
+        TORCHVISION_VGG,
+        TORCHVISION_EFFICIENTNET
     }
 
     private TorchInit() {}
@@ -47,15 +51,20 @@ final class TorchInit {
                 Arrays.fill(v, leaf.equals("weight") || leaf.equals("running_var") ? 1f : 0f);
             } else if (leaf.equals("weight")) {
                 long fanIn = shape.size() / shape.get(0);
-                if (policy == Policy.TORCHVISION_RESNET && shape.dimension() == 4) {
-                    long fanOut = shape.size() / shape.get(1);
-                    double std = Math.sqrt(2.0 / fanOut);
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = (float) (rng.nextGaussian() * std);
-                    }
+                if (policy != Policy.TORCH_DEFAULT && shape.dimension() == 4) {
+                    // kaiming_normal_(mode="fan_out"): fan_out = out_channels x kernel area
+                    long fanOut = shape.get(0) * shape.get(2) * shape.get(3);
+                    normal(v, Math.sqrt(2.0 / fanOut), rng);
+                } else if (policy == Policy.TORCHVISION_VGG) {
+                    normal(v, 0.01, rng);
+                } else if (policy == Policy.TORCHVISION_EFFICIENTNET) {
+                    uniform(v, 1 / Math.sqrt(shape.get(0)), rng);
                 } else {
                     uniform(v, 1 / Math.sqrt(fanIn), rng);
                 }
+            } else if (leaf.equals("bias") && (policy == Policy.TORCHVISION_VGG
+                    || policy == Policy.TORCHVISION_EFFICIENTNET)) {
+                Arrays.fill(v, 0f);
             } else if (leaf.equals("bias")) {
                 Parameter w = params.get(TorchModule.join(owner, "weight"));
                 Shape ws = w.getArray().getShape();
@@ -64,6 +73,12 @@ final class TorchInit {
                 throw new IllegalStateException("no initial value rule for " + name);
             }
             array.set(FloatBuffer.wrap(v));
+        }
+    }
+
+    private static void normal(float[] v, double std, SplittableRandom rng) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (rng.nextGaussian() * std);
         }
     }
 

@@ -31,6 +31,12 @@ public abstract class TorchModule extends AbstractBlock {
         return block;
     }
 
+    /** What this module computes at inference, its parameters under {@code path}. */
+    abstract java.util.List<Layer> layers(String path);
+
+    /** Multiply-adds of one forward pass of an input shaped {@code input} ({@code [1, ...]}). */
+    abstract long multiplyAdds(ai.djl.ndarray.types.Shape input);
+
     /** Children by PyTorch name, in order. */
     public Map<String, Block> modules() {
         return Collections.unmodifiableMap(modules);

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.graft.data.Normalization;
 import dev.graft.model.Architecture;
@@ -88,20 +87,9 @@ class PyTorchInteropTest {
             @TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
             StagedNet net = arch.build(shape, 7, options).initialize(m, 11);
-            randomizeBatchNormStatistics(net, m);
             Path ckpt = tmp.resolve("ckpt");
-            Checkpoint.save(ckpt, net, new ModelSpec(ModelSpec.FORMAT_VERSION, arch.id(),
-                    net.options(), shape, 7, null, Normalization.identity(shape[0]),
-                    net.stageNames(), Checkpoint.parameterShapes(net), null), null);
-            NDArray x = m.randomNormal(new Shape(4, shape[0], shape[1], shape[2]));
-            NDArray logits = net.forward(new ParameterStore(m, false), new NDList(x), false)
-                    .head();
-            x.setName("input");
-            logits.setName("logits");
             Path io = tmp.resolve("io.safetensors");
-            try (OutputStream out = Files.newOutputStream(io)) {
-                new NDList(x, logits).encode(out, NDList.Encoding.SAFETENSORS);
-            }
+            saveWithLogits(net, ckpt, io, m);
             Result r = run(List.of(PYTHON.toString(), SCRIPT.toString(), "check-graft",
                     ckpt.toString(), io.toString()));
             assertEquals(0, r.code(), r.output());
@@ -133,6 +121,27 @@ class PyTorchInteropTest {
                     .head();
             float diff = logits.sub(expected).abs().max().getFloat();
             assertTrue(diff < TOLERANCE, arch.id() + " logits differ from PyTorch's by " + diff);
+        }
+    }
+
+    /**
+     * Randomizes {@code net}'s BatchNorm statistics, saves it as a checkpoint at {@code ckpt}
+     * and a random input with its logits at {@code io} ("input", "logits").
+     */
+    static void saveWithLogits(StagedNet net, Path ckpt, Path io, NDManager m)
+            throws IOException {
+        randomizeBatchNormStatistics(net, m);
+        int[] shape = net.inputShape();
+        Checkpoint.save(ckpt, net, new ModelSpec(ModelSpec.FORMAT_VERSION, net.architecture()
+                .id(), net.options(), shape, net.numClasses(), null, Normalization.identity(
+                        shape[0]), net.stageNames(), Checkpoint.parameterShapes(net), null),
+                null);
+        NDArray x = m.randomNormal(net.batchInputShape(4));
+        NDArray logits = net.forward(new ParameterStore(m, false), new NDList(x), false).head();
+        x.setName("input");
+        logits.setName("logits");
+        try (OutputStream out = Files.newOutputStream(io)) {
+            new NDList(x, logits).encode(out, NDList.Encoding.SAFETENSORS);
         }
     }
 

@@ -26,13 +26,19 @@ class ArchitectureContractTest {
 
     static final int[] FASHION = {1, 28, 28};
 
+    /** Fashion-MNIST's shape, or the smallest images the architecture takes. */
+    static int[] input(Architecture arch) {
+        int side = Math.max(28, arch.minimumSide());
+        return new int[] {1, side, side};
+    }
+
     @ParameterizedTest
     @EnumSource(Architecture.class)
     void forwardFeaturesAndHeadHaveTheDocumentedShapes(Architecture arch) {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(FASHION, 10, ModelOptions.DEFAULT).initialize(m, 1);
+            StagedNet net = arch.build(input(arch), 10, ModelOptions.DEFAULT).initialize(m, 1);
             ParameterStore ps = new ParameterStore(m, false);
-            NDArray x = m.randomNormal(new Shape(3, 1, 28, 28));
+            NDArray x = m.randomNormal(net.batchInputShape(3));
             assertEquals(new Shape(3, 10), net.forward(ps, new ai.djl.ndarray.NDList(x), false)
                     .head().getShape());
             List<NDArray> all = net.forwardAll(ps, x, Pooling.NONE);
@@ -57,7 +63,7 @@ class ArchitectureContractTest {
     @EnumSource(Architecture.class)
     void checkpointRoundTripsBitExactly(Architecture arch, @TempDir Path dir) {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(FASHION, 10, ModelOptions.DEFAULT).initialize(m, 7);
+            StagedNet net = arch.build(input(arch), 10, ModelOptions.DEFAULT).initialize(m, 7);
             ModelSpec spec = spec(net);
             Checkpoint.save(dir.resolve("ckpt"), net, spec, null);
             Checkpoint.Loaded back = Checkpoint.load(dir.resolve("ckpt"), m);
@@ -108,6 +114,36 @@ class ArchitectureContractTest {
             assertEquals(new Shape(64, 1, 3, 3), small.namedParameters().get("conv1.weight")
                     .getShape());
         }
+    }
+
+    /**
+     * Parameters and multiply-adds at 224 x 224 with 1,000 classes as torchvision's models have
+     * them (parameters summed over {@code model.parameters()}, multiply-adds by forward hooks on
+     * every Conv2d and Linear, counting a grouped convolution's in_channels / groups).
+     */
+    @Test
+    void torchvisionFamiliesHaveTorchvisionsSizes() {
+        int[] imagenet = {3, 224, 224};
+        Map<Architecture, long[]> sizes = Map.of(
+                Architecture.RESNET34, new long[] {21_797_672L, 3_663_761_408L},
+                Architecture.RESNET50, new long[] {25_557_032L, 4_089_184_256L},
+                Architecture.VGG16, new long[] {138_357_544L, 15_470_264_320L},
+                Architecture.VGG16_BN, new long[] {138_365_992L, 15_470_264_320L},
+                Architecture.EFFICIENTNET_B0, new long[] {5_288_548L, 385_814_752L});
+        try (NDManager m = NDManager.newBaseManager()) {
+            sizes.forEach((arch, want) -> {
+                assertEquals(want[1], arch.build(imagenet, 1000, ModelOptions.DEFAULT)
+                        .multiplyAdds(), arch.id() + " multiply-adds");
+                if (!arch.id().startsWith("vgg")) { // 0.5 GB each; the strict load checks them
+                    assertEquals(want[0], arch.build(new int[] {3, 64, 64}, 1000,
+                            ModelOptions.DEFAULT).initialize(m, 1).parameterCount(), arch.id());
+                }
+            });
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Architecture.VGG16.build(FASHION, 10, ModelOptions.DEFAULT));
+        assertTrue(e.getMessage().contains("vgg16 needs images of at least 32x32 pixels, got"
+                + " 28x28"), e.getMessage());
     }
 
     /**
@@ -194,9 +230,9 @@ class ArchitectureContractTest {
     @EnumSource(Architecture.class)
     void channelGroupsNameRealTensorsOfMatchingWidths(Architecture arch) {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(FASHION, 10, ModelOptions.DEFAULT).initialize(m, 1);
+            StagedNet net = arch.build(input(arch), 10, ModelOptions.DEFAULT).initialize(m, 1);
             Map<String, Parameter> params = net.namedParameters();
-            List<ChannelGroup> groups = arch.channelGroups(FASHION);
+            List<ChannelGroup> groups = arch.channelGroups(input(arch));
             List<Integer> widths = arch.layerWidths(net.options());
             assertEquals(groups.size(), widths.size());
             for (int g = 0; g < groups.size(); g++) {
@@ -213,11 +249,11 @@ class ArchitectureContractTest {
             if (!groups.isEmpty()) {
                 List<Integer> other = new java.util.ArrayList<>(widths);
                 other.set(0, 3);
-                StagedNet thin = arch.build(FASHION, 10, net.options().withWidths(other))
+                StagedNet thin = arch.build(input(arch), 10, net.options().withWidths(other))
                         .initialize(m, 1);
                 assertEquals(3, thin.namedParameters().get(groups.get(0).weight()).getArray()
                         .getShape().get(0));
-                assertThrows(IllegalArgumentException.class, () -> arch.build(FASHION, 10,
+                assertThrows(IllegalArgumentException.class, () -> arch.build(input(arch), 10,
                         net.options().withWidths(List.of(1))));
             }
         }
@@ -234,7 +270,7 @@ class ArchitectureContractTest {
                         arch.factorizableLayers().get(0), 3)));
             }
             for (ModelOptions o : variants) {
-                StagedNet net = arch.build(FASHION, 10, o).initialize(m, 4);
+                StagedNet net = arch.build(input(arch), 10, o).initialize(m, 4);
                 for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
                     NDArray a = e.getValue().getArray();
                     if (e.getKey().endsWith("running_mean")) {
@@ -244,7 +280,7 @@ class ArchitectureContractTest {
                         a.set(m.randomUniform(0.5f, 2f, a.getShape()).toByteBuffer());
                     }
                 }
-                NDArray x = m.randomNormal(new Shape(3, 1, 28, 28));
+                NDArray x = m.randomNormal(net.batchInputShape(3));
                 float[] want = net.forward(new ParameterStore(m, false),
                         new ai.djl.ndarray.NDList(x), false).head().toFloatArray();
                 LayerProgram program = LayerProgram.of(net);

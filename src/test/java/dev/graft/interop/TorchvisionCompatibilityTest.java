@@ -1,0 +1,108 @@
+package dev.graft.interop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import dev.graft.model.Architecture;
+import dev.graft.model.Checkpoint;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.StagedNet;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * graft's torchvision architectures are torchvision's, both ways: random graft weights load
+ * into torchvision's model with {@code load_state_dict(strict=True)} and give the same eval-mode
+ * logits, and torchvision's own random initialization, stored as F32, F16 or BF16 safetensors,
+ * loads into graft with the same logits (max abs difference below 1e-3). Skipped, with a
+ * message, where Debian's python3-torchvision is absent.
+ */
+class TorchvisionCompatibilityTest {
+
+    static final Path SCRIPT = Path.of("bench/torchvision_compat.py");
+    static final float TOLERANCE = 1e-3f;
+    static final int CLASSES = 7;
+
+    @BeforeAll
+    static void needsTorchvision() throws Exception {
+        boolean available = Files.isExecutable(PyTorchInteropTest.PYTHON)
+                && PyTorchInteropTest.run(List.of(PyTorchInteropTest.PYTHON.toString(), "-c",
+                        "import torchvision")).code() == 0;
+        Assumptions.assumeTrue(available, "Python torchvision is absent (apt-get install -y "
+                + "python3-torchvision): skipping the torchvision logits comparison");
+    }
+
+    /**
+     * Architecture, input, and the dtype torchvision's weights are stored in. VGG at 32 and 64
+     * pixels has a 1x1 and a 2x2 map before its 7x7 adaptive pooling (the enlarging path), at
+     * 224 exactly 7x7.
+     */
+    static Stream<Arguments> models() {
+        return Stream.of(
+                Arguments.of(Architecture.RESNET18, new int[] {3, 64, 64}, "F32"),
+                Arguments.of(Architecture.RESNET34, new int[] {3, 64, 64}, "BF16"),
+                Arguments.of(Architecture.RESNET50, new int[] {3, 64, 64}, "F16"),
+                Arguments.of(Architecture.VGG16, new int[] {3, 32, 32}, "F32"),
+                Arguments.of(Architecture.VGG16_BN, new int[] {3, 64, 64}, "F16"),
+                Arguments.of(Architecture.EFFICIENTNET_B0, new int[] {3, 64, 64}, "BF16"),
+                Arguments.of(Architecture.EFFICIENTNET_B0, new int[] {3, 224, 224}, "F32"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void graftWeightsGiveTorchvisionsLogits(Architecture arch, int[] shape, String dtype,
+            @TempDir Path tmp) throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = arch.build(shape, CLASSES, ModelOptions.DEFAULT).initialize(m, 11);
+            Path ckpt = tmp.resolve("ckpt");
+            Path io = tmp.resolve("io.safetensors");
+            PyTorchInteropTest.saveWithLogits(net, ckpt, io, m);
+            PyTorchInteropTest.Result r = PyTorchInteropTest.run(List.of(
+                    PyTorchInteropTest.PYTHON.toString(), SCRIPT.toString(), "check-graft",
+                    arch.id(), ckpt.toString(), io.toString()));
+            assertEquals(0, r.code(), r.output());
+            assertTrue(r.output().contains("max_abs_diff"), r.output());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("models")
+    void torchvisionWeightsGiveGraftTheSameLogits(Architecture arch, int[] shape, String dtype,
+            @TempDir Path tmp) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(PyTorchInteropTest.PYTHON.toString(),
+                SCRIPT.toString(), "make-torch", arch.id()));
+        for (int d : shape) {
+            cmd.add(Integer.toString(d));
+        }
+        cmd.addAll(List.of(Integer.toString(CLASSES), dtype, tmp.toString()));
+        PyTorchInteropTest.Result r = PyTorchInteropTest.run(cmd);
+        assertEquals(0, r.code(), r.output());
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = arch.build(shape, CLASSES, ModelOptions.DEFAULT).initialize(m, 1);
+            Checkpoint.loadWeights(net, tmp.resolve("weights.safetensors"));
+            NDList io;
+            try (InputStream in = Files.newInputStream(tmp.resolve("io.safetensors"))) {
+                io = NDList.decode(m, in);
+            }
+            NDArray logits = net.forward(new ParameterStore(m, false),
+                    new NDList(io.get("input")), false).head();
+            float diff = logits.sub(io.get("logits")).abs().max().getFloat();
+            assertTrue(diff < TOLERANCE, arch.id() + " (" + dtype + ") logits differ from"
+                    + " torchvision's by " + diff + "; " + r.output());
+        }
+    }
+}
