@@ -29,7 +29,9 @@ DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
 def build(arch, classes):
     kwargs = {"weights": None, "num_classes": classes}
     if arch == "inception_v3":
-        kwargs.update(aux_logits=False, init_weights=True, transform_input=False)
+        # torchvision's own initialization (std 0.1) makes eval-mode logits near 1e7 before
+        # training; PyTorch's default keeps them near 1, where 1e-3 is a real bound
+        kwargs.update(aux_logits=False, init_weights=False, transform_input=False)
     return torchvision.models.__dict__[arch](**kwargs)
 
 

@@ -125,12 +125,12 @@ public final class OnnxExport {
         private String layer(Layer l, String x) {
             if (l instanceof Layer.Conv c) {
                 NDArray w = program.tensor(c.path() + ".weight");
-                long k = w.getShape().get(2);
                 String[] inputs = operands(c.path(), x, w, c.bias());
-                return g.node("Conv", c.path(), inputs, OnnxGraph.ints("kernel_shape", k, k),
-                        OnnxGraph.ints("strides", c.stride(), c.stride()),
-                        OnnxGraph.ints("pads", c.padding(), c.padding(), c.padding(),
-                                c.padding()), OnnxGraph.ints("dilations", 1, 1),
+                return g.node("Conv", c.path(), inputs, OnnxGraph.ints("kernel_shape",
+                        w.getShape().get(2), w.getShape().get(3)),
+                        OnnxGraph.ints("strides", c.strideH(), c.strideW()),
+                        OnnxGraph.ints("pads", c.paddingH(), c.paddingW(), c.paddingH(),
+                                c.paddingW()), OnnxGraph.ints("dilations", 1, 1),
                         OnnxGraph.integer("group", c.groups()));
             }
             if (l instanceof Layer.Linear f) {
@@ -143,7 +143,7 @@ public final class OnnxExport {
                 return g.node("BatchNormalization", b.path(), new String[] {x,
                     floats(p + "weight"), floats(p + "bias"), floats(p + "running_mean"),
                     floats(p + "running_var")}, OnnxGraph.real("epsilon",
-                            Layer.BATCH_NORM_EPSILON));
+                            b.epsilon()));
             }
             if (l instanceof Layer.Relu) {
                 return g.node("Relu", "relu", new String[] {x});
@@ -160,6 +160,20 @@ public final class OnnxExport {
             }
             if (l instanceof Layer.AdaptiveAvgPool a && a.height() == 1 && a.width() == 1) {
                 return g.node("GlobalAveragePool", "avgpool", new String[] {x});
+            }
+            if (l instanceof Layer.AvgPool a) {
+                return g.node("AveragePool", "avgpool", new String[] {x},
+                        OnnxGraph.ints("kernel_shape", a.kernel(), a.kernel()),
+                        OnnxGraph.ints("strides", a.stride(), a.stride()),
+                        OnnxGraph.ints("pads", a.padding(), a.padding(), a.padding(),
+                                a.padding()), OnnxGraph.integer("count_include_pad", 1));
+            }
+            if (l instanceof Layer.Concat cat) {
+                String[] parts = new String[cat.branches().size()];
+                for (int i = 0; i < parts.length; i++) {
+                    parts[i] = layers(cat.branches().get(i), x);
+                }
+                return g.node("Concat", "concat", parts, OnnxGraph.integer("axis", 1));
             }
             if (l instanceof Layer.MaxPool m) {
                 return g.node("MaxPool", "maxpool", new String[] {x},

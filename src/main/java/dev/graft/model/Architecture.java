@@ -132,6 +132,14 @@ public enum Architecture {
             Torchvision::efficientNetHead),
 
     /**
+     * torchvision's Inception-v3 without the auxiliary classifier (which only adds a training
+     * loss); 75 x 75 pixels at least, 299 as trained.
+     */
+    INCEPTION_V3("inception_v3", "torchvision Inception-v3 (no auxiliary head)",
+            TorchInit.Policy.TORCHVISION_INCEPTION, 75, (in, o) -> Torchvision.inceptionV3(),
+            Torchvision::inceptionHead),
+
+    /**
      * Logistic regression on a vector: no stages, the head is flatten then {@code fc}. Trains
      * softmax probes on cached features with the same loop as everything else.
      */

@@ -11,21 +11,29 @@ import java.util.List;
  */
 public sealed interface Layer {
 
-    /** PyTorch's {@code nn.BatchNorm2d} epsilon, which graft uses throughout. */
+    /** PyTorch's {@code nn.BatchNorm2d} epsilon, which graft uses unless a module says otherwise. */
     float BATCH_NORM_EPSILON = 1e-5f;
 
     /**
-     * {@code nn.Conv2d}: square kernel (from the weight), stride and padding alike on both axes,
-     * {@code groups} groups (the input channel count for a depthwise convolution).
+     * {@code nn.Conv2d}: kernel from the weight {@code [out, in / groups, kh, kw]}, stride and
+     * padding per axis (height, width), {@code groups} groups (the input channel count for a
+     * depthwise convolution).
      */
-    record Conv(String path, int stride, int padding, boolean bias, int groups) implements Layer {
+    record Conv(String path, int strideH, int strideW, int paddingH, int paddingW, boolean bias,
+            int groups) implements Layer {
+        /** Square stride and padding, one group. */
         public Conv(String path, int stride, int padding, boolean bias) {
-            this(path, stride, padding, bias, 1);
+            this(path, stride, stride, padding, padding, bias, 1);
         }
     }
 
     /** {@code nn.BatchNorm2d} in inference mode: running statistics, then scale and shift. */
-    record BatchNorm(String path) implements Layer {}
+    record BatchNorm(String path, float epsilon) implements Layer {
+        /** PyTorch's default epsilon. */
+        public BatchNorm(String path) {
+            this(path, BATCH_NORM_EPSILON);
+        }
+    }
 
     /** {@code nn.Linear}: {@code y = x W^T + b}. */
     record Linear(String path, boolean bias) implements Layer {}
@@ -47,6 +55,9 @@ public sealed interface Layer {
 
     /** Mean over height and width, flattened: {@code [b, c, h, w] -> [b, c]}. */
     record GlobalAveragePool() implements Layer {}
+
+    /** {@code F.avg_pool2d(kernel, stride, padding)}, the padding counted in the average. */
+    record AvgPool(int kernel, int stride, int padding) implements Layer {}
 
     /**
      * {@code nn.AdaptiveAvgPool2d((height, width))}: output cell {@code i} averages input rows
@@ -80,6 +91,18 @@ public sealed interface Layer {
         @Override
         public List<List<Layer>> nested() {
             return List.of(body, shortcut);
+        }
+    }
+
+    /** {@code torch.cat([branch(x) for branch in branches], 1)}. */
+    record Concat(List<List<Layer>> branches) implements Layer {
+        public Concat {
+            branches = branches.stream().map(List::copyOf).toList();
+        }
+
+        @Override
+        public List<List<Layer>> nested() {
+            return branches;
         }
     }
 

@@ -23,14 +23,12 @@ final class LayerList {
         if (block instanceof TorchModule module) {
             out.addAll(module.layers(path));
         } else if (block instanceof Conv2d conv) {
-            if (conv.getStride().get(0) != conv.getStride().get(1)
-                    || conv.getPadding().get(0) != conv.getPadding().get(1)
-                    || conv.getDilation() != null && conv.getDilation().size() != 1) {
-                throw new IllegalStateException(path + ": only square strides and paddings,"
-                        + " no dilation");
+            if (conv.getDilation() != null && conv.getDilation().size() != 1) {
+                throw new IllegalStateException(path + ": no dilated convolutions");
             }
             out.add(new Layer.Conv(path, (int) conv.getStride().get(0),
-                    (int) conv.getPadding().get(0), conv.isIncludeBias(), conv.getGroups()));
+                    (int) conv.getStride().get(1), (int) conv.getPadding().get(0),
+                    (int) conv.getPadding().get(1), conv.isIncludeBias(), conv.getGroups()));
         } else if (block instanceof BatchNorm) {
             out.add(new Layer.BatchNorm(path));
         } else if (block instanceof Linear) {

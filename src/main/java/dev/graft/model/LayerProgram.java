@@ -1,6 +1,8 @@
 package dev.graft.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -84,11 +86,14 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
                         fold(r.shortcut(), t, manager)));
             } else if (l instanceof Layer.Scale sc) {
                 out.add(new Layer.Scale(fold(sc.gate(), t, manager)));
+            } else if (l instanceof Layer.Concat cat) {
+                out.add(new Layer.Concat(cat.branches().stream().map(b -> fold(b, t, manager))
+                        .toList()));
             } else if (l instanceof Layer.Conv c && i + 1 < in.size()
                     && in.get(i + 1) instanceof Layer.BatchNorm bn) {
                 String p = bn.path() + ".";
                 NDArray scale = t.get(p + "weight").div(t.get(p + "running_var")
-                        .add(Layer.BATCH_NORM_EPSILON).sqrt());
+                        .add(bn.epsilon()).sqrt());
                 NDArray w = t.get(c.path() + ".weight");
                 NDArray bias = c.bias() ? t.get(c.path() + ".bias") : manager.zeros(
                         scale.getShape());
@@ -98,7 +103,8 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
                 for (String k : List.of("weight", "bias", "running_mean", "running_var")) {
                     t.remove(p + k);
                 }
-                out.add(new Layer.Conv(c.path(), c.stride(), c.padding(), true, c.groups()));
+                out.add(new Layer.Conv(c.path(), c.strideH(), c.strideW(), c.paddingH(),
+                        c.paddingW(), true, c.groups()));
                 i++;
             } else {
                 out.add(l);
@@ -128,12 +134,12 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
         if (l instanceof Layer.Conv c) {
             return Conv2d.conv2d(rewrite.input(l, y), rewrite.weight(l, tensor(c.path()
                     + ".weight")), c.bias() ? tensor(c.path() + ".bias") : null,
-                    new Shape(c.stride(), c.stride()), new Shape(c.padding(), c.padding()),
+                    new Shape(c.strideH(), c.strideW()), new Shape(c.paddingH(), c.paddingW()),
                     new Shape(1, 1), c.groups()).head();
         } else if (l instanceof Layer.BatchNorm b) {
             return ai.djl.nn.norm.BatchNorm.batchNorm(y, tensor(b.path() + ".running_mean"),
                     tensor(b.path() + ".running_var"), tensor(b.path() + ".weight"),
-                    tensor(b.path() + ".bias"), 1, 0.9f, Layer.BATCH_NORM_EPSILON, false).head();
+                    tensor(b.path() + ".bias"), 1, 0.9f, b.epsilon(), false).head();
         } else if (l instanceof Layer.Linear f) {
             return ai.djl.nn.core.Linear.linear(rewrite.input(l, y), rewrite.weight(l,
                     tensor(f.path() + ".weight")), f.bias() ? tensor(f.path() + ".bias") : null)
@@ -144,6 +150,16 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
             return Layers.silu(y);
         } else if (l instanceof Layer.Sigmoid) {
             return ai.djl.nn.Activation.sigmoid(y);
+        } else if (l instanceof Layer.AvgPool a) {
+            return Pool.avgPool2d(y, new Shape(a.kernel(), a.kernel()),
+                    new Shape(a.stride(), a.stride()), new Shape(a.padding(), a.padding()),
+                    false, true);
+        } else if (l instanceof Layer.Concat cat) {
+            NDList parts = new NDList();
+            for (List<Layer> branch : cat.branches()) {
+                parts.add(run(branch, y, rewrite));
+            }
+            return NDArrays.concat(parts, 1);
         } else if (l instanceof Layer.AdaptiveAvgPool a) {
             return Layers.adaptiveAvgPool(y, a.height(), a.width());
         } else if (l instanceof Layer.Scale sc) {

@@ -33,12 +33,31 @@ final class Layers {
                 .optGroups(groups).optBias(bias).build();
     }
 
+    /** {@code nn.Conv2d(in, filters, (kh, kw), stride, (ph, pw), bias=False)}. */
+    static Block conv(int filters, int kh, int kw, int stride, int ph, int pw) {
+        return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(kh, kw))
+                .optStride(new Shape(stride, stride)).optPadding(new Shape(ph, pw))
+                .optBias(false).build();
+    }
+
+    /** {@code nn.BatchNorm2d(eps=epsilon, momentum=0.1)}. */
+    static Block batchNorm(float epsilon) {
+        return BatchNorm.builder().optEpsilon(epsilon).optMomentum(0.9f).build();
+    }
+
+    /** {@code F.avg_pool2d(x, kernel, stride, padding)}, padding counted in the average. */
+    static Block avgPool(int kernel, int stride, int padding) {
+        return new Known(new Layer.AvgPool(kernel, stride, padding), x -> Pool.avgPool2d(x,
+                new Shape(kernel, kernel), new Shape(stride, stride),
+                new Shape(padding, padding), false, true));
+    }
+
     /**
      * {@code nn.BatchNorm2d(eps=1e-5, momentum=0.1)}. DJL states momentum the MXNet way, as the
      * share of the old statistic kept, so PyTorch's 0.1 is DJL's 0.9.
      */
     static Block batchNorm() {
-        return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
+        return batchNorm(Layer.BATCH_NORM_EPSILON);
     }
 
     /** {@code nn.Linear(in, units)}; the input size is inferred at initialization. */

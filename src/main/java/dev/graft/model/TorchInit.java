@@ -19,6 +19,8 @@ import java.util.SplittableRandom;
  *       {@code N(0, sqrt(2 / fan_out))}.
  *   <li>torchvision VGG and EfficientNet convs the same, their biases 0; linear layers
  *       {@code N(0, 0.01)} (VGG) or {@code U(-1/sqrt(out), 1/sqrt(out))} (EfficientNet), biases 0.
+ *   <li>torchvision Inception-v3: conv and linear weights {@code N(0, 0.1)}, the linear bias as
+ *       PyTorch's default.
  *   <li>BatchNorm: weight 1, bias 0, running mean 0, running variance 1.
  * </ul>
  */
@@ -28,7 +30,8 @@ final class TorchInit {
         TORCH_DEFAULT,
         TORCHVISION_RESNET,
         TORCHVISION_VGG,
-        TORCHVISION_EFFICIENTNET
+        TORCHVISION_EFFICIENTNET,
+        TORCHVISION_INCEPTION
     }
 
     private TorchInit() {}
@@ -51,7 +54,10 @@ final class TorchInit {
                 Arrays.fill(v, leaf.equals("weight") || leaf.equals("running_var") ? 1f : 0f);
             } else if (leaf.equals("weight")) {
                 long fanIn = shape.size() / shape.get(0);
-                if (policy != Policy.TORCH_DEFAULT && shape.dimension() == 4) {
+                if (policy == Policy.TORCHVISION_INCEPTION) {
+                    // trunc_normal_(std=0.1, a=-2, b=2): the bounds are 20 standard deviations
+                    normal(v, 0.1, rng);
+                } else if (policy != Policy.TORCH_DEFAULT && shape.dimension() == 4) {
                     // kaiming_normal_(mode="fan_out"): fan_out = out_channels x kernel area
                     long fanOut = shape.get(0) * shape.get(2) * shape.get(3);
                     normal(v, Math.sqrt(2.0 / fanOut), rng);

@@ -127,6 +127,118 @@ final class Torchvision {
         return out;
     }
 
+    /**
+     * Inception-v3 without its auxiliary classifier: {@code stem} ({@code Conv2d_1a_3x3} to
+     * {@code maxpool2}), {@code mixed5} ({@code Mixed_5b..5d}, InceptionA), {@code mixed6}
+     * ({@code Mixed_6a} InceptionB, {@code Mixed_6b..6e} InceptionC), {@code mixed7}
+     * ({@code Mixed_7a} InceptionD, {@code Mixed_7b..7c} InceptionE).
+     */
+    static List<Stage> inceptionV3() {
+        Sequential stem = new Sequential()
+                .add("Conv2d_1a_3x3", new BasicConv(32, 3, 2, 0))
+                .add("Conv2d_2a_3x3", new BasicConv(32, 3, 1, 0))
+                .add("Conv2d_2b_3x3", new BasicConv(64, 3, 1, 1))
+                .add("maxpool1", Layers.maxPool(3, 2, 0))
+                .add("Conv2d_3b_1x1", new BasicConv(80, 1, 1, 0))
+                .add("Conv2d_4a_3x3", new BasicConv(192, 3, 1, 0))
+                .add("maxpool2", Layers.maxPool(3, 2, 0));
+        Sequential mixed5 = new Sequential().add("Mixed_5b", inceptionA(32))
+                .add("Mixed_5c", inceptionA(64)).add("Mixed_5d", inceptionA(64));
+        Sequential mixed6 = new Sequential().add("Mixed_6a", inceptionB())
+                .add("Mixed_6b", inceptionC(128)).add("Mixed_6c", inceptionC(160))
+                .add("Mixed_6d", inceptionC(160)).add("Mixed_6e", inceptionC(192));
+        Sequential mixed7 = new Sequential().add("Mixed_7a", inceptionD())
+                .add("Mixed_7b", inceptionE()).add("Mixed_7c", inceptionE());
+        return List.of(new Stage("stem", "", stem), new Stage("mixed5", "", mixed5),
+                new Stage("mixed6", "", mixed6), new Stage("mixed7", "", mixed7));
+    }
+
+    private static BasicConv conv1x1(int filters) {
+        return new BasicConv(filters, 1, 1, 0);
+    }
+
+    /** 1 x 7 (or 1 x 3) then 7 x 1 (3 x 1) factorized convolutions, padded to keep the size. */
+    private static BasicConv row(int filters, int k) {
+        return new BasicConv(filters, 1, k, 1, 0, k / 2);
+    }
+
+    private static BasicConv column(int filters, int k) {
+        return new BasicConv(filters, k, 1, 1, k / 2, 0);
+    }
+
+    private static InceptionBlock.Step avgPool() {
+        return new InceptionBlock.Op(Layers.avgPool(3, 1, 1));
+    }
+
+    private static InceptionBlock.Step maxPool() {
+        return new InceptionBlock.Op(Layers.maxPool(3, 2, 0));
+    }
+
+    private static InceptionBlock inceptionA(int poolFeatures) {
+        InceptionBlock b = new InceptionBlock();
+        return b.branch(b.conv("branch1x1", conv1x1(64)))
+                .branch(b.conv("branch5x5_1", conv1x1(48)),
+                        b.conv("branch5x5_2", new BasicConv(64, 5, 1, 2)))
+                .branch(b.conv("branch3x3dbl_1", conv1x1(64)),
+                        b.conv("branch3x3dbl_2", new BasicConv(96, 3, 1, 1)),
+                        b.conv("branch3x3dbl_3", new BasicConv(96, 3, 1, 1)))
+                .branch(avgPool(), b.conv("branch_pool", conv1x1(poolFeatures)));
+    }
+
+    private static InceptionBlock inceptionB() {
+        InceptionBlock b = new InceptionBlock();
+        return b.branch(b.conv("branch3x3", new BasicConv(384, 3, 2, 0)))
+                .branch(b.conv("branch3x3dbl_1", conv1x1(64)),
+                        b.conv("branch3x3dbl_2", new BasicConv(96, 3, 1, 1)),
+                        b.conv("branch3x3dbl_3", new BasicConv(96, 3, 2, 0)))
+                .branch(maxPool());
+    }
+
+    private static InceptionBlock inceptionC(int c7) {
+        InceptionBlock b = new InceptionBlock();
+        return b.branch(b.conv("branch1x1", conv1x1(192)))
+                .branch(b.conv("branch7x7_1", conv1x1(c7)), b.conv("branch7x7_2", row(c7, 7)),
+                        b.conv("branch7x7_3", column(192, 7)))
+                .branch(b.conv("branch7x7dbl_1", conv1x1(c7)),
+                        b.conv("branch7x7dbl_2", column(c7, 7)),
+                        b.conv("branch7x7dbl_3", row(c7, 7)),
+                        b.conv("branch7x7dbl_4", column(c7, 7)),
+                        b.conv("branch7x7dbl_5", row(192, 7)))
+                .branch(avgPool(), b.conv("branch_pool", conv1x1(192)));
+    }
+
+    private static InceptionBlock inceptionD() {
+        InceptionBlock b = new InceptionBlock();
+        return b.branch(b.conv("branch3x3_1", conv1x1(192)),
+                        b.conv("branch3x3_2", new BasicConv(320, 3, 2, 0)))
+                .branch(b.conv("branch7x7x3_1", conv1x1(192)),
+                        b.conv("branch7x7x3_2", row(192, 7)),
+                        b.conv("branch7x7x3_3", column(192, 7)),
+                        b.conv("branch7x7x3_4", new BasicConv(192, 3, 2, 0)))
+                .branch(maxPool());
+    }
+
+    private static InceptionBlock inceptionE() {
+        InceptionBlock b = new InceptionBlock();
+        return b.branch(b.conv("branch1x1", conv1x1(320)))
+                .branch(b.conv("branch3x3_1", conv1x1(384)), new InceptionBlock.Split(List.of(
+                        List.of(b.conv("branch3x3_2a", row(384, 3))),
+                        List.of(b.conv("branch3x3_2b", column(384, 3))))))
+                .branch(b.conv("branch3x3dbl_1", conv1x1(448)),
+                        b.conv("branch3x3dbl_2", new BasicConv(384, 3, 1, 1)),
+                        new InceptionBlock.Split(List.of(
+                                List.of(b.conv("branch3x3dbl_3a", row(384, 3))),
+                                List.of(b.conv("branch3x3dbl_3b", column(384, 3))))))
+                .branch(avgPool(), b.conv("branch_pool", conv1x1(192)));
+    }
+
+    /** Inception-v3's head: {@code avgpool}, {@code dropout} 0.5, {@code fc}. */
+    static Stage inceptionHead(int classes) {
+        return new Stage(StagedNet.HEAD, "", new Sequential()
+                .add("avgpool", Layers.globalAvgPool()).add("dropout", Layers.dropout(0.5f))
+                .add("fc", Layers.linear(classes)));
+    }
+
     /** EfficientNet's head: {@code avgpool}, flatten, {@code classifier.0} dropout 0.2, {@code classifier.1}. */
     static Stage efficientNetHead(int classes) {
         return new Stage(StagedNet.HEAD, "", new Sequential()
