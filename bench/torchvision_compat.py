@@ -10,6 +10,10 @@
         statistics, save OUT/weights.safetensors in DTYPE (F32, F16 or BF16) and
         OUT/io.safetensors (an input and the logits of the weights as stored) for graft.
 
+  pil-transform IMAGE RESIZE CROP OUT
+        torchvision's evaluation transform Resize(RESIZE), CenterCrop(CROP) on IMAGE opened
+        with PIL as RGB; OUT gets the uint8 pixels in [channel, row, column] order.
+
 Nothing is downloaded: every model is built with weights=None.
 """
 import json
@@ -77,6 +81,18 @@ def make_torch(arch, c, h, w, classes, dtype, out):
     return 0
 
 
+def pil_transform(image, resize, crop, out):
+    from PIL import Image
+    from torchvision import transforms
+    t = transforms.Compose([transforms.Resize(resize), transforms.CenterCrop(crop)])
+    pixels = t(Image.open(image).convert("RGB"))
+    data = torch.frombuffer(bytearray(pixels.tobytes()), dtype=torch.uint8)
+    data = data.reshape(crop, crop, 3).permute(2, 0, 1).contiguous()
+    with open(out, "wb") as f:
+        f.write(bytes(data.flatten().tolist()))
+    return 0
+
+
 if __name__ == "__main__":
     a = sys.argv
     cmd = a[1] if len(a) > 1 else ""
@@ -84,5 +100,7 @@ if __name__ == "__main__":
         sys.exit(check_graft(a[2], a[3], a[4]))
     if cmd == "make-torch" and len(a) == 9:
         sys.exit(make_torch(a[2], int(a[3]), int(a[4]), int(a[5]), int(a[6]), a[7], a[8]))
+    if cmd == "pil-transform" and len(a) == 6:
+        sys.exit(pil_transform(a[2], int(a[3]), int(a[4]), a[5]))
     print(__doc__, file=sys.stderr)
     sys.exit(2)

@@ -56,7 +56,8 @@ final class EvaluateCommand implements Callable<Integer> {
             Checkpoint.Loaded loaded = Checkpoint.load(model, manager);
             ModelSpec spec = loaded.spec();
             String dataName = data != null ? data : spec.sourceDataset();
-            DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, common::log);
+            DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName,
+                    spec.inputShape(), common::log);
             common.log("data: " + dataName + " from " + r.source());
             ImageDataset d = split.equals("test") ? r.test() : r.train();
             d = matchClasses(d, spec);

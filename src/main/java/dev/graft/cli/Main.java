@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
             ProbeCommand.class, FinetuneCommand.class, AdviseCommand.class, DemoCommand.class,
             TransferCommand.class, DistillCommand.class, PruneCommand.class, LowRankCommand.class, ClusterCommand.class,
             QuantizeCommand.class, LotteryCommand.class, AnalyzeCommand.class,
-            ExportCommand.class, CompressCommand.class, BenchCommand.class,
+            ExportCommand.class, CompressCommand.class, ImportCommand.class,
+            PredictCommand.class, BenchCommand.class,
             DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

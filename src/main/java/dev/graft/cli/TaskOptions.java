@@ -6,8 +6,9 @@ import picocli.CommandLine.Option;
 final class TaskOptions {
 
     @Option(names = "--data", description = "Dataset name (fashion-mnist, fashion-mnist-small ="
-            + " the bundled subset) or a folder of IDX files (default: fashion-mnist, or the"
-            + " model's dataset when fine-tuning).")
+            + " the bundled subset), a folder of IDX files, or an image folder (train/<class>/*.png"
+            + "|jpg and test/<class>/..., resized and cropped to the model's input) (default:"
+            + " fashion-mnist, or the model's dataset when fine-tuning).")
     String data;
 
     @Option(names = "--classes", description = "Use these classes only, relabelled 0..k-1 in "

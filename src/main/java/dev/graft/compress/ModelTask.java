@@ -58,7 +58,8 @@ public final class ModelTask implements AutoCloseable {
             long seed,
             Consumer<String> log, NDManager manager) {
         String dataName = data != null ? data : spec.sourceDataset();
-        DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, log);
+        DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, spec.inputShape(),
+                log);
         log.accept("data: " + dataName + " from " + r.source());
         ImageDataset train = r.train();
         ImageDataset test = r.test();

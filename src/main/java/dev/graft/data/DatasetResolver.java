@@ -130,21 +130,40 @@ public final class DatasetResolver {
     }
 
     /**
-     * Resolves {@code data}: a folder path, or a dataset name.
+     * Resolves {@code data}: a folder path, or a dataset name. An image folder is read at
+     * 3 x 224 x 224.
      *
      * @param log receives one line per place tried and the place used
      */
     public Resolved resolve(String data, Consumer<String> log) {
+        return resolve(data, null, log);
+    }
+
+    /**
+     * Resolves {@code data}: a folder of IDX files, an image folder ({@link ImageFolder}), or a
+     * dataset name.
+     *
+     * @param imageShape {@code [channels, height, width]} of the model the data will feed:
+     *     what an image folder's pictures are transformed to (null: 3 x 224 x 224); named and
+     *     IDX datasets have their own size
+     * @param log receives one line per place tried and the place used
+     */
+    public Resolved resolve(String data, int[] imageShape, Consumer<String> log) {
         Named named = Named.byId(data);
         if (named == null) {
             Path dir = Path.of(data);
+            if (Files.isDirectory(dir) && !hasIdxFiles(dir) && ImageFolder.isImageFolder(dir)) {
+                return ImageFolder.read(dir, EvalTransform.forInput(imageShape != null
+                        ? imageShape : new int[] {3, 224, 224}), log);
+            }
             if (Files.isDirectory(dir)) {
                 return readFolder(dir, classNamesFor(dir, null), "folder " + dir);
             }
             throw new GraftException("--data " + data + " is neither a folder nor a known dataset;"
                     + " known datasets: " + knownIds() + "; a folder must hold "
                     + "train-images-idx3-ubyte(.gz), train-labels-idx1-ubyte(.gz), "
-                    + "t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz)");
+                    + "t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz), or be an"
+                    + " image folder: train/<class>/*.png|jpg and test/<class>/...");
         }
         if (named == Named.FASHION_MNIST_SMALL) {
             return readBundled();

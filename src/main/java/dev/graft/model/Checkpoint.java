@@ -132,8 +132,15 @@ public final class Checkpoint {
      * reported in one error, before any parameter changes.
      */
     public static void loadWeights(StagedNet net, Path file) {
+        loadWeights(net, file, name -> false);
+    }
+
+    /** As {@link #loadWeights(StagedNet, Path)}, tensors named as {@code ignored} says skipped. */
+    public static void loadWeights(StagedNet net, Path file,
+            java.util.function.Predicate<String> ignored) {
         try (SafeTensors st = SafeTensors.open(file)) {
             Map<String, SafeTensors.Entry> byName = new LinkedHashMap<>(st.entries());
+            byName.keySet().removeIf(ignored);
             List<String> problems = new ArrayList<>();
             Map<String, Parameter> params = net.namedParameters();
             for (Map.Entry<String, Parameter> e : params.entrySet()) {

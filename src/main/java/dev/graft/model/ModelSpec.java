@@ -28,8 +28,17 @@ public record ModelSpec(
 
     public static final int FORMAT_VERSION = 1;
 
-    /** The dataset the checkpoint was trained on, or fashion-mnist when it does not say. */
+    /**
+     * The dataset the checkpoint was trained on, or fashion-mnist when it does not say; an
+     * error for imported weights, whose training data graft does not know.
+     */
     public String sourceDataset() {
+        if (provenance != null && provenance.dataset() == null
+                && "import".equals(provenance.command())) {
+            throw new dev.graft.io.GraftException("this checkpoint was imported from "
+                    + provenance.dataSource() + ": graft does not have the data it was trained"
+                    + " on; pass --data");
+        }
         return provenance != null && provenance.dataset() != null ? provenance.dataset()
                 : "fashion-mnist";
     }

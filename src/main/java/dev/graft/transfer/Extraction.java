@@ -45,7 +45,8 @@ public final class Extraction {
                         + spec.architecture() + "; stages are " + loaded.net().stageNames());
             }
             String dataName = c.data() != null ? c.data() : spec.sourceDataset();
-            DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, log);
+            DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName,
+                    spec.inputShape(), log);
             log.accept("data: " + dataName + " from " + r.source());
             ImageDataset train = r.train();
             ImageDataset test = r.test();

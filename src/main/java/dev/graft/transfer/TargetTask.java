@@ -34,7 +34,8 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
             Consumer<String> log) {
         ModelSpec spec = Checkpoint.readSpec(model, "--model");
         String dataName = data != null ? data : spec.sourceDataset();
-        DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, log);
+        DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, spec.inputShape(),
+                log);
         log.accept("data: " + dataName + " from " + r.source());
         ImageDataset pool = r.train();
         ImageDataset test = r.test();

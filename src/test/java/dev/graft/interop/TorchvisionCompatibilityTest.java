@@ -87,6 +87,48 @@ class TorchvisionCompatibilityTest {
     }
 
     /**
+     * graft's evaluation transform gives PIL's bytes: torchvision's Resize(256) and
+     * CenterCrop(224) on a random RGB picture (downscaled) and a gray one (upscaled).
+     */
+    @org.junit.jupiter.api.Test
+    void evalTransformMatchesTorchvisionOnPil(@TempDir Path tmp) throws Exception {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+        java.awt.image.BufferedImage rgb = new java.awt.image.BufferedImage(300, 410,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 410; y++) {
+            for (int x = 0; x < 300; x++) {
+                // smooth gradients plus noise, so both flat and busy regions are compared
+                int r = (x * 255 / 299 + rng.nextInt(40)) % 256;
+                rgb.setRGB(x, y, r << 16 | (y * 255 / 409) << 8 | rng.nextInt(256));
+            }
+        }
+        java.awt.image.BufferedImage gray = new java.awt.image.BufferedImage(170, 120,
+                java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 120; y++) {
+            for (int x = 0; x < 170; x++) {
+                gray.getRaster().setSample(x, y, 0, (x * y + rng.nextInt(30)) % 256);
+            }
+        }
+        dev.graft.data.EvalTransform t = new dev.graft.data.EvalTransform(256, 224, 224, 3);
+        for (var e : java.util.Map.of("rgb", rgb, "gray", gray).entrySet()) {
+            Path png = tmp.resolve(e.getKey() + ".png");
+            javax.imageio.ImageIO.write(e.getValue(), "png", png.toFile());
+            Path out = tmp.resolve(e.getKey() + ".raw");
+            PyTorchInteropTest.Result r = PyTorchInteropTest.run(List.of(
+                    PyTorchInteropTest.PYTHON.toString(), SCRIPT.toString(), "pil-transform",
+                    png.toString(), "256", "224", out.toString()));
+            assertEquals(0, r.code(), r.output());
+            byte[] want = Files.readAllBytes(out);
+            byte[] got = t.read(png);
+            int differ = 0;
+            for (int i = 0; i < want.length; i++) {
+                differ += want[i] != got[i] ? 1 : 0;
+            }
+            assertEquals(0, differ, e.getKey() + ": pixels differing from PIL's");
+        }
+    }
+
+    /**
      * Redraws every weight as PyTorch's default {@code U(-1/sqrt(fan_in), 1/sqrt(fan_in))}:
      * torchvision's Inception-v3 initialization (std 0.1) gives eval-mode logits near 1e7
      * before any training, where an absolute bound of 1e-3 would be meaningless.
