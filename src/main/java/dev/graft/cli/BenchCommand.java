@@ -39,19 +39,27 @@ final class BenchCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     String data;
 
+    @Option(names = "--input-size", defaultValue = "0", paramLabel = "PIXELS", description =
+            "Inference only, on random RGB images of this side (e.g. 224 for resnet50); --steps"
+            + " batches per pass, --epochs timed passes, the fastest reported. Compare with"
+            + " PyTorch: bench/compare_inference.sh")
+    int inputSize;
+
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
         Benchmark.Result r = Benchmark.run(new Benchmark.Config(data, arch,
-                new ModelOptions(width, null), batchSize, steps, epochs, common.seed),
+                new ModelOptions(width, null), batchSize, steps, epochs, common.seed, inputSize),
                 common::log, common.progress());
         StringBuilder sb = new StringBuilder(String.format(
-                "%s, batch %d, %,d parameters, %s on %d cpus%n  training  %,8.0f images/s%n"
-                + "  inference %,8.0f images/s%n  peak RSS  %,8.0f MiB%n", r.architecture(),
-                r.batchSize(), r.parameters(), r.engine(), r.cpus(), r.trainImagesPerSecond(),
-                r.inferenceImagesPerSecond(), r.peakRssMb()));
+                "%s, batch %d, %,d parameters, %s on %d cpus%n%s"
+                + "  inference %,8.1f images/s%n  peak RSS  %,8.0f MiB%n", r.architecture(),
+                r.batchSize(), r.parameters(), r.engine(), r.cpus(), inputSize > 0 ? ""
+                        : String.format("  training  %,8.0f images/s%n",
+                                r.trainImagesPerSecond()), r.inferenceImagesPerSecond(),
+                r.peakRssMb()));
         for (EpochMetrics m : r.epochs()) {
             sb.append(String.format("  epoch %2d: %,6.0f images/s, peak RSS %,6.0f MiB, heap %,5.0f"
                     + " MiB%s%n", m.epoch(), m.imagesPerSecond(), m.peakRssMb(), m.heapUsedMb(),

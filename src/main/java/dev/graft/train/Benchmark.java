@@ -24,15 +24,18 @@ import java.util.function.DoubleSupplier;
 public final class Benchmark {
 
     /**
-     * @param steps optimizer steps per epoch
-     * @param epochs epochs to run; the first is warm-up unless it is the only one
+     * @param steps optimizer steps per epoch (inference only: batches per pass)
+     * @param epochs epochs to run; the first is warm-up unless it is the only one (inference
+     *     only: timed passes after one warm-up batch, the best reported)
+     * @param inputSize 0: the dataset's images; else random RGB images of this side and no
+     *     training, only inference (e.g. 224 for ImageNet models)
      */
     public record Config(String data, String architecture, ModelOptions options, int batchSize,
-            int steps, int epochs, long seed) {
+            int steps, int epochs, long seed, int inputSize) {
         public Config {
-            if (steps < 1 || epochs < 1 || batchSize < 1) {
+            if (steps < 1 || epochs < 1 || batchSize < 1 || inputSize < 0) {
                 throw new IllegalArgumentException("--steps, --epochs and --batch-size must be"
-                        + " positive");
+                        + " positive, --input-size positive or 0");
             }
         }
     }
@@ -107,8 +110,44 @@ public final class Benchmark {
         return ratios.length % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
     }
 
+    /**
+     * Inference alone on {@code steps x batch} random RGB images of {@code inputSize} pixels (the
+     * speed of a forward pass does not depend on the pixels): one warm-up batch, then
+     * {@code epochs} timed passes, the fastest reported (the least disturbed on a shared
+     * machine).
+     */
+    static Result inferenceOnly(Architecture arch, Config c, Consumer<String> log) {
+        int n = c.steps() * c.batchSize();
+        int side = c.inputSize();
+        byte[] px = new byte[n * 3 * side * side];
+        new java.util.SplittableRandom(c.seed()).nextBytes(px);
+        ImageDataset images = new ImageDataset("random", px, new int[n], 3, side, side,
+                List.of("a", "b"));
+        try (NDManager manager = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(images, Normalization.fit(images),
+                        manager)) {
+            StagedNet net = arch.build(images.imageShape(), 1000, c.options())
+                    .initialize(manager, c.seed());
+            log.accept(String.format("%s at %dx%d, batch %d: %d passes over %d images after a"
+                    + " warm-up batch", arch.id(), side, side, c.batchSize(), c.epochs(), n));
+            inferenceSeconds(net, data, c.batchSize(), c.batchSize(), manager);
+            double best = Double.POSITIVE_INFINITY;
+            for (int e = 0; e < c.epochs(); e++) {
+                double s = inferenceSeconds(net, data, n, c.batchSize(), manager);
+                log.accept(String.format("pass %d: %.1f images/s", e + 1, n / s));
+                best = Math.min(best, s);
+            }
+            return new Result(arch.id(), c.batchSize(), net.parameterCount(), Double.NaN,
+                    n / best, MemoryProbe.peakRssMb(), List.of(), GraftVersion.engine(),
+                    Runtime.getRuntime().availableProcessors());
+        }
+    }
+
     public static Result run(Config c, Consumer<String> log, Progress progress) {
         Architecture arch = Architecture.byId(c.architecture());
+        if (c.inputSize() > 0) {
+            return inferenceOnly(arch, c, log);
+        }
         DatasetResolver.Resolved r = new DatasetResolver().resolve(c.data(), log);
         int n = c.steps() * c.batchSize();
         ImageDataset train = r.train();
