@@ -207,8 +207,8 @@ public final class Analysis {
         long began = System.nanoTime();
         ModelSpec spec = Checkpoint.readSpec(c.model(), "--model");
         String data = c.data() != null ? c.data() : spec.sourceDataset();
-        Pretrain.Splits target = Pretrain.prepareData(data, c.classes(), c.shots(), 0,
-                c.train().seed(), log);
+        Pretrain.Splits target = Pretrain.prepareData(data, spec.inputShape(), c.classes(),
+                c.shots(), 0, c.train().seed(), log);
         if (!Arrays.equals(target.train().imageShape(), spec.inputShape())) {
             throw new GraftException("--model " + c.model() + " takes inputs " + Arrays.toString(
                     spec.inputShape()) + " but " + data + " has images " + Arrays.toString(

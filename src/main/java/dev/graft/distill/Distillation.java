@@ -304,8 +304,8 @@ public final class Distillation {
             ModelSpec tspec = loaded.spec();
             String dataName = c.data() != null ? c.data() : tspec.sourceDataset();
             long root = c.train().seed();
-            Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), null,
-                    c.valFraction(), root, log);
+            Pretrain.Splits data = Pretrain.prepareData(dataName, tspec.inputShape(),
+                    c.classes(), null, c.valFraction(), root, log);
             checkTask(c, tspec, dataName, data);
             ImageDataset trainImages = transferSet(c, data.train());
             Architecture arch = Architecture.byId(c.student());

@@ -333,8 +333,8 @@ public final class Lottery {
             }
             ModelSpec spec = Checkpoint.readSpec(c.from(), "--from");
             String data = c.data() != null ? c.data() : spec.sourceDataset();
-            Pretrain.Splits d = Pretrain.prepareData(data, c.classes(), c.shots(), c.valFraction(),
-                    seed, log);
+            Pretrain.Splits d = Pretrain.prepareData(data, spec.inputShape(), c.classes(),
+                    c.shots(), c.valFraction(), seed, log);
             if (!Arrays.equals(d.train().imageShape(), spec.inputShape())) {
                 throw new GraftException("--from " + c.from() + " takes inputs "
                         + Arrays.toString(spec.inputShape()) + " but " + data + " has images "

@@ -94,7 +94,16 @@ public final class Pretrain {
      */
     public static Splits prepareData(String data, String classes, Integer shots,
             double valFraction, long seed, Consumer<String> log) {
-        DatasetResolver.Resolved r = new DatasetResolver().resolve(data, log);
+        return prepareData(data, null, classes, shots, valFraction, seed, log);
+    }
+
+    /**
+     * As above, for a model taking {@code imageShape}: what an image folder's pictures are
+     * resized and cropped to (see {@link DatasetResolver#resolve(String, int[], Consumer)}).
+     */
+    public static Splits prepareData(String data, int[] imageShape, String classes,
+            Integer shots, double valFraction, long seed, Consumer<String> log) {
+        DatasetResolver.Resolved r = new DatasetResolver().resolve(data, imageShape, log);
         log.accept("data: " + data + " from " + r.source());
         ImageDataset train = r.train();
         ImageDataset test = r.test();

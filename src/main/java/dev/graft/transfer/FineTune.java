@@ -89,8 +89,8 @@ public final class FineTune {
             String dataName = c.data() != null ? c.data()
                     : spec.sourceDataset();
             long seed = c.train().seed();
-            Pretrain.Splits data = Pretrain.prepareData(dataName, c.classes(), c.shots(),
-                    c.valFraction(), seed, log);
+            Pretrain.Splits data = Pretrain.prepareData(dataName, spec.inputShape(),
+                    c.classes(), c.shots(), c.valFraction(), seed, log);
             if (!Arrays.equals(data.train().imageShape(), spec.inputShape())) {
                 throw new GraftException("the model takes inputs " + Arrays.toString(
                         spec.inputShape()) + " but " + dataName + " has images "

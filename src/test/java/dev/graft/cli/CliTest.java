@@ -479,4 +479,54 @@ class CliTest {
             assertFalse(Files.exists(tmp.resolve("a" + i)), "nothing written on refusal");
         }
     }
+
+    /**
+     * Pretrained weights from elsewhere, end to end: an image folder written from the bundled
+     * subset, a resnet18 safetensors file imported, its predictions as JSON, evaluation and a
+     * probe fine-tuning on the image folder; a file of the wrong architecture is refused with
+     * the right one named.
+     */
+    @Test
+    void importPredictAndFinetuneOnAnImageFolder() throws Exception {
+        Path images = tmp.resolve("fm-images");
+        Run r = graft("data", "images", "--data", "fashion-mnist-small", "--train-per-class",
+                "4", "--test-per-class", "2", "--out", images.toString(), "--json", "-q");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(40, r.json().get("train").asInt());
+        assertTrue(Files.isRegularFile(images.resolve("train/T-shirt-top/00000.png")));
+        Path weights = tmp.resolve("resnet18.safetensors");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager();
+                java.io.OutputStream out = Files.newOutputStream(weights)) {
+            dev.graft.model.Checkpoint.writeWeights(dev.graft.model.Architecture.RESNET18.build(
+                    new int[] {3, 32, 32}, 10, new dev.graft.model.ModelOptions(1, false))
+                    .initialize(m, 3), out);
+        }
+        Path ckpt = tmp.resolve("imported");
+        r = graft("import", "--arch", "resnet18", "--weights", weights.toString(),
+                "--input-size", "32", "--out", ckpt.toString(), "--json", "-q");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(10, r.json().get("classes").asInt());
+        r = graft("predict", "--model", ckpt.toString(), "--top", "3", "--json", "-q",
+                images.resolve("test/Bag/00000.png").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(3, r.json().get(0).get("top").size());
+        r = graft("evaluate", "--model", ckpt.toString(), "--data", images.toString(), "--json",
+                "-q");
+        assertEquals(0, r.code(), r.err());
+        r = graft("finetune", "--model", ckpt.toString(), "--data", images.toString(),
+                "--policy", "probe", "--epochs", "1", "--val-fraction", "0", "--out",
+                tmp.resolve("ft-images").toString(), "--json", "-q");
+        assertEquals(0, r.code(), r.err());
+        r = graft("import", "--arch", "vgg16", "--weights", weights.toString(), "--out",
+                tmp.resolve("wrong").toString(), "-q");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("they are resnet18's: import with --arch resnet18"),
+                r.err());
+        assertFalse(Files.exists(tmp.resolve("wrong")));
+        r = graft("finetune", "--model", ckpt.toString(), "--epochs", "1", "-q", "--out",
+                tmp.resolve("ft-nodata").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("graft does not have the data it was trained on; pass"
+                + " --data"), r.err());
+    }
 }
