@@ -31,11 +31,14 @@ DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
 
 
 def build(arch, classes):
+    """torchvision's ARCH; "inception_v3+aux" is Inception-v3 with its auxiliary classifier."""
     kwargs = {"weights": None, "num_classes": classes}
-    if arch == "inception_v3":
+    if arch.startswith("inception_v3"):
         # torchvision's own initialization (std 0.1) makes eval-mode logits near 1e7 before
         # training; PyTorch's default keeps them near 1, where 1e-3 is a real bound
-        kwargs.update(aux_logits=False, init_weights=False, transform_input=False)
+        kwargs.update(aux_logits=arch.endswith("+aux"), init_weights=False,
+                      transform_input=False)
+        arch = "inception_v3"
     return torchvision.models.__dict__[arch](**kwargs)
 
 

@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
             "size and the normalization the weights expect (ImageNet's mean and std; for",
             "inception_v3, 0.5 / 0.5, which is what torchvision's transform_input=True applies",
             "to ImageNet-normalized images). inception_v3's auxiliary classifier (AuxLogits.*)",
-            "is dropped: graft's inception_v3 has none.", "",
+            "is kept when the file has it: training then adds its loss at weight 0.4, as",
+            "torchvision's recipe does (--no-aux-logits leaves it out).", "",
             "Afterwards every graft command takes the checkpoint: predict, evaluate, extract,",
             "finetune, advise, distill (as teacher), prune, quantize, export, analyze.", ""},
         footer = {"", "Examples:",
@@ -55,6 +56,10 @@ final class ImportCommand implements Callable<Integer> {
             + " standard deviation (with --mean).")
     float[] std;
 
+    @Option(names = "--no-aux-logits", description = "inception_v3: leave the auxiliary"
+            + " classifier out even when the file has it.")
+    boolean noAuxLogits;
+
     @Mixin
     CommonOptions common;
 
@@ -69,7 +74,7 @@ final class ImportCommand implements Callable<Integer> {
         }
         Normalization norm = mean == null ? null : new Normalization(mean, std);
         Import.Result r = new Import(common::log).run(new Import.Config(Architecture.byId(arch),
-                weights, inputSize, classNames, norm), common.out);
+                weights, inputSize, classNames, norm, noAuxLogits), common.out);
         common.print(r, String.format("%s: %s, %,d parameters, %d classes%s, input %s%n"
                 + "  stored dtypes %s; normalization mean %s std %s%n%s", r.checkpoint(),
                 r.architecture(), r.parameters(), r.classes(), r.classNames() ? " (named)" : "",

@@ -1,10 +1,10 @@
 package dev.graft.model;
 
+import ai.djl.ndarray.types.Shape;
 import dev.graft.model.StagedNet.Stage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.IntFunction;
 
 /**
  * The registry of architectures. Each builds its stages and head with PyTorch-compatible
@@ -104,38 +104,38 @@ public enum Architecture {
     /** torchvision's ResNet-18, names and layout; small-image stem as an option. */
     RESNET18("resnet18", "torchvision ResNet-18 (BasicBlock x [2, 2, 2, 2])",
             TorchInit.Policy.TORCHVISION_RESNET, 1,
-            (in, o) -> Torchvision.resnet(in, o, false, 2, 2, 2, 2), Torchvision::resnetHead),
+            (in, o) -> Torchvision.resnet(in, o, false, 2, 2, 2, 2), (k, o) -> Torchvision.resnetHead(k)),
 
     /** torchvision's ResNet-34. */
     RESNET34("resnet34", "torchvision ResNet-34 (BasicBlock x [3, 4, 6, 3])",
             TorchInit.Policy.TORCHVISION_RESNET, 1,
-            (in, o) -> Torchvision.resnet(in, o, false, 3, 4, 6, 3), Torchvision::resnetHead),
+            (in, o) -> Torchvision.resnet(in, o, false, 3, 4, 6, 3), (k, o) -> Torchvision.resnetHead(k)),
 
     /** torchvision's ResNet-50 (v1.5: the stride on the 3x3 convolution). */
     RESNET50("resnet50", "torchvision ResNet-50 (Bottleneck x [3, 4, 6, 3])",
             TorchInit.Policy.TORCHVISION_RESNET, 1,
-            (in, o) -> Torchvision.resnet(in, o, true, 3, 4, 6, 3), Torchvision::resnetHead),
+            (in, o) -> Torchvision.resnet(in, o, true, 3, 4, 6, 3), (k, o) -> Torchvision.resnetHead(k)),
 
     /** torchvision's VGG-16 (configuration D); its five 2x2 max-pools need 32 pixels. */
     VGG16("vgg16", "torchvision VGG-16 (13 conv3x3 in 5 blocks, 2 x FC-4096)",
             TorchInit.Policy.TORCHVISION_VGG, 32, (in, o) -> Torchvision.vgg16(false),
-            Torchvision::vggHead),
+            (k, o) -> Torchvision.vggHead(k)),
 
     /** torchvision's VGG-16 with BatchNorm after every convolution. */
     VGG16_BN("vgg16_bn", "torchvision VGG-16 with BatchNorm", TorchInit.Policy.TORCHVISION_VGG,
-            32, (in, o) -> Torchvision.vgg16(true), Torchvision::vggHead),
+            32, (in, o) -> Torchvision.vgg16(true), (k, o) -> Torchvision.vggHead(k)),
 
     /** torchvision's EfficientNet-B0. */
     EFFICIENTNET_B0("efficientnet_b0", "torchvision EfficientNet-B0 (MBConv, SiLU,"
             + " squeeze-and-excitation, stochastic depth)",
             TorchInit.Policy.TORCHVISION_EFFICIENTNET, 1, (in, o) -> Torchvision.efficientNetB0(),
-            Torchvision::efficientNetHead),
+            (k, o) -> Torchvision.efficientNetHead(k)),
 
     /**
-     * torchvision's Inception-v3 without the auxiliary classifier (which only adds a training
-     * loss); 75 x 75 pixels at least, 299 as trained.
+     * torchvision's Inception-v3; 75 x 75 pixels at least, 299 as trained (and as its auxiliary
+     * classifier, {@link ModelOptions#auxLogits}, needs).
      */
-    INCEPTION_V3("inception_v3", "torchvision Inception-v3 (no auxiliary head)",
+    INCEPTION_V3("inception_v3", "torchvision Inception-v3 (auxiliary head optional)",
             TorchInit.Policy.TORCHVISION_INCEPTION, 75, (in, o) -> Torchvision.inceptionV3(),
             Torchvision::inceptionHead),
 
@@ -162,19 +162,24 @@ public enum Architecture {
         List<Stage> stages(int[] inputShape, ModelOptions o);
     }
 
+    /** Builds an architecture's head. */
+    private interface Head {
+        Stage head(int classes, ModelOptions o);
+    }
+
     private final String id;
     private final String description;
     private final TorchInit.Policy init;
     private final int minimumSide;
     private final Trunk trunk;
-    private final IntFunction<Stage> head;
+    private final Head head;
 
     Architecture(String id, String description, TorchInit.Policy init) {
         this(id, description, init, 1, null, null);
     }
 
     Architecture(String id, String description, TorchInit.Policy init, int minimumSide,
-            Trunk trunk, IntFunction<Stage> head) {
+            Trunk trunk, Head head) {
         this.id = id;
         this.description = description;
         this.init = init;
@@ -201,7 +206,7 @@ public enum Architecture {
     }
 
     Stage head(int classes, ModelOptions o) {
-        return head.apply(classes);
+        return head.head(classes, o);
     }
 
     /**
@@ -292,8 +297,25 @@ public enum Architecture {
             throw new IllegalArgumentException(id + " has " + channelGroups(inputShape).size()
                     + " layers whose width can be set, got widths " + options.widths());
         }
-        return new StagedNet(this, options, inputShape, classes, stages(inputShape, options),
-                head(classes, options));
+        if (options.hasAuxLogits() && this != INCEPTION_V3) {
+            throw new IllegalArgumentException(id + " has no auxiliary classifier (auxLogits is"
+                    + " for inception_v3)");
+        }
+        StagedNet net = new StagedNet(this, options, inputShape, classes, stages(inputShape,
+                options), head(classes, options));
+        AuxiliaryHead aux = net.auxiliaryHead();
+        if (aux != null) {
+            Shape[] s = {net.batchInputShape(1)};
+            for (StagedNet.Stage st : net.stages()) {
+                s = st.block().getOutputShapes(s);
+                if (st.name().equals(aux.stage()) && Math.min(s[0].get(2), s[0].get(3)) < 17) {
+                    throw new IllegalArgumentException(id + "'s auxiliary classifier needs "
+                            + aux.stage() + " maps of at least 17x17 (299 x 299 images), got "
+                            + s[0] + " from " + inputShape[1] + "x" + inputShape[2]);
+                }
+            }
+        }
+        return net;
     }
 
     /** The architecture called {@code id}, or an error listing the known ones. */

@@ -16,9 +16,12 @@ import java.util.TreeMap;
  *     180]} for a convnet); null for the widths {@code width} gives
  * @param ranks layers replaced by a low-rank factorization, by path ({@code stage3.1}), with
  *     the rank of each (see {@link Architecture#factorizableLayers}); null for none
+ * @param auxLogits for {@code inception_v3}: keep torchvision's auxiliary classifier
+ *     ({@code AuxLogits}), whose loss on {@code mixed6}'s output joins training at weight 0.4;
+ *     null or false for none
  */
 public record ModelOptions(double width, Boolean smallStem, List<Integer> widths,
-        Map<String, Integer> ranks) {
+        Map<String, Integer> ranks, Boolean auxLogits) {
 
     public static final ModelOptions DEFAULT = new ModelOptions(1, null);
 
@@ -44,7 +47,22 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
     }
 
     public ModelOptions(double width, Boolean smallStem) {
-        this(width, smallStem, null, null);
+        this(width, smallStem, null, null, null);
+    }
+
+    public ModelOptions(double width, Boolean smallStem, List<Integer> widths,
+            Map<String, Integer> ranks) {
+        this(width, smallStem, widths, ranks, null);
+    }
+
+    /** Whether the auxiliary classifier is kept. */
+    public boolean hasAuxLogits() {
+        return Boolean.TRUE.equals(auxLogits);
+    }
+
+    /** The same options with or without the auxiliary classifier. */
+    public ModelOptions withAuxLogits(boolean keep) {
+        return new ModelOptions(width, smallStem, widths, ranks, keep ? Boolean.TRUE : null);
     }
 
     /** The rank of the layer at {@code path}, or null when it is not factorized. */
@@ -59,7 +77,7 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
             all.putAll(ranks);
         }
         all.putAll(more);
-        return new ModelOptions(width, smallStem, widths, all);
+        return new ModelOptions(width, smallStem, widths, all, auxLogits);
     }
 
     /** {@code base} channels scaled by the width, at least 1. */
@@ -69,7 +87,7 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
 
     /** The same options with explicit per-layer widths. */
     public ModelOptions withWidths(List<Integer> layerWidths) {
-        return new ModelOptions(width, smallStem, layerWidths, ranks);
+        return new ModelOptions(width, smallStem, layerWidths, ranks, auxLogits);
     }
 
     /** Whether the small-image ResNet stem applies to an input of this height and width. */

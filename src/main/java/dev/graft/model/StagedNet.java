@@ -203,6 +203,11 @@ public final class StagedNet extends AbstractBlock {
         b.getArray().set(bias);
     }
 
+    /** The head's auxiliary classifier, or null when it has none. */
+    public AuxiliaryHead auxiliaryHead() {
+        return head.block instanceof AuxiliaryHead a && a.stage() != null ? a : null;
+    }
+
     /** Shape of the last stage's output for one example batch. */
     public Shape trunkOutputShape() {
         Shape[] s = {batchInputShape(1)};

@@ -55,8 +55,10 @@ final class TorchInit {
             } else if (leaf.equals("weight")) {
                 long fanIn = shape.size() / shape.get(0);
                 if (policy == Policy.TORCHVISION_INCEPTION) {
-                    // trunc_normal_(std=0.1, a=-2, b=2): the bounds are 20 standard deviations
-                    normal(v, 0.1, rng);
+                    // trunc_normal_(std, a=-2, b=2): the bounds are 20 or more deviations;
+                    // torchvision gives AuxLogits.conv1 std 0.01 and AuxLogits.fc 0.001
+                    normal(v, name.startsWith("AuxLogits.conv1.") ? 0.01
+                            : name.startsWith("AuxLogits.fc.") ? 0.001 : 0.1, rng);
                 } else if (policy != Policy.TORCH_DEFAULT && shape.dimension() == 4) {
                     // kaiming_normal_(mode="fan_out"): fan_out = out_channels x kernel area
                     long fanOut = shape.get(0) * shape.get(2) * shape.get(3);

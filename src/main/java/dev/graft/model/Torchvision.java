@@ -232,11 +232,9 @@ final class Torchvision {
                 .branch(avgPool(), b.conv("branch_pool", conv1x1(192)));
     }
 
-    /** Inception-v3's head: {@code avgpool}, {@code dropout} 0.5, {@code fc}. */
-    static Stage inceptionHead(int classes) {
-        return new Stage(StagedNet.HEAD, "", new Sequential()
-                .add("avgpool", Layers.globalAvgPool()).add("dropout", Layers.dropout(0.5f))
-                .add("fc", Layers.linear(classes)));
+    /** Inception-v3's head ({@link InceptionHead}), with {@code AuxLogits} when asked. */
+    static Stage inceptionHead(int classes, ModelOptions o) {
+        return new Stage(StagedNet.HEAD, "", new InceptionHead(classes, o.hasAuxLogits()));
     }
 
     /** EfficientNet's head: {@code avgpool}, flatten, {@code classifier.0} dropout 0.2, {@code classifier.1}. */

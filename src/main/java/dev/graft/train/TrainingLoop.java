@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.graft.data.EpochOrder;
 import dev.graft.data.TensorDataset;
+import dev.graft.model.AuxiliaryHead;
 import dev.graft.model.StagedNet;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -203,10 +204,21 @@ public final class TrainingLoop implements AutoCloseable {
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         Map<String, NDArray> outputs = new LinkedHashMap<>();
                         objective.stages().forEach(st -> outputs.put(st, null));
+                        AuxiliaryHead aux = forward == null ? net.auxiliaryHead() : null;
+                        if (aux != null) {
+                            outputs.put(aux.stage(), null);
+                        }
                         logits = forward != null ? forward.logits(x, step)
                                 : net.forward(ps, x, true, outputs);
                         value = objective.compute(new Objective.Step(logits, b.y(), x, idx,
                                 !config.augmentation().isNone(), outputs, step));
+                        if (aux != null && !net.isFrozen(StagedNet.HEAD)) {
+                            // Inception's recipe: loss + 0.4 x the auxiliary classifier's
+                            NDArray auxLogits = aux.auxiliaryLogits(ps, outputs.get(aux.stage()),
+                                    true);
+                            value = value.add(LossFunction.crossEntropy().compute(auxLogits,
+                                    b.y(), x).mul((float) aux.weight()));
+                        }
                         gc.backward(value);
                     }
                     float l = value.getFloat();

@@ -43,7 +43,7 @@ public final class Import {
     public static final Normalization HALF = new Normalization(
             new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f});
 
-    /** The auxiliary classifier's tensors in torchvision's Inception-v3 files; graft drops it. */
+    /** The auxiliary classifier's tensors in torchvision's Inception-v3 files. */
     static final String AUX = "AuxLogits.";
 
     /**
@@ -52,9 +52,10 @@ public final class Import {
      * @param inputSize the side of the square images the model takes (0: 224, Inception 299)
      * @param classNames a text file with one class name per line, or null
      * @param normalization null: ImageNet's (Inception-v3: 0.5 / 0.5)
+     * @param dropAux leave Inception-v3's auxiliary classifier out even when the file has it
      */
     public record Config(Architecture arch, Path weights, int inputSize, Path classNames,
-            Normalization normalization) {
+            Normalization normalization, boolean dropAux) {
         public Config {
             if (inputSize < 0) {
                 throw new IllegalArgumentException("--input-size must be positive, got "
@@ -95,25 +96,28 @@ public final class Import {
         Map<String, Integer> dtypes = new TreeMap<>();
         List<String> dropped = new ArrayList<>();
         int classes;
+        ModelOptions options = options(c.arch());
         try (SafeTensors st = SafeTensors.open(c.weights())) {
             Set<String> names = new HashSet<>(st.entries().keySet());
             names.removeIf(n -> n.endsWith(".num_batches_tracked"));
             st.entries().values().forEach(e -> dtypes.merge(e.dtype(), 1, Integer::sum));
             long aux = names.stream().filter(n -> n.startsWith(AUX)).count();
             if (aux > 0 && c.arch() == Architecture.INCEPTION_V3) {
-                dropped.add(aux + " tensors of " + AUX + "* (the auxiliary classifier, a"
-                        + " training-time loss graft's inception_v3 does not have)");
-                names.removeIf(n -> n.startsWith(AUX));
+                if (c.dropAux()) {
+                    dropped.add(aux + " tensors of " + AUX + "* (the auxiliary classifier,"
+                            + " left out as asked)");
+                    names.removeIf(n -> n.startsWith(AUX));
+                } else {
+                    options = options.withAuxLogits(true);
+                }
             }
-            classes = classCount(c, st, names, shape);
+            classes = classCount(c, options, st, names, shape);
         }
         List<String> classNames = c.classNames() == null ? null : readClassNames(c.classNames(),
                 classes);
         try (NDManager manager = NDManager.newBaseManager()) {
-            StagedNet net = c.arch().build(shape, classes, options(c.arch()))
-                    .initialize(manager, 0);
-            Checkpoint.loadWeights(net, c.weights(), n -> c.arch() == Architecture.INCEPTION_V3
-                    && n.startsWith(AUX));
+            StagedNet net = c.arch().build(shape, classes, options).initialize(manager, 0);
+            Checkpoint.loadWeights(net, c.weights(), n -> c.dropAux() && n.startsWith(AUX));
             ModelSpec spec = new ModelSpec(ModelSpec.FORMAT_VERSION, c.arch().id(),
                     net.options(), shape, classes, classNames, c.norm(), net.stageNames(),
                     Checkpoint.parameterShapes(net), new ModelSpec.Provenance(GraftVersion.graft(),
@@ -136,8 +140,9 @@ public final class Import {
      * The number of classes the file's head has, or an error naming the head tensor, and which
      * architecture the file's names match when they are not {@code c.arch()}'s.
      */
-    static int classCount(Config c, SafeTensors st, Set<String> names, int[] shape) {
-        StagedNet structure = c.arch().build(shape, 2, options(c.arch()));
+    static int classCount(Config c, ModelOptions options, SafeTensors st, Set<String> names,
+            int[] shape) {
+        StagedNet structure = c.arch().build(shape, 2, options);
         Set<String> expected = structure.namedParameters().keySet();
         String headWeight = structure.parameters(StagedNet.HEAD).keySet().stream()
                 .filter(n -> n.endsWith("weight")).reduce((a, b) -> b).orElseThrow();
@@ -151,9 +156,17 @@ public final class Import {
                     + "), " + unexpected.size() + " unexpected (" + sample(unexpected) + ")"
                     + guess(names, c.arch()));
         }
-        long[] head = st.entries().get(headWeight).shape();
+        if (options.hasAuxLogits()) {
+            checkHead(c, st, "AuxLogits.fc.weight");
+        }
+        return checkHead(c, st, headWeight);
+    }
+
+    /** The class count of the classifier weight {@code name}: {@code [classes >= 2, features]}. */
+    private static int checkHead(Config c, SafeTensors st, String name) {
+        long[] head = st.entries().get(name).shape();
         if (head.length != 2 || head[0] < 2) {
-            throw new BadFileException(c.weights(), headWeight + " has shape "
+            throw new BadFileException(c.weights(), name + " has shape "
                     + java.util.Arrays.toString(head) + "; a classifier head is [classes >= 2,"
                     + " features]");
         }
@@ -175,7 +188,7 @@ public final class Import {
             Set<String> theirs = new HashSet<>(a.build(new int[] {3, side, side}, 2, options(a))
                     .namedParameters().keySet());
             Set<String> given = new HashSet<>(names);
-            given.removeIf(n -> n.startsWith(AUX));
+            given.removeIf(n -> n.startsWith(AUX)); // Inception's, with or without them
             if (theirs.equals(given)) {
                 return "; they are " + a.id() + "'s: import with --arch " + a.id();
             }

@@ -61,7 +61,18 @@ class TorchvisionCompatibilityTest {
                 Arguments.of(Architecture.EFFICIENTNET_B0, new int[] {3, 64, 64}, "BF16"),
                 Arguments.of(Architecture.EFFICIENTNET_B0, new int[] {3, 224, 224}, "F32"),
                 Arguments.of(Architecture.INCEPTION_V3, new int[] {3, 75, 75}, "F32"),
-                Arguments.of(Architecture.INCEPTION_V3, new int[] {3, 299, 299}, "F16"));
+                Arguments.of(Architecture.INCEPTION_V3, new int[] {3, 299, 299}, "F16"),
+                Arguments.of(Architecture.INCEPTION_V3, new int[] {3, 299, 299}, "F32+aux"));
+    }
+
+    /** The model's options and torchvision's name for it ("+aux": the auxiliary classifier). */
+    static ModelOptions options(String dtype) {
+        return dtype.endsWith("+aux") ? ModelOptions.DEFAULT.withAuxLogits(true)
+                : ModelOptions.DEFAULT;
+    }
+
+    static String torchName(Architecture arch, String dtype) {
+        return arch.id() + (dtype.endsWith("+aux") ? "+aux" : "");
     }
 
     @ParameterizedTest
@@ -69,7 +80,7 @@ class TorchvisionCompatibilityTest {
     void graftWeightsGiveTorchvisionsLogits(Architecture arch, int[] shape, String dtype,
             @TempDir Path tmp) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(shape, CLASSES, ModelOptions.DEFAULT).initialize(m, 11);
+            StagedNet net = arch.build(shape, CLASSES, options(dtype)).initialize(m, 11);
             if (arch == Architecture.INCEPTION_V3) {
                 pyTorchDefaultScale(net, m);
             }
@@ -78,7 +89,7 @@ class TorchvisionCompatibilityTest {
             PyTorchInteropTest.saveWithLogits(net, ckpt, io, m);
             PyTorchInteropTest.Result r = PyTorchInteropTest.run(List.of(
                     PyTorchInteropTest.PYTHON.toString(), SCRIPT.toString(), "check-graft",
-                    arch.id(), ckpt.toString(), io.toString()));
+                    torchName(arch, dtype), ckpt.toString(), io.toString()));
             assertEquals(0, r.code(), r.output());
             assertTrue(r.output().contains("max_abs_diff"), r.output());
             System.out.println("graft -> torchvision " + arch.id() + " " + shape[1] + ": "
@@ -148,15 +159,16 @@ class TorchvisionCompatibilityTest {
     void torchvisionWeightsGiveGraftTheSameLogits(Architecture arch, int[] shape, String dtype,
             @TempDir Path tmp) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(PyTorchInteropTest.PYTHON.toString(),
-                SCRIPT.toString(), "make-torch", arch.id()));
+                SCRIPT.toString(), "make-torch", torchName(arch, dtype)));
         for (int d : shape) {
             cmd.add(Integer.toString(d));
         }
-        cmd.addAll(List.of(Integer.toString(CLASSES), dtype, tmp.toString()));
+        cmd.addAll(List.of(Integer.toString(CLASSES), dtype.replace("+aux", ""),
+                tmp.toString()));
         PyTorchInteropTest.Result r = PyTorchInteropTest.run(cmd);
         assertEquals(0, r.code(), r.output());
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(shape, CLASSES, ModelOptions.DEFAULT).initialize(m, 1);
+            StagedNet net = arch.build(shape, CLASSES, options(dtype)).initialize(m, 1);
             Checkpoint.loadWeights(net, tmp.resolve("weights.safetensors"));
             NDList io;
             try (InputStream in = Files.newInputStream(tmp.resolve("io.safetensors"))) {

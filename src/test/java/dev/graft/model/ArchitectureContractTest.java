@@ -143,6 +143,14 @@ class ArchitectureContractTest {
                 }
             });
         }
+        try (NDManager m = NDManager.newBaseManager()) {
+            // with its auxiliary classifier, torchvision's published count; inference costs
+            // the same (the classifier runs only in training)
+            StagedNet aux = Architecture.INCEPTION_V3.build(new int[] {3, 299, 299}, 1000,
+                    ModelOptions.DEFAULT.withAuxLogits(true));
+            assertEquals(5_713_216_096L, aux.multiplyAdds());
+            assertEquals(27_161_264L, aux.initialize(m, 1).parameterCount());
+        }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Architecture.VGG16.build(FASHION, 10, ModelOptions.DEFAULT));
         assertTrue(e.getMessage().contains("vgg16 needs images of at least 32x32 pixels, got"

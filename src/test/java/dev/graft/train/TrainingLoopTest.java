@@ -275,4 +275,41 @@ class TrainingLoopTest {
             assertTrue(e.getMessage().contains("[layer1, layer2, head]"), e.getMessage());
         }
     }
+
+    /**
+     * Inception-v3 with its auxiliary classifier: training adds the classifier's loss (else
+     * AuxLogits would get no gradient and Adam would leave it exactly as it was), a new head
+     * has a new auxiliary classifier for the new classes.
+     */
+    @Test
+    void inceptionsAuxiliaryLossJoinsTraining() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            int[] shape = {3, 299, 299};
+            StagedNet net = Architecture.INCEPTION_V3.build(shape, 2, ModelOptions.DEFAULT
+                    .withAuxLogits(true)).initialize(m, 1);
+            float[] x = m.randomNormal(new ai.djl.ndarray.types.Shape(2, 3, 299, 299))
+                    .toFloatArray();
+            try (TensorDataset data = TensorDataset.ofValues(x, shape, new int[] {0, 1}, 2, m)) {
+                Map<String, float[]> before = weights(net);
+                TrainConfig c = new TrainConfig(1, 2, OptimizerConfig.adam(1e-3),
+                        new LrSchedule.Constant(), Augmentation.NONE, 3, 0, List.of());
+                try (TrainingLoop loop = new TrainingLoop(net, c, m)) {
+                    loop.fit(data, null, 1, 0, (e, i) -> { });
+                }
+                Map<String, float[]> after = weights(net);
+                for (String k : List.of("AuxLogits.fc.weight", "AuxLogits.conv0.conv.weight",
+                        "fc.weight")) {
+                    assertFalse(java.util.Arrays.equals(before.get(k), after.get(k)),
+                            k + " did not train");
+                }
+            }
+            StagedNet five = net.withHead(5, m, 2);
+            assertEquals(new ai.djl.ndarray.types.Shape(5, 768), five.namedParameters()
+                    .get("AuxLogits.fc.weight").getShape());
+            assertThrows(IllegalArgumentException.class, () -> Architecture.INCEPTION_V3.build(
+                    new int[] {3, 150, 150}, 2, ModelOptions.DEFAULT.withAuxLogits(true)));
+            assertThrows(IllegalArgumentException.class, () -> Architecture.RESNET50.build(
+                    shape, 2, ModelOptions.DEFAULT.withAuxLogits(true)));
+        }
+    }
 }

@@ -46,7 +46,7 @@ class ImportTest {
             Path names = dir.resolve("names.txt");
             Files.writeString(names, "ant\nbee\n\ncat\ndog\neel\n");
             Import.Result r = new Import(s -> { }).run(new Import.Config(Architecture.RESNET18,
-                    weights, 64, names, null), dir.resolve("ckpt"));
+                    weights, 64, names, null, false), dir.resolve("ckpt"));
             assertEquals(5, r.classes());
             assertArrayEquals(new int[] {3, 64, 64}, r.inputShape());
             // 20 convolutions, 20 BatchNorms x 4 tensors, fc weight and bias; one
@@ -74,7 +74,7 @@ class ImportTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Path weights = resnet18Weights(dir, m);
             BadFileException e = assertThrows(BadFileException.class, () -> new Import(s -> { })
-                    .run(new Import.Config(Architecture.RESNET34, weights, 64, null, null),
+                    .run(new Import.Config(Architecture.RESNET34, weights, 64, null, null, false),
                             dir.resolve("ckpt")));
             assertTrue(e.getMessage().contains("not resnet34's"), e.getMessage());
             assertTrue(e.getMessage().contains("missing (layer1.2."), e.getMessage());
@@ -83,7 +83,7 @@ class ImportTest {
             Path names = dir.resolve("names.txt");
             Files.writeString(names, "a\nb\n");
             e = assertThrows(BadFileException.class, () -> new Import(s -> { }).run(
-                    new Import.Config(Architecture.RESNET18, weights, 64, names, null),
+                    new Import.Config(Architecture.RESNET18, weights, 64, names, null, false),
                     dir.resolve("ckpt")));
             assertTrue(e.getMessage().contains("has 2 class names but the weights' head has 5"),
                     e.getMessage());
@@ -91,37 +91,38 @@ class ImportTest {
             Files.createDirectories(dir.resolve("busy"));
             Files.writeString(dir.resolve("busy/notes.txt"), "mine");
             assertThrows(GraftException.class, () -> new Import(s -> { }).run(
-                    new Import.Config(Architecture.RESNET18, weights, 64, null, null),
+                    new Import.Config(Architecture.RESNET18, weights, 64, null, null, false),
                     dir.resolve("busy")));
             assertTrue(Files.exists(dir.resolve("busy/notes.txt")));
         }
     }
 
-    /** torchvision's Inception-v3 files carry the auxiliary classifier; import drops it. */
+    /**
+     * torchvision's Inception-v3 files carry the auxiliary classifier: kept (the checkpoint's
+     * options say so), or left out on request.
+     */
     @Test
-    void inceptionsAuxiliaryClassifierIsDropped(@TempDir Path dir) throws Exception {
+    void inceptionsAuxiliaryClassifierIsKeptOrLeftOut(@TempDir Path dir) throws Exception {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = Architecture.INCEPTION_V3.build(new int[] {3, 75, 75}, 4,
-                    ModelOptions.DEFAULT).initialize(m, 1);
-            NDList list = new NDList();
-            net.namedParameters().forEach((k, p) -> {
-                NDArray a = p.getArray();
-                a.setName(k);
-                list.add(a);
-            });
-            NDArray aux = m.zeros(new ai.djl.ndarray.types.Shape(4, 768));
-            aux.setName("AuxLogits.fc.weight");
-            list.add(aux);
+            StagedNet net = Architecture.INCEPTION_V3.build(new int[] {3, 299, 299}, 4,
+                    ModelOptions.DEFAULT.withAuxLogits(true)).initialize(m, 1);
             Path file = dir.resolve("inception.safetensors");
             try (OutputStream out = Files.newOutputStream(file)) {
-                list.encode(out, NDList.Encoding.SAFETENSORS);
+                Checkpoint.writeWeights(net, out);
             }
-            Import.Result r = new Import(s -> { }).run(new Import.Config(
-                    Architecture.INCEPTION_V3, file, 75, null, null), dir.resolve("ckpt"));
-            assertEquals(4, r.classes());
-            assertTrue(r.dropped().get(0).startsWith("1 tensors of AuxLogits."), r.dropped()
-                    .toString());
-            assertEquals(Import.HALF, r.normalization());
+            Import.Result kept = new Import(s -> { }).run(new Import.Config(
+                    Architecture.INCEPTION_V3, file, 0, null, null, false), dir.resolve("a"));
+            assertEquals(4, kept.classes());
+            assertTrue(kept.dropped().isEmpty());
+            assertEquals(Import.HALF, kept.normalization());
+            Checkpoint.Loaded back = Checkpoint.load(dir.resolve("a"), m);
+            assertTrue(back.net().options().hasAuxLogits());
+            assertTrue(back.net().namedParameters().containsKey("AuxLogits.conv1.conv.weight"));
+            Import.Result left = new Import(s -> { }).run(new Import.Config(
+                    Architecture.INCEPTION_V3, file, 0, null, null, true), dir.resolve("b"));
+            assertTrue(left.dropped().get(0).startsWith("12 tensors of AuxLogits."),
+                    left.dropped().toString());
+            assertTrue(left.parameters() < kept.parameters());
         }
     }
 
@@ -130,7 +131,7 @@ class ImportTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Path weights = resnet18Weights(dir, m);
             new Import(s -> { }).run(new Import.Config(Architecture.RESNET18, weights, 64, null,
-                    null), dir.resolve("ckpt"));
+                    null, false), dir.resolve("ckpt"));
         }
         byte[] px = new byte[2 * 3 * 40 * 50];
         for (int i = 0; i < px.length; i++) {
