@@ -119,12 +119,8 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (task.shots != null) {
-            throw new IllegalArgumentException("--shots does not apply to distill; use"
-                    + " --transfer-classes to choose the transfer set");
-        }
         Distillation.Config config = new Distillation.Config(teacher, task.data, task.classes,
-                transferClasses, unlabeled, task.valFraction, studentArch,
+                task.shots, transferClasses, unlabeled, task.valFraction, studentArch,
                 new ModelOptions(studentWidth, null),
                 Arrays.stream(kinds.split(",")).map(Distillation.Kind::parse).toList(), seeds,
                 new Distillation.Terms(temperature, alpha, hintStudent, hintTeacher, hintWeight,

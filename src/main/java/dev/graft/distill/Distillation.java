@@ -170,6 +170,7 @@ public final class Distillation {
             @JsonProperty("teacher") Path teacher,
             @JsonProperty("data") String data,
             @JsonProperty("classes") String classes,
+            @JsonProperty("shots") Integer shots,
             @JsonProperty("transfer_classes") String transferClasses,
             @JsonProperty("unlabeled") boolean unlabeled,
             @JsonProperty("val_fraction") double valFraction,
@@ -305,7 +306,7 @@ public final class Distillation {
             String dataName = c.data() != null ? c.data() : tspec.sourceDataset();
             long root = c.train().seed();
             Pretrain.Splits data = Pretrain.prepareData(dataName, tspec.inputShape(),
-                    c.classes(), null, c.valFraction(), root, log);
+                    c.classes(), c.shots(), c.valFraction(), root, log);
             checkTask(c, tspec, dataName, data);
             ImageDataset trainImages = transferSet(c, data.train());
             Architecture arch = Architecture.byId(c.student());

@@ -55,7 +55,8 @@ class DistillationTest {
 
     static Distillation.Config config(String student, String transferClasses,
             List<Distillation.Kind> kinds, Distillation.Terms terms, int epochs) {
-        return new Distillation.Config(teacher, "fashion-mnist-small", null, transferClasses,
+        return new Distillation.Config(teacher, "fashion-mnist-small", null, null,
+                transferClasses,
                 false, 0.1, student, ModelOptions.DEFAULT, kinds, 1, terms, 2048, train(epochs));
     }
 
@@ -97,6 +98,18 @@ class DistillationTest {
      * A hint between maps of different sizes pools the larger; FitNets' first stage runs; the
      * transfer set can be a class subset (two classes here, to keep the test short).
      */
+    /** --shots: the transfer set is that many labelled images per class, cached alike. */
+    @Test
+    void aLabelBudgetIsTheTransferSet() {
+        Distillation.Config c = new Distillation.Config(teacher, "fashion-mnist-small", null, 12,
+                null, false, 0.1, "mlp", ModelOptions.DEFAULT, List.of(Distillation.Kind.ALONE,
+                        Distillation.Kind.RESPONSE), 1, Distillation.Terms.defaults(), 2048,
+                train(1));
+        Distillation.Result r = new Distillation(s -> { }).run(c, tmp.resolve("shots"));
+        assertEquals(120, r.trainExamples());
+        assertEquals("cached", r.rows().get(1).teacherOutputs());
+    }
+
     @Test
     void convnetHintsPoolTheTeachersLargerMaps() {
         Distillation.Terms t = new Distillation.Terms(4, 0.9, "stage2", "stage1", 1, 1000, 25, 50,
@@ -149,14 +162,14 @@ class DistillationTest {
                         List.of(Distillation.Kind.FEATURE), badStage, 1), tmp.resolve("bad1")));
         assertTrue(e.getMessage().contains("stages are [stage1, stage2, stage3]"), e.getMessage());
         Distillation.Config fiveClasses = new Distillation.Config(teacher, "fashion-mnist-small",
-                "0-4", null, false, 0.1, "mlp", ModelOptions.DEFAULT,
+                "0-4", null, null, false, 0.1, "mlp", ModelOptions.DEFAULT,
                 List.of(Distillation.Kind.RESPONSE), 1, Distillation.Terms.defaults(), 2048,
                 train(1));
         GraftException g = assertThrows(GraftException.class,
                 () -> new Distillation(s -> { }).run(fiveClasses, tmp.resolve("bad2")));
         assertTrue(g.getMessage().contains("has 10 classes"), g.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Distillation.Config(teacher,
-                null, null, null, true, 0.1, "mlp", ModelOptions.DEFAULT,
+                null, null, null, null, true, 0.1, "mlp", ModelOptions.DEFAULT,
                 List.of(Distillation.Kind.FEATURE), 1, Distillation.Terms.defaults(), 2048,
                 train(1)));
         assertFalse(Files.exists(tmp.resolve("bad1")) || Files.exists(tmp.resolve("bad2")),
@@ -174,7 +187,7 @@ class DistillationTest {
                     ModelOptions.DEFAULT, shape, 10, null, Normalization.identity(1),
                     net.stageNames(), Checkpoint.parameterShapes(net), null), null);
         }
-        Distillation.Config c = new Distillation.Config(other, "fashion-mnist-small", null, null,
+        Distillation.Config c = new Distillation.Config(other, "fashion-mnist-small", null, null, null,
                 false, 0.1, "mlp", ModelOptions.DEFAULT, List.of(Distillation.Kind.RESPONSE), 1,
                 Distillation.Terms.defaults(), 2048, train(1));
         GraftException e = assertThrows(GraftException.class,
