@@ -120,6 +120,17 @@ def build(spec):
     raise ValueError(f"unknown architecture {arch}")
 
 
+def randomize_batchnorm(model):
+    """Random BatchNorm statistics (mean N(0, 0.5), variance U(0.5, 2)), so that eval-mode
+    comparisons exercise them rather than the identity of fresh ones."""
+    with torch.no_grad():
+        for name, buf in model.named_buffers():
+            if name.endswith("running_mean"):
+                buf.normal_(0, 0.5)
+            elif name.endswith("running_var"):
+                buf.uniform_(0.5, 2.0)
+
+
 # -- safetensors, read and written by hand (Debian has no python3-safetensors) --------------
 
 _DTYPES = {"F32": torch.float32, "I64": torch.int64, "F64": torch.float64, "I32": torch.int32,

@@ -41,12 +41,7 @@ def make_torch(arch, c, h, w, classes, out):
     spec = {"architecture": arch, "inputShape": [c, h, w], "numClasses": classes,
             "options": {"width": 1}}
     model = gm.build(spec)
-    with torch.no_grad():
-        for name, buf in model.named_buffers():
-            if name.endswith("running_mean"):
-                buf.normal_(0, 0.5)
-            elif name.endswith("running_var"):
-                buf.uniform_(0.5, 2.0)
+    gm.randomize_batchnorm(model)
     model.eval()
     x = torch.randn(4, c, h, w)
     with torch.no_grad():

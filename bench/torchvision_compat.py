@@ -61,12 +61,8 @@ def check_graft(arch, ckpt, io):
 def make_torch(arch, c, h, w, classes, dtype, out):
     torch.manual_seed(0)
     model = build(arch, classes)
+    gm.randomize_batchnorm(model)
     with torch.no_grad():
-        for name, buf in model.named_buffers():
-            if name.endswith("running_mean"):
-                buf.normal_(0, 0.5)
-            elif name.endswith("running_var"):
-                buf.uniform_(0.5, 2.0)
         # the logits must come from the weights as stored: round them through the dtype
         for t in list(model.parameters()) + list(model.buffers()):
             if t.is_floating_point():

@@ -126,9 +126,10 @@ final class DataCommand {
                         + " image folder");
             }
             DatasetResolver.Resolved r = new DatasetResolver().resolve(data, common::log);
-            java.util.SplittableRandom rng = new java.util.SplittableRandom(common.seed);
-            ImageDataset train = r.train().sampleShots(trainPerClass, rng.nextLong());
-            ImageDataset test = r.test().sampleShots(testPerClass, rng.nextLong());
+            DatasetResolver.Resolved s = SubsetMaker.sample(r, trainPerClass, testPerClass,
+                    common.seed);
+            ImageDataset train = s.train();
+            ImageDataset test = s.test();
             dev.graft.data.ImageFolder.write(train, test, common.out);
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("out", common.out.toString());

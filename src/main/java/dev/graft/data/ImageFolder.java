@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -109,11 +108,7 @@ public final class ImageFolder {
             throw new GraftException(dir + " holds no images (" + String.join(", ",
                     EXTENSIONS.stream().sorted().toList()) + ") in its class folders");
         }
-        int size = transform.channels() * transform.height() * transform.width();
-        byte[] pixels = new byte[files.size() * size];
-        IntStream.range(0, files.size()).parallel().forEach(i -> System.arraycopy(
-                transform.read(files.get(i)), 0, pixels, i * size, size));
-        return new ImageDataset(name, pixels, labels.stream().mapToInt(Integer::intValue)
+        return new ImageDataset(name, transform.readAll(files), labels.stream().mapToInt(Integer::intValue)
                 .toArray(), transform.channels(), transform.height(), transform.width(), classes);
     }
 

@@ -19,14 +19,23 @@ public final class SubsetMaker {
      */
     public static void write(DatasetResolver.Resolved full, int trainPerClass, int testPerClass,
             long seed, Path out) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        ImageDataset train = full.train().sampleShots(trainPerClass, rng.nextLong());
-        ImageDataset test = full.test().sampleShots(testPerClass, rng.nextLong());
+        DatasetResolver.Resolved s = sample(full, trainPerClass, testPerClass, seed);
+        ImageDataset train = s.train();
+        ImageDataset test = s.test();
         IdxWriter.writeDataset(train, out.resolve("train-images-idx3-ubyte.gz"),
                 out.resolve("train-labels-idx1-ubyte.gz"));
         IdxWriter.writeDataset(test, out.resolve("t10k-images-idx3-ubyte.gz"),
                 out.resolve("t10k-labels-idx1-ubyte.gz"));
         AtomicFiles.writeString(out.resolve("classes.txt"),
                 String.join("\n", full.train().classNames()) + "\n");
+    }
+
+    /** The same count of images from every class of each split, drawn with {@code seed}. */
+    public static DatasetResolver.Resolved sample(DatasetResolver.Resolved full,
+            int trainPerClass, int testPerClass, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        return new DatasetResolver.Resolved(full.train().sampleShots(trainPerClass,
+                rng.nextLong()), full.test().sampleShots(testPerClass, rng.nextLong()),
+                full.source());
     }
 }

@@ -243,6 +243,11 @@ public enum Architecture {
         };
     }
 
+    /** The image side torchvision's ImageNet weights for it expect: 299 for Inception-v3, else 224. */
+    public int imageNetSide() {
+        return this == INCEPTION_V3 ? 299 : 224;
+    }
+
     /** The smallest image side the architecture takes. */
     int minimumSide() {
         return minimumSide;

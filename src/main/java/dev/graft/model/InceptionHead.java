@@ -76,22 +76,12 @@ final class InceptionHead extends TorchModule implements AuxiliaryHead {
 
     @Override
     long multiplyAdds(Shape input) {
-        long n = 0;
-        Shape[] s = {input};
-        for (Block b : main) {
-            n += MultiplyAdds.of(b, s[0]);
-            s = b.getOutputShapes(s);
-        }
-        return n;
+        return chainMultiplyAdds(main, input);
     }
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
-        Shape[] s = shapes;
-        for (Block b : main) {
-            b.initialize(manager, dataType, s);
-            s = b.getOutputShapes(s);
-        }
+        initializeChain(main, manager, dataType, shapes);
         if (aux != null) {
             aux.initialize(manager, dataType, AUX_INPUT);
         }
@@ -99,10 +89,6 @@ final class InceptionHead extends TorchModule implements AuxiliaryHead {
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape[] s = inputShapes;
-        for (Block b : main) {
-            s = b.getOutputShapes(s);
-        }
-        return s;
+        return chainShapes(main, inputShapes);
     }
 }

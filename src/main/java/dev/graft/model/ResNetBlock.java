@@ -88,22 +88,13 @@ public final class ResNetBlock extends TorchModule {
 
     @Override
     long multiplyAdds(Shape input) {
-        long n = downsample == null ? 0 : MultiplyAdds.of(downsample, input);
-        Shape s = input;
-        for (Block b : body) {
-            n += MultiplyAdds.of(b, s);
-            s = b.getOutputShapes(new Shape[] {s})[0];
-        }
-        return n;
+        return (downsample == null ? 0 : MultiplyAdds.of(downsample, input))
+                + chainMultiplyAdds(body, input);
     }
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
-        Shape[] s = shapes;
-        for (Block b : body) {
-            b.initialize(manager, dataType, s);
-            s = b.getOutputShapes(s);
-        }
+        initializeChain(body, manager, dataType, shapes);
         if (downsample != null) {
             downsample.initialize(manager, dataType, shapes);
         }
@@ -111,10 +102,6 @@ public final class ResNetBlock extends TorchModule {
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape[] s = inputShapes;
-        for (Block b : body) {
-            s = b.getOutputShapes(s);
-        }
-        return s;
+        return chainShapes(body, inputShapes);
     }
 }

@@ -44,30 +44,16 @@ public final class Sequential extends TorchModule {
 
     @Override
     long multiplyAdds(Shape input) {
-        long n = 0;
-        Shape[] s = {input};
-        for (Block b : modules().values()) {
-            n += MultiplyAdds.of(b, s[0]);
-            s = b.getOutputShapes(s);
-        }
-        return n;
+        return chainMultiplyAdds(modules().values(), input);
     }
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
-        Shape[] s = shapes;
-        for (Block b : modules().values()) {
-            b.initialize(manager, dataType, s);
-            s = b.getOutputShapes(s);
-        }
+        initializeChain(modules().values(), manager, dataType, shapes);
     }
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape[] s = inputShapes;
-        for (Block b : modules().values()) {
-            s = b.getOutputShapes(s);
-        }
-        return s;
+        return chainShapes(modules().values(), inputShapes);
     }
 }

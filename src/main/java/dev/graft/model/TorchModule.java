@@ -37,6 +37,38 @@ public abstract class TorchModule extends AbstractBlock {
     /** Multiply-adds of one forward pass of an input shaped {@code input} ({@code [1, ...]}). */
     abstract long multiplyAdds(ai.djl.ndarray.types.Shape input);
 
+    /** Initializes {@code blocks} one after another, each on the shapes the last gives. */
+    static void initializeChain(Iterable<? extends Block> blocks, ai.djl.ndarray.NDManager manager,
+            ai.djl.ndarray.types.DataType dataType, ai.djl.ndarray.types.Shape... shapes) {
+        ai.djl.ndarray.types.Shape[] s = shapes;
+        for (Block b : blocks) {
+            b.initialize(manager, dataType, s);
+            s = b.getOutputShapes(s);
+        }
+    }
+
+    /** The output shapes of {@code blocks} applied one after another. */
+    static ai.djl.ndarray.types.Shape[] chainShapes(Iterable<? extends Block> blocks,
+            ai.djl.ndarray.types.Shape[] inputShapes) {
+        ai.djl.ndarray.types.Shape[] s = inputShapes;
+        for (Block b : blocks) {
+            s = b.getOutputShapes(s);
+        }
+        return s;
+    }
+
+    /** The multiply-adds of {@code blocks} applied one after another. */
+    static long chainMultiplyAdds(Iterable<? extends Block> blocks,
+            ai.djl.ndarray.types.Shape input) {
+        long n = 0;
+        ai.djl.ndarray.types.Shape[] s = {input};
+        for (Block b : blocks) {
+            n += MultiplyAdds.of(b, s[0]);
+            s = b.getOutputShapes(s);
+        }
+        return n;
+    }
+
     /** Children by PyTorch name, in order. */
     public Map<String, Block> modules() {
         return Collections.unmodifiableMap(modules);

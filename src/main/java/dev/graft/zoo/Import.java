@@ -64,7 +64,7 @@ public final class Import {
         }
 
         int side() {
-            return inputSize > 0 ? inputSize : arch == Architecture.INCEPTION_V3 ? 299 : 224;
+            return inputSize > 0 ? inputSize : arch.imageNetSide();
         }
 
         Normalization norm() {
@@ -184,7 +184,7 @@ public final class Import {
             if (a == asked || a == Architecture.LINEAR) {
                 continue;
             }
-            int side = a == Architecture.INCEPTION_V3 ? 299 : 224;
+            int side = a.imageNetSide();
             Set<String> theirs = new HashSet<>(a.build(new int[] {3, side, side}, 2, options(a))
                     .namedParameters().keySet());
             Set<String> given = new HashSet<>(names);

@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import dev.graft.data.EvalTransform;
+import dev.graft.data.ImageDataset;
 import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
@@ -45,34 +47,32 @@ public final class Prediction {
             EvalTransform transform = EvalTransform.forInput(spec.inputShape());
             Normalization norm = spec.normalization() != null ? spec.normalization()
                     : Normalization.identity(spec.inputShape()[0]);
-            int size = transform.channels() * transform.height() * transform.width();
-            int plane = transform.height() * transform.width();
+            int[] shape = spec.inputShape();
+            List<String> names = IntStream.range(0, net.numClasses()).mapToObj(c -> name(spec, c))
+                    .toList();
+            // the images as a dataset (labels unused): normalized as every dataset is
+            ImageDataset pictures = new ImageDataset("images", transform.readAll(images),
+                    new int[images.size()], shape[0], shape[1], shape[2], names);
             int top = Math.min(k, net.numClasses());
             List<Result> out = new ArrayList<>();
             int batch = net.inferenceBatchSize();
             ParameterStore ps = new ParameterStore(manager, false);
-            for (int from = 0; from < images.size(); from += batch) {
-                List<Path> chunk = images.subList(from, Math.min(images.size(), from + batch));
-                float[] x = new float[chunk.size() * size];
-                IntStream.range(0, chunk.size()).parallel().forEach(i -> {
-                    byte[] px = transform.read(chunk.get(i));
-                    for (int j = 0; j < size; j++) {
-                        int c = j / plane;
-                        x[i * size + j] = ((px[j] & 0xff) / 255f - norm.mean()[c]) / norm.std()[c];
-                    }
-                });
-                try (NDManager step = manager.newSubManager()) {
-                    NDArray input = step.create(x, net.batchInputShape(chunk.size()));
-                    float[] p = net.forward(ps, new NDList(input), false).head().softmax(1)
-                            .toFloatArray();
-                    int n = net.numClasses();
-                    for (int i = 0; i < chunk.size(); i++) {
-                        int row = i;
-                        List<Guess> guesses = IntStream.range(0, n).boxed()
-                                .sorted(Comparator.comparingDouble(c -> -p[row * n + c]))
-                                .limit(top).map(c -> new Guess(c, name(spec, c),
-                                        p[row * n + c])).toList();
-                        out.add(new Result(chunk.get(i).toString(), guesses));
+            try (TensorDataset data = TensorDataset.of(pictures, norm, manager)) {
+                for (int from = 0; from < images.size(); from += batch) {
+                    int to = Math.min(images.size(), from + batch);
+                    try (NDManager step = manager.newSubManager()) {
+                        NDArray input = data.range(from, to, step).x();
+                        float[] p = net.forward(ps, new NDList(input), false).head().softmax(1)
+                                .toFloatArray();
+                        int n = net.numClasses();
+                        for (int i = 0; i < to - from; i++) {
+                            int row = i;
+                            out.add(new Result(images.get(from + i).toString(), IntStream
+                                    .range(0, n).boxed().sorted(Comparator.comparingDouble(
+                                            c -> -p[row * n + c])).limit(top)
+                                    .map(c -> new Guess(c, names.get(c), p[row * n + c]))
+                                    .toList()));
+                        }
                     }
                 }
             }
