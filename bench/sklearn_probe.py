@@ -4,7 +4,9 @@
 Reads CODES/train.safetensors and CODES/test.safetensors ("codes" [n, d] float32, "labels" [n]),
 standardizes with the training codes' mean and std (as graft does), fits LogisticRegression
 (lbfgs, multinomial, scikit-learn's default solver) at each C given, and prints fit seconds and
-test accuracy as JSON. Run by bench/probe_vs_sklearn.sh side by side with graft probe.
+test accuracy as JSON, with the objective reached (sum of cross-entropies + ||W||^2 / (2C), what
+graft probe --classifier softmax reports too). Run by bench/probe_vs_sklearn.sh side by side with
+graft probe.
 
   /usr/bin/python3 bench/sklearn_probe.py CODES --c 0.1
 """
@@ -44,8 +46,13 @@ def main():
         clf = LogisticRegression(C=c, max_iter=a.max_iter).fit(scaler.transform(x), y)
         seconds = time.perf_counter() - start
         acc = float((clf.predict(scaler.transform(xt)) == yt).mean())
+        # the objective lbfgs minimized: sum of cross-entropies + ||W||^2 / (2C), in float64
+        z = scaler.transform(x).astype(np.float64) @ clf.coef_.T + clf.intercept_
+        z -= z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        objective = float(-log_p[np.arange(len(y)), y].sum() + (clf.coef_ ** 2).sum() / (2 * c))
         out["fits"].append({"c": c, "fit_seconds": seconds, "test_accuracy": acc,
-                            "iterations": int(np.max(clf.n_iter_))})
+                            "iterations": int(np.max(clf.n_iter_)), "objective": objective})
     print(json.dumps(out))
 
 

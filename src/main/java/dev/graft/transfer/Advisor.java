@@ -276,7 +276,7 @@ public final class Advisor {
                     .filter(i -> fold[i] == ff).toArray();
             FeatureCodes heldCodes = codes.select(held);
             double acc = LinearProbe.fit(codes.select(fit), heldCodes, LinearProbe.Config
-                    .defaults(LinearProbe.Classifier.LOGREG, seed + f), null).testAccuracy();
+                    .defaults(LinearProbe.Classifier.LOGREG, seed + f)).testAccuracy();
             correct += Math.round(acc * held.length);
         }
         return (double) correct / codes.count();
@@ -301,7 +301,7 @@ public final class Advisor {
         FeatureCodes both = new FeatureCodes(v, n, s.dim(), y, List.of("source", "target"));
         int[][] halves = LinearProbe.stratifiedSplit(y, 2, 0.5, new SplittableRandom(seed));
         double acc = LinearProbe.fit(both.select(halves[0]), both.select(halves[1]),
-                LinearProbe.Config.defaults(LinearProbe.Classifier.LOGREG, seed), null)
+                LinearProbe.Config.defaults(LinearProbe.Classifier.LOGREG, seed))
                 .testAccuracy();
         return Math.max(0, Math.min(2, 2 * (1 - 2 * (1 - acc))));
     }

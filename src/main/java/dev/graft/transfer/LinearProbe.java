@@ -1,8 +1,5 @@
 package dev.graft.transfer;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import de.bwaldvogel.liblinear.Feature;
 import de.bwaldvogel.liblinear.FeatureNode;
@@ -11,16 +8,7 @@ import de.bwaldvogel.liblinear.Model;
 import de.bwaldvogel.liblinear.Parameter;
 import de.bwaldvogel.liblinear.Problem;
 import de.bwaldvogel.liblinear.SolverType;
-import dev.graft.data.Augmentation;
 import dev.graft.data.ImageDataset;
-import dev.graft.data.TensorDataset;
-import dev.graft.model.Architecture;
-import dev.graft.model.ModelOptions;
-import dev.graft.model.StagedNet;
-import dev.graft.train.LrSchedule;
-import dev.graft.train.OptimizerConfig;
-import dev.graft.train.TrainConfig;
-import dev.graft.train.TrainingLoop;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,10 +17,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * A linear classifier on cached codes: logistic regression or a linear SVM through LIBLINEAR, or a
- * softmax head trained with graft's training loop. Codes are standardized with the training
- * codes' mean and standard deviation; the regularization strength is chosen on a stratified
- * validation split of the training codes, then the classifier is refit on all of them.
+ * A linear classifier on cached codes: logistic regression or a linear SVM through LIBLINEAR
+ * (one-vs-rest), or multinomial logistic regression fitted exactly by L-BFGS on the engine
+ * ({@link SoftmaxRegression}). Codes are standardized with the training codes' mean and standard
+ * deviation; the regularization strength is chosen on a stratified validation split of the
+ * training codes, then the classifier is refit on all of them.
  */
 public final class LinearProbe {
 
@@ -42,7 +31,7 @@ public final class LinearProbe {
         LOGREG,
         /** L2-regularized L2-loss linear SVM (LIBLINEAR, dual, one-vs-rest). */
         SVM,
-        /** Multinomial logistic regression trained with Adam in graft's loop. */
+        /** Multinomial logistic regression, L-BFGS on the engine (scikit-learn's model). */
         SOFTMAX;
 
         public static Classifier parse(String s) {
@@ -56,17 +45,22 @@ public final class LinearProbe {
     }
 
     /**
-     * @param grid regularization strengths tried: LIBLINEAR's C, or the softmax head's weight
-     *     decay (larger C = weaker regularization; for softmax the decay is 1 / (C * n))
+     * @param grid regularization strengths tried, scikit-learn's and LIBLINEAR's C (larger C =
+     *     weaker regularization)
      * @param valFraction share of each class of the training codes used to choose from the grid
-     * @param softmaxEpochs the softmax head's least number of epochs (it also takes at least 300
-     *     optimizer steps); more epochs come closer to the exact minimizer
+     * @param maxIterations softmax only: the most L-BFGS iterations
+     * @param tolerance softmax only: the largest gradient component at which L-BFGS stops, on
+     *     scikit-learn's scale (its {@code tol})
      */
     public record Config(Classifier classifier, double[] grid, double valFraction, long seed,
-            int softmaxEpochs) {
+            int maxIterations, double tolerance) {
         public Config {
-            if (softmaxEpochs < 1) {
-                throw new IllegalArgumentException("--epochs must be >= 1, got " + softmaxEpochs);
+            if (maxIterations < 1) {
+                throw new IllegalArgumentException("--max-iter must be >= 1, got "
+                        + maxIterations);
+            }
+            if (!(tolerance > 0)) {
+                throw new IllegalArgumentException("--tol must be > 0, got " + tolerance);
             }
             if (grid.length == 0) {
                 throw new IllegalArgumentException("the regularization grid is empty");
@@ -78,15 +72,19 @@ public final class LinearProbe {
         }
 
         public static Config defaults(Classifier c, long seed) {
-            return new Config(c, new double[] {0.001, 0.01, 0.1, 1, 10}, 0.2, seed, 30);
+            return new Config(c, new double[] {0.001, 0.01, 0.1, 1, 10}, 0.2, seed, 1000, 1e-4);
         }
 
         public Config withGrid(double[] g) {
-            return new Config(classifier, g, valFraction, seed, softmaxEpochs);
+            return new Config(classifier, g, valFraction, seed, maxIterations, tolerance);
         }
     }
 
-    /** A fitted probe's figures. */
+    /**
+     * A fitted probe's figures. {@code iterations} and {@code objective} (the sum of the training
+     * codes' cross-entropies plus {@code ||W||^2 / (2C)}, scikit-learn's objective, at the
+     * solution) are the softmax solver's, null for LIBLINEAR.
+     */
     public record Result(
             @JsonProperty("classifier") Classifier classifier,
             @JsonProperty("c") double c,
@@ -95,17 +93,14 @@ public final class LinearProbe {
             @JsonProperty("test_accuracy") Double testAccuracy,
             @JsonProperty("train_examples") int trainExamples,
             @JsonProperty("dim") int dim,
-            @JsonProperty("fit_seconds") double fitSeconds) {}
+            @JsonProperty("fit_seconds") double fitSeconds,
+            @JsonProperty("iterations") Integer iterations,
+            @JsonProperty("objective") Double objective) {}
 
     private LinearProbe() {}
 
-    /**
-     * Fits on {@code train}, reports accuracy on {@code test} (may be null).
-     *
-     * @param manager needed by the softmax classifier; unused by LIBLINEAR
-     */
-    public static Result fit(FeatureCodes train, FeatureCodes test, Config cfg,
-            NDManager manager) {
+    /** Fits on {@code train}, reports accuracy on {@code test} (may be null). */
+    public static Result fit(FeatureCodes train, FeatureCodes test, Config cfg) {
         if (test != null && test.dim() != train.dim()) {
             throw new IllegalArgumentException("test codes have dimension " + test.dim()
                     + " but the training codes " + train.dim() + "; extract both at one stage");
@@ -115,11 +110,22 @@ public final class LinearProbe {
         FeatureCodes tr = st.apply(train);
         FeatureCodes te = test == null ? null : st.apply(test);
         Map<String, Double> byC = new LinkedHashMap<>();
-        double bestC = chooseC(tr, cfg, byC, manager);
-        Predictor p = predictor(tr, bestC, cfg, manager);
+        double bestC = chooseC(tr, cfg, byC);
+        Integer iterations = null;
+        Double objective = null;
+        Predictor p;
+        if (cfg.classifier() == Classifier.SOFTMAX) {
+            SoftmaxRegression.Fit f = softmax(tr, bestC, cfg);
+            p = f::predict;
+            iterations = f.iterations();
+            objective = f.objective() * tr.count();
+        } else {
+            p = liblinear(tr, bestC, cfg.classifier());
+        }
         double seconds = (System.nanoTime() - started) / 1e9;
         return new Result(cfg.classifier(), bestC, byC, accuracy(p, tr),
-                te == null ? null : accuracy(p, te), train.count(), train.dim(), seconds);
+                te == null ? null : accuracy(p, te), train.count(), train.dim(), seconds,
+                iterations, objective);
     }
 
     /**
@@ -129,27 +135,32 @@ public final class LinearProbe {
      */
     public record LinearMap(float[] weight, float[] bias, int classes, int dim, double c) {}
 
-    /** Fits a logreg or SVM probe (C chosen as in {@link #fit}) and returns it as a linear map. */
+    /** Fits a probe (C chosen as in {@link #fit}) and returns it as a linear map. */
     public static LinearMap fitLinear(FeatureCodes train, Config cfg) {
-        if (cfg.classifier() == Classifier.SOFTMAX) {
-            throw new IllegalArgumentException("fitLinear takes logreg or svm");
-        }
         Standardizer st = Standardizer.fit(train);
         FeatureCodes tr = st.apply(train);
-        double c = chooseC(tr, cfg, new LinkedHashMap<>(), null);
-        Model model = liblinearModel(tr, c, cfg.classifier());
+        double c = chooseC(tr, cfg, new LinkedHashMap<>());
         int k = train.numClasses();
         int d = train.dim();
-        double[] w = model.getFeatureWeights(); // [feature][class], bias feature last
-        int[] labels = model.getLabels();
-        int vectors = model.getNrClass() == 2 ? 1 : model.getNrClass();
-        double[][] raw = new double[k][d + 1]; // absent classes keep all-zero rows
-        for (int v = 0; v < vectors; v++) {
-            for (int j = 0; j <= d; j++) {
-                raw[labels[v]][j] = w[j * vectors + v];
+        double[][] raw = new double[k][d + 1]; // [class][weights..., bias]
+        if (cfg.classifier() == Classifier.SOFTMAX) {
+            SoftmaxRegression.Fit f = softmax(tr, c, cfg);
+            for (int cl = 0; cl < k; cl++) {
+                System.arraycopy(f.weight(), cl * d, raw[cl], 0, d);
+                raw[cl][d] = f.bias()[cl];
+            }
+        } else {
+            Model model = liblinearModel(tr, c, cfg.classifier());
+            double[] w = model.getFeatureWeights(); // [feature][class], bias feature last
+            int[] labels = model.getLabels();
+            // LIBLINEAR keeps one vector for two classes: decision > 0 means labels[0]
+            int vectors = model.getNrClass() == 2 ? 1 : model.getNrClass();
+            for (int v = 0; v < vectors; v++) { // absent classes keep all-zero rows
+                for (int j = 0; j <= d; j++) {
+                    raw[labels[v]][j] = w[j * vectors + v];
+                }
             }
         }
-        // LIBLINEAR keeps one vector for two classes: decision > 0 means labels[0]
         float[] weight = new float[k * d];
         float[] bias = new float[k];
         for (int cl = 0; cl < k; cl++) {
@@ -170,8 +181,7 @@ public final class LinearProbe {
      * validation fits. With fewer than two examples in some class there is nothing to hold
      * out: C = 1, LIBLINEAR's default.
      */
-    private static double chooseC(FeatureCodes tr, Config cfg, Map<String, Double> byC,
-            NDManager manager) {
+    private static double chooseC(FeatureCodes tr, Config cfg, Map<String, Double> byC) {
         if (cfg.grid().length == 1) {
             return cfg.grid()[0];
         }
@@ -189,7 +199,9 @@ public final class LinearProbe {
         double bestC = cfg.grid()[0];
         double bestAcc = -1;
         for (double c : cfg.grid()) {
-            double acc = accuracy(predictor(fitPart, c, cfg, manager), valPart);
+            double acc = accuracy(cfg.classifier() == Classifier.SOFTMAX
+                    ? softmax(fitPart, c, cfg)::predict
+                    : liblinear(fitPart, c, cfg.classifier()), valPart);
             byC.put(Double.toString(c), acc);
             if (acc > bestAcc) {
                 bestAcc = acc;
@@ -215,13 +227,6 @@ public final class LinearProbe {
             correct += pred[i] == codes.labels()[i] ? 1 : 0;
         }
         return (double) correct / pred.length;
-    }
-
-    private static Predictor predictor(FeatureCodes train, double c, Config cfg,
-            NDManager manager) {
-        return cfg.classifier() == Classifier.SOFTMAX
-                ? softmax(train, c, cfg.seed(), cfg.softmaxEpochs(), manager)
-                : liblinear(train, c, cfg.classifier());
     }
 
     private static Predictor liblinear(FeatureCodes train, double c, Classifier kind) {
@@ -268,42 +273,8 @@ public final class LinearProbe {
         return x;
     }
 
-    private static Predictor softmax(FeatureCodes train, double c, long seed, int minEpochs,
-            NDManager manager) {
-        int[] shape = {train.dim(), 1, 1};
-        double decay = 1 / (c * train.count());
-        // at least 300 optimizer steps too, so few-shot probes are not underfitted
-        int batch = Math.min(256, train.count());
-        int stepsPerEpoch = (train.count() + batch - 1) / batch;
-        int epochs = Math.max(minEpochs, (300 + stepsPerEpoch - 1) / stepsPerEpoch);
-        TrainConfig tc = new TrainConfig(epochs, batch, OptimizerConfig.adam(1e-2).withWeightDecay(decay),
-                new LrSchedule.Cosine(), Augmentation.NONE, seed, 0, List.of());
-        NDManager m = manager.newSubManager();
-        StagedNet net = Architecture.LINEAR.build(shape, train.numClasses(), ModelOptions.DEFAULT)
-                .initialize(m, seed);
-        try (TensorDataset data = TensorDataset.ofValues(train.values(), shape, train.labels(),
-                train.numClasses(), m);
-                TrainingLoop loop = new TrainingLoop(net, tc, m)) {
-            loop.fit(data, null, 1, Double.NEGATIVE_INFINITY, (e, i) -> { });
-        }
-        return codes -> {
-            int[] out = new int[codes.count()];
-            ParameterStore ps = new ParameterStore(m, false);
-            try (TensorDataset data = TensorDataset.ofValues(codes.values(), shape,
-                    codes.labels(), codes.numClasses(), m)) {
-                for (int from = 0; from < data.size(); from += 1024) {
-                    int to = Math.min(data.size(), from + 1024);
-                    try (NDManager step = m.newSubManager()) {
-                        long[] pred = net.forward(ps, new NDList(data.range(from, to, step).x()),
-                                false).head().argMax(1).toLongArray();
-                        for (int i = 0; i < pred.length; i++) {
-                            out[from + i] = (int) pred[i];
-                        }
-                    }
-                }
-            }
-            return out;
-        };
+    private static SoftmaxRegression.Fit softmax(FeatureCodes train, double c, Config cfg) {
+        return SoftmaxRegression.fit(train, c, cfg.maxIterations(), cfg.tolerance());
     }
 
     /**

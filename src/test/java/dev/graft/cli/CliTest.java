@@ -172,6 +172,13 @@ class CliTest {
         assertEquals(0, p.code(), p.err());
         double acc = p.json().get("test_accuracy").asDouble();
         assertTrue(acc > 0.6, "probe accuracy " + acc + " on 5 classes (chance 0.2)");
+        Run soft = graft("probe", "--codes", codes.toString(), "--classifier", "softmax",
+                "--c", "1", "--max-iter", "200", "--json", "-q");
+        assertEquals(0, soft.code(), soft.err());
+        assertTrue(soft.json().get("test_accuracy").asDouble() > 0.6, soft.out());
+        int iterations = soft.json().get("iterations").asInt();
+        assertTrue(iterations > 0 && iterations <= 200, "L-BFGS iterations " + iterations);
+        assertTrue(soft.json().get("objective").asDouble() > 0, soft.out());
         Run bad = graft("extract", "--model", trained.resolve("model").toString(), "--stage",
                 "stage9", "--out", tmp.resolve("codes-bad").toString(), "-q");
         assertEquals(2, bad.code());

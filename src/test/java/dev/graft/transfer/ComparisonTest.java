@@ -109,8 +109,8 @@ class ComparisonTest {
                 FeatureCodes testCodes = FeatureCodes.extract(net, te, top, Pooling.AVERAGE,
                         budget.classNames(), m);
                 double probe = LinearProbe.fit(trainCodes, testCodes, LinearProbe.Config
-                        .defaults(LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")),
-                        m).testAccuracy();
+                        .defaults(LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")))
+                        .testAccuracy();
                 double viaNet = dev.graft.train.Evaluation.of(net, te, null, m).accuracy();
                 assertEquals(probe, viaNet, 1.5 / te.size(), "float rounding may flip a tie");
                 assertTrue(viaNet > 0.5, "10-shot probe on mlp codes: " + viaNet);
