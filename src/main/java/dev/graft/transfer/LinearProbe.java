@@ -129,7 +129,7 @@ public final class LinearProbe {
     }
 
     /**
-     * A fitted LIBLINEAR classifier as one linear map on the raw (unstandardized) codes, so it
+     * A fitted probe as one linear map on the raw (unstandardized) codes, so it
      * can become a network's head: {@code logits = weight x + bias}, {@code weight} row-major
      * {@code [classes, dim]}. Its argmax is the probe's prediction.
      */

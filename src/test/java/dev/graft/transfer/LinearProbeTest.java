@@ -109,10 +109,25 @@ class LinearProbeTest {
 
     @Test
     void standardizerCentresAndScalesByHand() {
-        // dimension 0: values 1, 3 -> mean 2, std 1; dimension 1: constant 5 -> centred only
+        // dimension 0: values 1, 3 -> mean 2, variance 1; dimension 1: constant 5 -> variance 0;
+        // mean variance 0.5; pooled with 50 pseudo-codes: dimension 0's variance (2 * 1 + 50 *
+        // 0.5) / 52 = 27/52, so z = +-1 / sqrt(27/52) = +-1.38778; dimension 1 only centred
         FeatureCodes c = new FeatureCodes(new float[] {1, 5, 3, 5}, 2, 2, new int[] {0, 1},
                 List.of("a", "b"));
-        assertArrayEquals(new float[] {-1, 0, 1, 0}, Standardizer.fit(c).apply(c).values(), 1e-6f);
+        assertArrayEquals(new float[] {-1.38778f, 0, 1.38778f, 0},
+                Standardizer.fit(c).apply(c).values(), 1e-5f);
+        // with many codes the shrinkage vanishes: 10,000 codes alternating 1 and 3 -> z = +-1
+        int n = 10_000;
+        float[] v = new float[2 * n];
+        for (int i = 0; i < n; i++) {
+            v[2 * i] = i % 2 == 0 ? 1 : 3;
+            v[2 * i + 1] = 5;
+        }
+        FeatureCodes many = new FeatureCodes(v, n, 2, new int[n], List.of("a"));
+        float[] z = Standardizer.fit(many).apply(many).values();
+        assertEquals(-1, z[0], 3e-3); // 1 / sqrt((n + 25) / (n + 50)) = 1.00125
+        assertEquals(1, z[2], 3e-3);
+        assertEquals(0, z[1], 0);
     }
 
     @Test
