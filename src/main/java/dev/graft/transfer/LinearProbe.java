@@ -177,9 +177,12 @@ public final class LinearProbe {
 
     /**
      * The grid's C with the best accuracy on a stratified validation split of {@code tr}, each
-     * tried C recorded in {@code byC}. A grid of one C leaves nothing to choose: no
-     * validation fits. With fewer than two examples in some class there is nothing to hold
-     * out: C = 1, LIBLINEAR's default.
+     * tried C recorded in {@code byC}; among equally accurate ones the largest (weakest
+     * regularization). A validation split of a few codes ties often, and the smallest C then
+     * underfits: at 10 labels per class (2 per class held out, 20 draws) taking the smallest of
+     * the tied gave 73.4 +- 8.6% (worst draw 55.0), the largest 79.5 +- 3.0% (worst 75.5).
+     * A grid of one C leaves nothing to choose: no validation fits. With fewer than two
+     * examples in some class there is nothing to hold out: C = 1, LIBLINEAR's default.
      */
     private static double chooseC(FeatureCodes tr, Config cfg, Map<String, Double> byC) {
         if (cfg.grid().length == 1) {
@@ -203,7 +206,7 @@ public final class LinearProbe {
                     ? softmax(fitPart, c, cfg)::predict
                     : liblinear(fitPart, c, cfg.classifier()), valPart);
             byC.put(Double.toString(c), acc);
-            if (acc > bestAcc) {
+            if (acc > bestAcc || (acc == bestAcc && c > bestC)) {
                 bestAcc = acc;
                 bestC = c;
             }

@@ -83,6 +83,23 @@ class LinearProbeTest {
         }
     }
 
+    /** Blobs so far apart that every C classifies the validation codes alike: the largest wins. */
+    @Test
+    void tiedValidationAccuraciesChooseTheWeakestRegularization() {
+        FeatureCodes far = blobs(20, 12);
+        float[] v = far.values().clone();
+        for (int i = 0; i < far.count(); i++) {
+            v[i * far.dim() + far.labels()[i]] += 40;
+        }
+        FeatureCodes codes = new FeatureCodes(v, far.count(), far.dim(), far.labels(),
+                far.classNames());
+        LinearProbe.Result r = LinearProbe.fit(codes, null, LinearProbe.Config.defaults(
+                LinearProbe.Classifier.LOGREG, 2));
+        assertEquals(5, r.validationByC().size());
+        r.validationByC().values().forEach(acc -> assertEquals(1.0, acc, "all tie: " + r));
+        assertEquals(10.0, r.c());
+    }
+
     @Test
     void aSingleCIsUsedWithoutValidationFits() {
         LinearProbe.Result r = LinearProbe.fit(blobs(20, 3), blobs(20, 4), LinearProbe.Config
