@@ -18,10 +18,11 @@ import java.util.SplittableRandom;
 
 /**
  * A linear classifier on cached codes: logistic regression or a linear SVM through LIBLINEAR
- * (one-vs-rest), or multinomial logistic regression fitted exactly by L-BFGS on the engine
- * ({@link SoftmaxRegression}). Codes are standardized with the training codes' mean and standard
- * deviation; the regularization strength is chosen on a stratified validation split of the
- * training codes, then the classifier is refit on all of them.
+ * (one-vs-rest), or multinomial logistic regression fitted to its minimizer by L-BFGS on the
+ * engine ({@link SoftmaxRegression}). Codes are standardized with the training codes' mean and
+ * standard deviation (variances pooled when the codes are few: {@link Standardizer}); the
+ * regularization strength is chosen on a stratified validation split of the training codes,
+ * then the classifier is refit on all of them.
  */
 public final class LinearProbe {
 
