@@ -30,6 +30,13 @@ final class SoftmaxRegression {
     record Fit(double[] weight, double[] bias, int classes, int dim, double objective,
             int iterations, Lbfgs.Stop stop) {
 
+        /** Weights then biases: the parameter vector L-BFGS works on, e.g. to start from. */
+        double[] parameters() {
+            double[] p = Arrays.copyOf(weight, weight.length + bias.length);
+            System.arraycopy(bias, 0, p, weight.length, bias.length);
+            return p;
+        }
+
         int[] predict(FeatureCodes codes) {
             int[] out = new int[codes.count()];
             float[] v = codes.values();
@@ -59,14 +66,17 @@ final class SoftmaxRegression {
     /**
      * @param c inverse regularization strength, as scikit-learn's
      * @param tolerance the largest gradient component, on scikit-learn's scale, to stop at
+     * @param start parameters to start from ({@link Fit#parameters()} of a fit on the same
+     *     classes and dimension), or null for zeros
      */
-    static Fit fit(FeatureCodes train, double c, int maxIterations, double tolerance) {
+    static Fit fit(FeatureCodes train, double c, int maxIterations, double tolerance,
+            double[] start) {
         int d = train.dim();
         int k = train.numClasses();
         try (Loss loss = objective(train, c)) {
             // scikit-learn's objective is this one times n: so is its gradient
-            Lbfgs.Result r = Lbfgs.minimize(loss, new double[k * d + k], MEMORY, maxIterations,
-                    tolerance / train.count(), RELATIVE_DECREASE);
+            Lbfgs.Result r = Lbfgs.minimize(loss, start == null ? new double[k * d + k] : start,
+                    MEMORY, maxIterations, tolerance / train.count(), RELATIVE_DECREASE);
             return new Fit(Arrays.copyOf(r.x(), k * d), Arrays.copyOfRange(r.x(), k * d,
                     k * d + k), k, d, r.value(), r.iterations(), r.stop());
         }

@@ -19,7 +19,7 @@ class SoftmaxRegressionTest {
     void twoPointsReachTheHandDerivedMinimizer() {
         FeatureCodes codes = new FeatureCodes(new float[] {-1, 1}, 2, 1, new int[] {0, 1},
                 List.of("a", "b"));
-        SoftmaxRegression.Fit f = SoftmaxRegression.fit(codes, 1, 1000, 1e-10);
+        SoftmaxRegression.Fit f = SoftmaxRegression.fit(codes, 1, 1000, 1e-10, null);
         double lo = 1.04;
         double hi = 1.05;
         for (int i = 0; i < 60; i++) {
@@ -40,6 +40,12 @@ class SoftmaxRegressionTest {
         assertTrue(f.stop() == Lbfgs.Stop.GRADIENT || f.stop() == Lbfgs.Stop.OBJECTIVE,
                 "converged, not " + f.stop());
         assertArrayEquals(new int[] {0, 1}, f.predict(codes));
+        // started from its own solution, it has (almost) nothing left to do
+        SoftmaxRegression.Fit again = SoftmaxRegression.fit(codes, 1, 1000, 1e-10,
+                f.parameters());
+        assertTrue(again.iterations() <= 2, "iterations from the solution: "
+                + again.iterations());
+        assertEquals(f.objective(), again.objective(), 1e-7);
     }
 
     /** The engine's gradient agrees with central differences of the engine's objective. */
@@ -49,11 +55,10 @@ class SoftmaxRegressionTest {
         int d = codes.dim();
         int k = codes.numClasses();
         // one iteration from zero moves off the symmetric start; check the gradient there
-        SoftmaxRegression.Fit f = SoftmaxRegression.fit(codes, 0.5, 1, 1e-12);
+        SoftmaxRegression.Fit f = SoftmaxRegression.fit(codes, 0.5, 1, 1e-12, null);
         assertEquals(1, f.iterations());
-        double[] p = new double[d * k + k];
-        System.arraycopy(f.weight(), 0, p, 0, k * d);
-        System.arraycopy(f.bias(), 0, p, d * k, k);
+        double[] p = f.parameters();
+        assertEquals(d * k + k, p.length);
         double[] g = new double[p.length];
         try (SoftmaxRegression.Loss obj = SoftmaxRegression.objective(codes, 0.5)) {
             assertEquals(f.objective(), obj.valueAndGradient(p, g), 1e-9);
