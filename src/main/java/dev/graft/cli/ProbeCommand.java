@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
             "the classifier is refit on all of them and scored on the test codes.", "",
             "softmax (the default) is multinomial logistic regression, the model and objective",
             "of scikit-learn's LogisticRegression, fitted to the same minimizer by L-BFGS with",
-            "the objective computed on the engine (60,000 codes of 256: about 27 s, 1.7x faster",
-            "than scikit-learn). logreg and svm are LIBLINEAR's one-vs-rest L2-regularized",
-            "logistic regression and L2-loss linear SVM.",
+            "the objective computed on the engine (60,000 codes of 256 at one C: about 30 s,",
+            "1.5-1.7x faster than scikit-learn). logreg and svm are LIBLINEAR's one-vs-rest",
+            "L2-regularized logistic regression and L2-loss linear SVM.",
             ""},
         footer = {"", "Examples:", "  graft probe --codes codes/ --json",
             "  graft probe --codes codes/ --classifier svm --c 0.01,0.1,1"})

@@ -11,13 +11,12 @@ import java.util.Arrays;
  * weights and biases, the objective and its gradient computed on the engine (two matrix products
  * over all codes per evaluation). It minimizes
  *
- * <pre>  (1/n) sum_i -log softmax(W x_i + b)[y_i] + ||W||^2 / (2 C n)</pre>
+ * <pre>  sum_i -log softmax(W x_i + b)[y_i] + ||W||^2 / (2 C)</pre>
  *
- * which is the objective scikit-learn's {@code LogisticRegression(C)} hands to L-BFGS ({@code
- * sum_i loss_i + ||W||^2 / (2 C)}, bias not penalized) divided by {@code n}: the same minimizer.
- * The stopping rules are scikit-learn's too, on its objective's scale: the largest gradient
- * component at most {@code tolerance} (its {@code tol}), or a relative decrease below SciPy's
- * default {@code factr * eps}.
+ * the very objective scikit-learn's {@code LogisticRegression(C)} hands to L-BFGS (bias not
+ * penalized), with its stopping rules on the same scale: the largest gradient component at most
+ * {@code tolerance} (its {@code tol}), or a relative decrease below SciPy's default {@code factr
+ * * eps}.
  */
 final class SoftmaxRegression {
 
@@ -74,9 +73,8 @@ final class SoftmaxRegression {
         int d = train.dim();
         int k = train.numClasses();
         try (Loss loss = objective(train, c)) {
-            // scikit-learn's objective is this one times n: so is its gradient
             Lbfgs.Result r = Lbfgs.minimize(loss, start == null ? new double[k * d + k] : start,
-                    MEMORY, maxIterations, tolerance / train.count(), RELATIVE_DECREASE);
+                    MEMORY, maxIterations, tolerance, RELATIVE_DECREASE);
             return new Fit(Arrays.copyOf(r.x(), k * d), Arrays.copyOfRange(r.x(), k * d,
                     k * d + k), k, d, r.value(), r.iterations(), r.stop());
         }
@@ -108,7 +106,7 @@ final class SoftmaxRegression {
             n = train.count();
             d = train.dim();
             k = train.numClasses();
-            lambda = 1 / (c * n);
+            lambda = 1 / c;
             x = base.create(train.values(), new Shape(n, d));
             double[] oneHot = new double[n * k];
             for (int i = 0; i < n; i++) {
@@ -132,8 +130,8 @@ final class SoftmaxRegression {
                         false).addi(b);
                 NDArray shifted = z.subi(z.max(new int[] {1}, true));
                 NDArray logP = shifted.subi(shifted.exp().sum(new int[] {1}, true).log());
-                double loss = -logP.mul(y).sum().getDouble() / n;
-                NDArray residual = logP.exp().subi(y).divi(n); // (P - Y) / n
+                double loss = -logP.mul(y).sum().getDouble();
+                NDArray residual = logP.exp().subi(y); // P - Y
                 float[] gw = residual.toType(DataType.FLOAT32, false).transpose().matMul(x)
                         .toFloatArray(); // [k][d]
                 double[] gb = residual.sum(new int[] {0}).toDoubleArray();
