@@ -350,6 +350,19 @@ public final class StagedNet extends AbstractBlock {
         };
     }
 
+    /**
+     * Every parameter has its values. DJL's own check also wants the input shapes that {@code
+     * initialize} records, which a network assembled from initialized parts ({@link #withHead},
+     * {@link #withHeadOf}) lacks; DJL's {@code forward} in training mode would then initialize
+     * it again, and that turns gradients back on for every parameter, frozen stages included
+     * (it did: until the training loop stopped calling that forward, ulmfit's frozen stages
+     * took gradients in its first epoch).
+     */
+    @Override
+    public boolean isInitialized() {
+        return getParameters().values().stream().allMatch(Parameter::isInitialized);
+    }
+
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... shapes) {
         Shape[] s = shapes;

@@ -146,6 +146,25 @@ class TrainingLoopTest {
         }
     }
 
+    /**
+     * A network under a new head counts as initialized, so DJL's training-mode forward does not
+     * initialize it again, which would turn gradients back on for a frozen stage's parameters.
+     */
+    @Test
+    void aNetworkUnderANewHeadKeepsItsFrozenStageFrozenThroughDjlsForward() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = Architecture.CONVNET.build(slice.imageShape(), 10,
+                    ModelOptions.DEFAULT).initialize(m, 1).withHead(5, m, 2);
+            assertTrue(net.isInitialized());
+            net.parameters("stage1").values().forEach(p -> p.getArray()
+                    .setRequiresGradient(false));
+            net.forward(new ai.djl.training.ParameterStore(m, false),
+                    new NDList(m.ones(net.batchInputShape(2))), true);
+            net.parameters("stage1").forEach((name, p) -> assertFalse(
+                    p.getArray().hasGradient(), name + " takes gradients again"));
+        }
+    }
+
     @Test
     void sameSeedSameWeights() {
         Map<String, float[]>[] runs = new Map[2];
