@@ -62,6 +62,9 @@ public final class TrainingLoop implements AutoCloseable {
 
     private record Group(ParamGroup settings, Map<String, Parameter> params) {}
 
+    /** The auxiliary classifier's loss (Inception), made once rather than every step. */
+    private static final LossFunction AUX_LOSS = LossFunction.crossEntropy();
+
     private final StagedNet net;
     private final TrainConfig config;
     private final NDManager manager;
@@ -215,7 +218,7 @@ public final class TrainingLoop implements AutoCloseable {
                             // Inception's recipe: loss + 0.4 x the auxiliary classifier's
                             NDArray auxLogits = aux.auxiliaryLogits(ps, outputs.get(aux.stage()),
                                     true);
-                            value = value.add(LossFunction.crossEntropy().compute(auxLogits,
+                            value = value.add(AUX_LOSS.compute(auxLogits,
                                     b.y(), x).mul((float) aux.weight()));
                         }
                         gc.backward(value);

@@ -112,22 +112,12 @@ public final class LinearProbe {
         FeatureCodes te = test == null ? null : st.apply(test);
         Map<String, Double> byC = new LinkedHashMap<>();
         Choice choice = chooseC(tr, cfg, byC);
-        double bestC = choice.c();
-        Integer iterations = null;
-        Double objective = null;
-        Predictor p;
-        if (cfg.classifier() == Classifier.SOFTMAX) {
-            SoftmaxRegression.Fit f = softmax(tr, bestC, cfg, choice.start());
-            p = f::predict;
-            iterations = f.iterations();
-            objective = f.objective();
-        } else {
-            p = liblinear(tr, bestC, cfg.classifier());
-        }
+        Fitted f = fitAt(tr, choice.c(), cfg, choice.start());
         double seconds = (System.nanoTime() - started) / 1e9;
-        return new Result(cfg.classifier(), bestC, byC, accuracy(p, tr),
-                te == null ? null : accuracy(p, te), train.count(), train.dim(), seconds,
-                iterations, objective);
+        return new Result(cfg.classifier(), choice.c(), byC, accuracy(f.predictor(), tr),
+                te == null ? null : accuracy(f.predictor(), te), train.count(), train.dim(),
+                seconds, f.softmax() == null ? null : f.softmax().iterations(),
+                f.softmax() == null ? null : f.softmax().objective());
     }
 
     /**
@@ -145,25 +135,7 @@ public final class LinearProbe {
         double c = choice.c();
         int k = train.numClasses();
         int d = train.dim();
-        double[][] raw = new double[k][d + 1]; // [class][weights..., bias]
-        if (cfg.classifier() == Classifier.SOFTMAX) {
-            SoftmaxRegression.Fit f = softmax(tr, c, cfg, choice.start());
-            for (int cl = 0; cl < k; cl++) {
-                System.arraycopy(f.weight(), cl * d, raw[cl], 0, d);
-                raw[cl][d] = f.bias()[cl];
-            }
-        } else {
-            Model model = liblinearModel(tr, c, cfg.classifier());
-            double[] w = model.getFeatureWeights(); // [feature][class], bias feature last
-            int[] labels = model.getLabels();
-            // LIBLINEAR keeps one vector for two classes: decision > 0 means labels[0]
-            int vectors = model.getNrClass() == 2 ? 1 : model.getNrClass();
-            for (int v = 0; v < vectors; v++) { // absent classes keep all-zero rows
-                for (int j = 0; j <= d; j++) {
-                    raw[labels[v]][j] = w[j * vectors + v];
-                }
-            }
-        }
+        double[][] raw = fitAt(tr, c, cfg, choice.start()).rows(k, d);
         float[] weight = new float[k * d];
         float[] bias = new float[k];
         for (int cl = 0; cl < k; cl++) {
@@ -212,15 +184,11 @@ public final class LinearProbe {
         double[] warm = null;
         double[] bestStart = null;
         for (double c : cfg.grid()) {
-            Predictor p;
-            if (cfg.classifier() == Classifier.SOFTMAX) {
-                SoftmaxRegression.Fit f = softmax(fitPart, c, cfg, warm);
-                warm = f.parameters();
-                p = f::predict;
-            } else {
-                p = liblinear(fitPart, c, cfg.classifier());
+            Fitted f = fitAt(fitPart, c, cfg, warm);
+            if (f.softmax() != null) {
+                warm = f.softmax().parameters();
             }
-            double acc = accuracy(p, valPart);
+            double acc = accuracy(f.predictor(), valPart);
             byC.put(Double.toString(c), acc);
             if (acc > bestAcc || (acc == bestAcc && c > bestC)) {
                 bestAcc = acc;
@@ -252,16 +220,51 @@ public final class LinearProbe {
         return (double) correct / pred.length;
     }
 
-    private static Predictor liblinear(FeatureCodes train, double c, Classifier kind) {
-        Model model = liblinearModel(train, c, kind);
-        return codes -> {
+    /**
+     * One classifier fitted on standardized codes: the softmax fit or the LIBLINEAR model (the
+     * other null), and its predictions.
+     */
+    private record Fitted(SoftmaxRegression.Fit softmax, Model liblinear, Predictor predictor) {
+
+        /** {@code [class][weights..., bias]}; a class absent from the codes keeps a zero row. */
+        double[][] rows(int k, int d) {
+            double[][] raw = new double[k][d + 1];
+            if (softmax != null) {
+                for (int cl = 0; cl < k; cl++) {
+                    System.arraycopy(softmax.weight(), cl * d, raw[cl], 0, d);
+                    raw[cl][d] = softmax.bias()[cl];
+                }
+                return raw;
+            }
+            double[] w = liblinear.getFeatureWeights(); // [feature][class], bias feature last
+            int[] labels = liblinear.getLabels();
+            // LIBLINEAR keeps one vector for two classes: decision > 0 means labels[0]
+            int vectors = liblinear.getNrClass() == 2 ? 1 : liblinear.getNrClass();
+            for (int v = 0; v < vectors; v++) {
+                for (int j = 0; j <= d; j++) {
+                    raw[labels[v]][j] = w[j * vectors + v];
+                }
+            }
+            return raw;
+        }
+    }
+
+    /** The configured classifier at {@code c}; {@code start} seeds softmax's L-BFGS (or null). */
+    private static Fitted fitAt(FeatureCodes tr, double c, Config cfg, double[] start) {
+        if (cfg.classifier() == Classifier.SOFTMAX) {
+            SoftmaxRegression.Fit f = SoftmaxRegression.fit(tr, c, cfg.maxIterations(),
+                    cfg.tolerance(), start);
+            return new Fitted(f, null, f::predict);
+        }
+        Model model = liblinearModel(tr, c, cfg.classifier());
+        return new Fitted(null, model, codes -> {
             Feature[][] x = features(codes);
             int[] out = new int[codes.count()];
             for (int i = 0; i < out.length; i++) {
                 out[i] = (int) Linear.predict(model, x[i]);
             }
             return out;
-        };
+        });
     }
 
     private static Model liblinearModel(FeatureCodes train, double c, Classifier kind) {
@@ -294,11 +297,6 @@ public final class LinearProbe {
             x[i] = row;
         }
         return x;
-    }
-
-    private static SoftmaxRegression.Fit softmax(FeatureCodes train, double c, Config cfg,
-            double[] start) {
-        return SoftmaxRegression.fit(train, c, cfg.maxIterations(), cfg.tolerance(), start);
     }
 
     /**

@@ -97,13 +97,12 @@ final class SoftmaxRegression {
         private final NDManager base = NDManager.newBaseManager();
         private final NDArray x;
         private final NDArray y;
-        private final int n;
         private final int d;
         private final int k;
         private final double lambda;
 
         private Loss(FeatureCodes train, double c) {
-            n = train.count();
+            int n = train.count();
             d = train.dim();
             k = train.numClasses();
             lambda = 1 / c;
