@@ -5,6 +5,7 @@ import dev.graft.distill.Distillation;
 import dev.graft.model.ModelOptions;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,12 +34,16 @@ import picocli.CommandLine.Option;
             "  graft distill --teacher runs/teacher/model --kind alone,response,feature,relation,"
                 + "combined",
             "  graft distill --teacher runs/teacher/model --student-arch mlp --unlabeled"
-                + " --transfer-classes 0-8", ""})
+                + " --transfer-classes 0-8",
+            "  graft distill --teacher runs/t1/model,runs/t2/model,runs/t3/model --seeds 3",
+            ""})
 final class DistillCommand implements Callable<Integer> {
 
-    @Option(names = "--teacher", required = true, paramLabel = "CKPT",
-            description = "The teacher's checkpoint folder.")
-    Path teacher;
+    @Option(names = "--teacher", required = true, split = ",", paramLabel = "CKPT",
+            description = "The teacher's checkpoint folder; several, comma-separated, make an"
+                    + " ensemble teacher whose logits are the mean of theirs (Hinton et al.'s"
+                    + " setting; hints and relations read the first one's stages).")
+    List<Path> teachers;
 
     @Option(names = "--student-arch", defaultValue = "convnet", paramLabel = "ARCH",
             description = "mlp, convnet or resnet18 (default: ${DEFAULT-VALUE}).")
@@ -119,7 +124,7 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Distillation.Config config = new Distillation.Config(teacher, task.data, task.classes,
+        Distillation.Config config = new Distillation.Config(teachers, task.data, task.classes,
                 task.shots, transferClasses, unlabeled, task.valFraction, studentArch,
                 new ModelOptions(studentWidth, null),
                 Arrays.stream(kinds.split(",")).map(Distillation.Kind::parse).toList(), seeds,

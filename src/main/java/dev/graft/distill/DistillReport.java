@@ -73,7 +73,9 @@ public final class DistillReport {
         Report page = new Report("graft distill");
         page.heading("Teacher and student").preformatted(models(r));
         Map<String, String> facts = new LinkedHashMap<>();
-        facts.put("teacher checkpoint", c.teacher().toString());
+        facts.put(c.teachers().size() == 1 ? "teacher checkpoint" : "teacher checkpoints"
+                + " (ensemble: mean logits)", String.join(", ", c.teachers().stream()
+                        .map(java.nio.file.Path::toString).toList()));
         facts.put("training images", String.format("%,d%s", r.trainExamples(),
                 c.unlabeled() ? " (labels unused by distillation)" : ""));
         facts.put("data", r.dataSource());

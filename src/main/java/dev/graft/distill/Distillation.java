@@ -157,6 +157,8 @@ public final class Distillation {
     /**
      * Everything a distillation run depends on.
      *
+     * @param teachers the teacher's checkpoint, or several: an ensemble whose logits are the
+     *     mean of theirs (hints and relations read the first one's stages)
      * @param data dataset name or folder (null: the teacher's)
      * @param classes class subset of the task, as the teacher was trained (null: all)
      * @param transferClasses the training images used for distillation are those of these
@@ -167,7 +169,7 @@ public final class Distillation {
      * @param cacheMb memory budget for the teacher's cached outputs
      */
     public record Config(
-            @JsonProperty("teacher") Path teacher,
+            @JsonProperty("teachers") List<Path> teachers,
             @JsonProperty("data") String data,
             @JsonProperty("classes") String classes,
             @JsonProperty("shots") Integer shots,
@@ -183,6 +185,14 @@ public final class Distillation {
             @JsonProperty("train") TrainConfig train) {
 
         public Config {
+            teachers = List.copyOf(teachers);
+            if (teachers.isEmpty()) {
+                throw new IllegalArgumentException("--teacher names no checkpoint");
+            }
+            if (new LinkedHashSet<>(teachers).size() != teachers.size()) {
+                throw new IllegalArgumentException("--teacher lists a checkpoint twice: "
+                        + teachers);
+            }
             kinds = List.copyOf(new LinkedHashSet<>(kinds));
             if (kinds.isEmpty()) {
                 throw new IllegalArgumentException("--kind lists nothing to train");
@@ -300,14 +310,21 @@ public final class Distillation {
 
     public Result run(Config c, Path runDir) {
         try (NDManager manager = NDManager.newBaseManager()) {
-            Checkpoint.Loaded loaded = Checkpoint.load(c.teacher(), manager);
-            StagedNet teacher = loaded.net();
-            ModelSpec tspec = loaded.spec();
+            List<StagedNet> members = new ArrayList<>();
+            List<ModelSpec> specs = new ArrayList<>();
+            for (Path p : c.teachers()) {
+                Checkpoint.Loaded loaded = Checkpoint.load(p, manager);
+                members.add(loaded.net());
+                specs.add(loaded.spec());
+            }
+            StagedNet teacher = members.get(0);
+            ModelSpec tspec = specs.get(0);
+            checkEnsemble(c.teachers(), specs);
             String dataName = c.data() != null ? c.data() : tspec.sourceDataset();
             long root = c.train().seed();
             Pretrain.Splits data = Pretrain.prepareData(dataName, tspec.inputShape(),
                     c.classes(), c.shots(), c.valFraction(), root, log);
-            checkTask(c, tspec, dataName, data);
+            checkTask(c.teachers().get(0), c, tspec, dataName, data);
             ImageDataset trainImages = transferSet(c, data.train());
             Architecture arch = Architecture.byId(c.student());
             StagedNet probeStudent = arch.build(tspec.inputShape(), tspec.numClasses(),
@@ -327,23 +344,21 @@ public final class Distillation {
                             manager)) {
                 runJson.put("status", "running");
                 run.writeRun(runJson);
-                log.accept(String.format("teacher %s (%s, %,d parameters); student %s, %,d"
-                        + " parameters (%.1fx fewer); %,d training images%s", c.teacher(),
-                        tspec.architecture(), teacher.parameterCount(), arch.id(),
-                        probeStudent.parameterCount(), (double) teacher.parameterCount()
+                TeacherOutputs outputs = teacherOutputs(members, plan, probeStudent, manager);
+                Model teacherModel = teacherModel(c, members, specs, outputs, test, manager);
+                log.accept(String.format("teacher %s (%s, %,d parameters, %.2f%%); student %s,"
+                        + " %,d parameters (%.1fx fewer); %,d training images%s",
+                        String.join(" + ", c.teachers().stream().map(Path::toString).toList()),
+                        teacherModel.architecture(), teacherModel.parameters(),
+                        100 * teacherModel.testAccuracy(), arch.id(),
+                        probeStudent.parameterCount(), (double) teacherModel.parameters()
                                 / probeStudent.parameterCount(), train.size(),
                         c.unlabeled() ? " (labels unused)" : ""));
-                Evaluation teacherTest = Evaluation.of(teacher, test, null, manager);
-                Model teacherModel = new Model(tspec.architecture(), teacher.parameterCount(),
-                        Benchmark.inferenceImagesPerSecond(teacher, test,
-                                teacher.inferenceBatchSize(), manager),
-                        teacherTest.accuracy());
-                TeacherOutputs outputs = teacherOutputs(teacher, plan, probeStudent, manager);
                 String cacheNote = cache(c, outputs, train, manager);
                 Shared shared = new Shared(c, arch, tspec, new ModelSpec.Provenance(
                         GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(), null, 0,
                         dataName, data.source(), trainImages.fingerprint(),
-                        c.teacher().toString(), "distill"), plan, outputs,
+                        teacherNames(c), "distill"), plan, outputs,
                         new RunTraining.Data(train, val, test, data.test().classNames()), run);
                 Map<Kind, Double> costs = epochCosts(shared, manager);
                 List<StudentRun> runs = new ArrayList<>();
@@ -364,7 +379,7 @@ public final class Distillation {
                                     fresh.inferenceBatchSize(), m), null);
                 }
                 Result r = new Result(teacherModel, studentModel, plan,
-                        rows(c, runs, costs, teacherTest.accuracy()), runs, cacheNote,
+                        rows(c, runs, costs, teacherModel.testAccuracy()), runs, cacheNote,
                         train.size(),
                         data.source(), runDir.toString());
                 runJson.put("status", "finished");
@@ -376,16 +391,75 @@ public final class Distillation {
         }
     }
 
-    private static void checkTask(Config c, ModelSpec tspec, String dataName,
+    /** The teachers' checkpoints, comma-separated as on the command line. */
+    private static String teacherNames(Config c) {
+        return String.join(",", c.teachers().stream().map(Path::toString).toList());
+    }
+
+    /**
+     * The teacher's size, speed and accuracy; an ensemble's parameters are its members' sum,
+     * its speed theirs run one after the other, and its accuracy that of the mean logits.
+     */
+    private Model teacherModel(Config c, List<StagedNet> members, List<ModelSpec> specs,
+            TeacherOutputs outputs, TensorDataset test, NDManager manager) {
+        long parameters = 0;
+        double secondsPerImage = 0;
+        for (int i = 0; i < members.size(); i++) {
+            StagedNet m = members.get(i);
+            parameters += m.parameterCount();
+            secondsPerImage += 1 / Benchmark.inferenceImagesPerSecond(m, test,
+                    m.inferenceBatchSize(), manager);
+            if (members.size() > 1) {
+                log.accept(String.format("ensemble member %s (%s, %,d parameters): test accuracy"
+                        + " %.2f%%", c.teachers().get(i), specs.get(i).architecture(),
+                        m.parameterCount(), 100 * Evaluation.of(m, test, null, manager)
+                                .accuracy()));
+            }
+        }
+        String architecture = members.size() == 1 ? specs.get(0).architecture()
+                : "ensemble of " + members.size() + " (" + String.join(", ", specs.stream()
+                        .map(ModelSpec::architecture).toList()) + ")";
+        return new Model(architecture, parameters, 1 / secondsPerImage,
+                outputs.accuracy(test, manager));
+    }
+
+    /** An ensemble's members must answer the same question about the same inputs. */
+    static void checkEnsemble(List<Path> paths, List<ModelSpec> specs) {
+        ModelSpec first = specs.get(0);
+        for (int i = 1; i < specs.size(); i++) {
+            ModelSpec s = specs.get(i);
+            String clash = null;
+            if (!Arrays.equals(s.inputShape(), first.inputShape())) {
+                clash = "takes inputs " + Arrays.toString(s.inputShape()) + ", "
+                        + paths.get(0) + " " + Arrays.toString(first.inputShape());
+            } else if (!s.classNames().equals(first.classNames())) {
+                clash = "has classes " + s.classNames() + ", " + paths.get(0) + " "
+                        + first.classNames();
+            } else if (!Arrays.equals(s.normalization().mean(), first.normalization().mean())
+                    || !Arrays.equals(s.normalization().std(), first.normalization().std())) {
+                clash = "normalizes inputs with mean " + Arrays.toString(s.normalization()
+                        .mean()) + " std " + Arrays.toString(s.normalization().std()) + ", "
+                        + paths.get(0) + " with mean " + Arrays.toString(first.normalization()
+                                .mean()) + " std " + Arrays.toString(first.normalization().std());
+            }
+            if (clash != null) {
+                throw new GraftException("--teacher: the members of an ensemble must share"
+                        + " classes, input shape and input normalization (train them on the"
+                        + " same data), but " + paths.get(i) + " " + clash);
+            }
+        }
+    }
+
+    private static void checkTask(Path teacher, Config c, ModelSpec tspec, String dataName,
             Pretrain.Splits data) {
         if (!Arrays.equals(data.train().imageShape(), tspec.inputShape())) {
-            throw new GraftException("--teacher " + c.teacher() + " was trained on images "
+            throw new GraftException("--teacher " + teacher + " was trained on images "
                     + Arrays.toString(tspec.inputShape()) + " but " + dataName + " has "
                     + Arrays.toString(data.train().imageShape()) + "; distill on the teacher's"
                     + " kind of data");
         }
         if (data.train().numClasses() != tspec.numClasses()) {
-            throw new GraftException("--teacher " + c.teacher() + " has " + tspec.numClasses()
+            throw new GraftException("--teacher " + teacher + " has " + tspec.numClasses()
                     + " classes " + tspec.classNames() + " but " + dataName
                     + (c.classes() == null ? "" : " --classes " + c.classes()) + " has "
                     + data.train().numClasses() + " " + data.train().classNames()
@@ -501,7 +575,7 @@ public final class Distillation {
                 ? a.reshape(a.getShape().get(0), a.getShape().get(1), -1).mean(new int[] {2}) : a;
     }
 
-    private static TeacherOutputs teacherOutputs(StagedNet teacher, Plan plan,
+    private static TeacherOutputs teacherOutputs(List<StagedNet> members, Plan plan,
             StagedNet student, NDManager manager) {
         List<String> stages = new ArrayList<>();
         if (plan.hintTeacher() != null) {
@@ -512,7 +586,7 @@ public final class Distillation {
         }
         boolean studentMaps = plan.hintStudent() != null
                 && stageShapes(student, manager).get(plan.hintStudent()).dimension() == 4;
-        return new TeacherOutputs(teacher, stages, (logits, outs) -> {
+        return new TeacherOutputs(members, stages, (logits, outs) -> {
             Map<String, NDArray> m = new LinkedHashMap<>();
             m.put(TeacherOutputs.LOGITS, logits);
             if (plan.hintTeacher() != null) {
@@ -602,7 +676,7 @@ public final class Distillation {
                             sh.provenance().djlVersion(), sh.provenance().engine(),
                             Instant.now().toString(), seed, sh.provenance().dataset(),
                             sh.provenance().dataSource(), sh.provenance().dataFingerprint(),
-                            k == Kind.ALONE ? null : c.teacher().toString(), "distill " + k.id()));
+                            k == Kind.ALONE ? null : teacherNames(c), "distill " + k.id()));
             DistillObjective objective = objective(sh, k, net, seed, m);
             if (k.usesHints() && c.terms().hintEpochs() > 0) {
                 hintStage(c, tc, net, objective, sh.plan(), data.train(), m);

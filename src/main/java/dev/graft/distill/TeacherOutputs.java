@@ -17,42 +17,79 @@ import java.util.function.BiFunction;
  * outputs (hint maps, relation embeddings), computed in inference mode. For a fixed training
  * set (no augmentation) they are computed once for every example and looked up by index
  * afterwards, when they fit in the memory budget.
+ *
+ * <p>The teacher may be an ensemble, as in Hinton et al.'s experiments: its logits are the mean
+ * of its members' logits (so its softened output at any temperature is the normalized geometric
+ * mean of theirs), and the stage outputs the other terms read are the first member's.
  */
 final class TeacherOutputs {
 
     /** The key of the logits among the targets. */
     static final String LOGITS = "logits";
 
-    private final StagedNet teacher;
+    private final List<StagedNet> members;
     private final List<String> stages;
     private final BiFunction<NDArray, Map<String, NDArray>, Map<String, NDArray>> targets;
     private Map<String, float[]> cache;
     private Map<String, Shape> rowShapes;
 
     /**
-     * @param stages the teacher stages whose raw outputs {@code targets} reads
+     * @param members the teacher, or the members of an ensemble teacher (same classes and
+     *     inputs)
+     * @param stages the first member's stages whose raw outputs {@code targets} reads
      * @param targets from the logits and those stage outputs to the named targets (which must
      *     include {@link #LOGITS}); run on every batch or once per example when cached
      */
-    TeacherOutputs(StagedNet teacher, List<String> stages,
+    TeacherOutputs(List<StagedNet> members, List<String> stages,
             BiFunction<NDArray, Map<String, NDArray>, Map<String, NDArray>> targets) {
-        this.teacher = teacher;
+        if (members.isEmpty()) {
+            throw new IllegalArgumentException("a teacher needs at least one network");
+        }
+        this.members = List.copyOf(members);
         this.stages = List.copyOf(stages);
         this.targets = targets;
-        teacher.namedParameters().values().forEach(p -> {
-            if (p.requiresGradient()) {
-                p.getArray().setRequiresGradient(false); // a constant: no graph, no gradients
-            }
-        });
+        for (StagedNet m : members) {
+            m.namedParameters().values().forEach(p -> {
+                if (p.requiresGradient()) {
+                    p.getArray().setRequiresGradient(false); // a constant: no graph, no gradients
+                }
+            });
+        }
+    }
+
+    /** The teacher's logits for inputs {@code x}; the first member's stages into {@code capture}. */
+    NDArray logits(NDArray x, Map<String, NDArray> capture) {
+        ParameterStore ps = new ParameterStore(x.getManager(), false);
+        NDArray sum = members.get(0).forward(ps, x, false, capture);
+        for (StagedNet m : members.subList(1, members.size())) {
+            sum = sum.add(m.forward(ps, x, false, new LinkedHashMap<>()));
+        }
+        return members.size() == 1 ? sum : sum.div(members.size());
     }
 
     /** The targets for inputs {@code x}, computed now. */
     Map<String, NDArray> compute(NDArray x) {
         Map<String, NDArray> outputs = new LinkedHashMap<>();
         stages.forEach(s -> outputs.put(s, null));
-        NDArray logits = teacher.forward(new ParameterStore(x.getManager(), false), x, false,
-                outputs);
+        NDArray logits = logits(x, outputs);
         return targets.apply(logits, outputs);
+    }
+
+    /** The teacher's test accuracy on {@code data} (an ensemble's from its mean logits). */
+    double accuracy(TensorDataset data, NDManager manager) {
+        int batchSize = members.get(0).inferenceBatchSize();
+        long correct = 0;
+        for (int from = 0; from < data.size(); from += batchSize) {
+            int to = Math.min(data.size(), from + batchSize);
+            try (NDManager m = manager.newSubManager()) {
+                long[] pred = logits(data.range(from, to, m).x(), new LinkedHashMap<>())
+                        .argMax(1).toLongArray();
+                for (int i = 0; i < pred.length; i++) {
+                    correct += pred[i] == data.label(from + i) ? 1 : 0;
+                }
+            }
+        }
+        return (double) correct / data.size();
     }
 
     /** Floats per example of each target, measured on one example. */
@@ -67,7 +104,7 @@ final class TeacherOutputs {
     /** Computes the targets of every example of {@code data}; keeps those named in {@code keep}. */
     void cache(TensorDataset data, java.util.Set<String> keep, Progress progress,
             NDManager manager) {
-        int batchSize = teacher.inferenceBatchSize();
+        int batchSize = members.get(0).inferenceBatchSize();
         Map<String, float[]> values = new LinkedHashMap<>();
         Map<String, Shape> shapes = new LinkedHashMap<>();
         int n = data.size();

@@ -23,7 +23,7 @@ class DistillObjectiveTest {
         try (NDManager m = NDManager.newBaseManager()) {
             StagedNet teacher = Architecture.MLP.build(new int[] {1, 2, 2}, 3,
                     ModelOptions.DEFAULT).initialize(m, 3);
-            TeacherOutputs outputs = new TeacherOutputs(teacher, List.of(),
+            TeacherOutputs outputs = new TeacherOutputs(List.of(teacher), List.of(),
                     (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits));
             NDArray x = m.randomNormal(new Shape(4, 1, 2, 2));
             NDArray logits = m.randomNormal(new Shape(4, 3));

@@ -22,7 +22,7 @@ class DistillRowsTest {
     private static final Distillation.Kind COMBINED = Distillation.Kind.COMBINED;
 
     private static Distillation.Config config() {
-        return new Distillation.Config(Path.of("teacher"), null, null, null, null, false, 0.1,
+        return new Distillation.Config(List.of(Path.of("teacher")), null, null, null, null, false, 0.1,
                 "mlp",
                 ModelOptions.DEFAULT, List.of(ALONE, RESPONSE, COMBINED), 2,
                 Distillation.Terms.defaults(), 0, new TrainConfig(1, 64, OptimizerConfig.adam(

@@ -40,6 +40,8 @@ class DistillationTest {
     static Path tmp;
 
     static Path teacher;
+    /** A second, different teacher (an mlp) for ensembles. */
+    static Path mlpTeacher;
 
     static TrainConfig train(int epochs) {
         return new TrainConfig(epochs, 64, OptimizerConfig.adam(1e-3),
@@ -51,11 +53,14 @@ class DistillationTest {
         teacher = Path.of(new Pretrain(s -> { }).run(new Pretrain.Config("fashion-mnist-small",
                 null, null, 0.1, "convnet", ModelOptions.DEFAULT, train(1)),
                 tmp.resolve("teacher"), false).checkpoint());
+        mlpTeacher = Path.of(new Pretrain(s -> { }).run(new Pretrain.Config(
+                "fashion-mnist-small", null, null, 0.1, "mlp", ModelOptions.DEFAULT, train(1)),
+                tmp.resolve("mlp-teacher"), false).checkpoint());
     }
 
     static Distillation.Config config(String student, String transferClasses,
             List<Distillation.Kind> kinds, Distillation.Terms terms, int epochs) {
-        return new Distillation.Config(teacher, "fashion-mnist-small", null, null,
+        return new Distillation.Config(List.of(teacher), "fashion-mnist-small", null, null,
                 transferClasses,
                 false, 0.1, student, ModelOptions.DEFAULT, kinds, 1, terms, 2048, train(epochs));
     }
@@ -101,7 +106,7 @@ class DistillationTest {
     /** --shots: the transfer set is that many labelled images per class, cached alike. */
     @Test
     void aLabelBudgetIsTheTransferSet() {
-        Distillation.Config c = new Distillation.Config(teacher, "fashion-mnist-small", null, 12,
+        Distillation.Config c = new Distillation.Config(List.of(teacher), "fashion-mnist-small", null, 12,
                 null, false, 0.1, "mlp", ModelOptions.DEFAULT, List.of(Distillation.Kind.ALONE,
                         Distillation.Kind.RESPONSE), 1, Distillation.Terms.defaults(), 2048,
                 train(1));
@@ -128,7 +133,7 @@ class DistillationTest {
             ImageDataset images = new DatasetResolver().resolve("fashion-mnist-small", s -> { })
                     .test();
             Checkpoint.Loaded t = Checkpoint.load(teacher, m);
-            TeacherOutputs outputs = new TeacherOutputs(t.net(), List.of("stage2"),
+            TeacherOutputs outputs = new TeacherOutputs(List.of(t.net()), List.of("stage2"),
                     (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits, "hint",
                             outs.get("stage2")));
             try (TensorDataset data = TensorDataset.of(images.select(new int[] {0, 1, 2, 3, 4,
@@ -150,6 +155,67 @@ class DistillationTest {
     }
 
     @Test
+    void anEnsembleTeachersLogitsAreTheMeanOfItsMembersAndItsAccuracyTheirs() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ImageDataset images = new DatasetResolver().resolve("fashion-mnist-small", s -> { })
+                    .test();
+            Checkpoint.Loaded a = Checkpoint.load(teacher, m);
+            Checkpoint.Loaded b = Checkpoint.load(mlpTeacher, m);
+            TeacherOutputs outputs = new TeacherOutputs(List.of(a.net(), b.net()),
+                    List.of("stage1"), (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits,
+                            "hint", outs.get("stage1")));
+            try (TensorDataset data = TensorDataset.of(images, a.spec().normalization(), m)) {
+                TensorDataset.Batch batch = data.range(0, 50, m);
+                float[] la = forward(a, batch.x(), m);
+                float[] lb = forward(b, batch.x(), m);
+                Map<String, NDArray> t = outputs.compute(batch.x());
+                float[] mean = t.get(TeacherOutputs.LOGITS).toFloatArray();
+                for (int i = 0; i < mean.length; i++) {
+                    assertEquals((la[i] + lb[i]) / 2, mean[i], 1e-5);
+                }
+                // the stages the other terms read are the first member's (the convnet's maps)
+                assertEquals(4, t.get("hint").getShape().dimension());
+                // accuracy of the mean logits, counted here from the two members' own outputs
+                float[] all = new float[data.size() * 10];
+                float[] xa = forward(a, data.range(0, data.size(), m).x(), m);
+                float[] xb = forward(b, data.range(0, data.size(), m).x(), m);
+                int correct = 0;
+                for (int i = 0; i < data.size(); i++) {
+                    int best = 0;
+                    for (int k = 0; k < 10; k++) {
+                        all[i * 10 + k] = xa[i * 10 + k] + xb[i * 10 + k];
+                        best = all[i * 10 + k] > all[i * 10 + best] ? k : best;
+                    }
+                    correct += best == data.label(i) ? 1 : 0;
+                }
+                assertEquals((double) correct / data.size(), outputs.accuracy(data, m), 1e-12);
+            }
+        }
+    }
+
+    private static float[] forward(Checkpoint.Loaded c, NDArray x, NDManager m) {
+        return c.net().forward(new ai.djl.training.ParameterStore(m, false),
+                new ai.djl.ndarray.NDList(x), false).head().toFloatArray();
+    }
+
+    @Test
+    void anEnsembleTeacherDistillsAndIsReportedAsOne() {
+        Distillation.Config c = new Distillation.Config(List.of(teacher, mlpTeacher),
+                "fashion-mnist-small", null, null, null, false, 0.1, "mlp", ModelOptions.DEFAULT,
+                List.of(Distillation.Kind.ALONE, Distillation.Kind.RESPONSE), 1,
+                Distillation.Terms.defaults(), 2048, train(1));
+        Distillation.Result r = new Distillation(s -> { }).run(c, tmp.resolve("ensemble"));
+        assertEquals("ensemble of 2 (convnet, mlp)", r.teacher().architecture());
+        try (NDManager m = NDManager.newBaseManager()) {
+            assertEquals(Checkpoint.load(teacher, m).net().parameterCount()
+                    + Checkpoint.load(mlpTeacher, m).net().parameterCount(),
+                    r.teacher().parameters());
+        }
+        assertEquals("cached", r.rows().get(1).teacherOutputs());
+        assertTrue(r.runs().get(1).testAccuracy() > 0.5, "distilled from the ensemble");
+    }
+
+    @Test
     void badSettingsAreRefusedBeforeAnyTraining() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new Distillation.Terms(0,
                 0.9, null, null, 1, 0, 25, 50, 0)).getMessage().contains("--temperature"));
@@ -161,14 +227,14 @@ class DistillationTest {
                 () -> new Distillation(s -> { }).run(config("convnet", null,
                         List.of(Distillation.Kind.FEATURE), badStage, 1), tmp.resolve("bad1")));
         assertTrue(e.getMessage().contains("stages are [stage1, stage2, stage3]"), e.getMessage());
-        Distillation.Config fiveClasses = new Distillation.Config(teacher, "fashion-mnist-small",
+        Distillation.Config fiveClasses = new Distillation.Config(List.of(teacher), "fashion-mnist-small",
                 "0-4", null, null, false, 0.1, "mlp", ModelOptions.DEFAULT,
                 List.of(Distillation.Kind.RESPONSE), 1, Distillation.Terms.defaults(), 2048,
                 train(1));
         GraftException g = assertThrows(GraftException.class,
                 () -> new Distillation(s -> { }).run(fiveClasses, tmp.resolve("bad2")));
         assertTrue(g.getMessage().contains("has 10 classes"), g.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new Distillation.Config(teacher,
+        assertThrows(IllegalArgumentException.class, () -> new Distillation.Config(List.of(teacher),
                 null, null, null, null, true, 0.1, "mlp", ModelOptions.DEFAULT,
                 List.of(Distillation.Kind.FEATURE), 1, Distillation.Terms.defaults(), 2048,
                 train(1)));
@@ -187,12 +253,27 @@ class DistillationTest {
                     ModelOptions.DEFAULT, shape, 10, null, Normalization.identity(1),
                     net.stageNames(), Checkpoint.parameterShapes(net), null), null);
         }
-        Distillation.Config c = new Distillation.Config(other, "fashion-mnist-small", null, null, null,
+        Distillation.Config c = new Distillation.Config(List.of(other), "fashion-mnist-small", null, null, null,
                 false, 0.1, "mlp", ModelOptions.DEFAULT, List.of(Distillation.Kind.RESPONSE), 1,
                 Distillation.Terms.defaults(), 2048, train(1));
         GraftException e = assertThrows(GraftException.class,
                 () -> new Distillation(s -> { }).run(c, tmp.resolve("bad3")));
         assertTrue(e.getMessage().contains("was trained on images [1, 32, 32] but"
                 + " fashion-mnist-small has [1, 28, 28]"), e.getMessage());
+        Distillation.Config ensemble = new Distillation.Config(List.of(teacher, other),
+                "fashion-mnist-small", null, null, null, false, 0.1, "mlp", ModelOptions.DEFAULT,
+                List.of(Distillation.Kind.RESPONSE), 1, Distillation.Terms.defaults(), 2048,
+                train(1));
+        GraftException mixed = assertThrows(GraftException.class,
+                () -> new Distillation(s -> { }).run(ensemble, tmp.resolve("bad4")));
+        assertTrue(mixed.getMessage().contains("must share classes, input shape and input"
+                + " normalization") && mixed.getMessage().contains(other + " takes inputs"
+                        + " [1, 32, 32]"), mixed.getMessage());
+        assertFalse(Files.exists(tmp.resolve("bad3")) || Files.exists(tmp.resolve("bad4")),
+                "nothing written on refusal");
+        assertThrows(IllegalArgumentException.class, () -> new Distillation.Config(
+                List.of(teacher, teacher), null, null, null, null, false, 0.1, "mlp",
+                ModelOptions.DEFAULT, List.of(Distillation.Kind.RESPONSE), 1,
+                Distillation.Terms.defaults(), 2048, train(1)));
     }
 }
