@@ -8,6 +8,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * @param imagesPerSecond training throughput, optimizer steps only (no validation, no saving)
  * @param peakRssMb peak resident memory of the process during the epoch (native + heap)
+ * @param skippedSteps steps whose gradients were not finite, left out of the weights
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record EpochMetrics(
@@ -22,4 +23,5 @@ public record EpochMetrics(
         @JsonProperty("images_per_second") double imagesPerSecond,
         @JsonProperty("seconds") double seconds,
         @JsonProperty("peak_rss_mb") double peakRssMb,
-        @JsonProperty("heap_used_mb") double heapUsedMb) {}
+        @JsonProperty("heap_used_mb") double heapUsedMb,
+        @JsonProperty("skipped_steps") int skippedSteps) {}

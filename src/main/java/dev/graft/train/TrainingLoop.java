@@ -3,6 +3,7 @@ package dev.graft.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -182,6 +183,7 @@ public final class TrainingLoop implements AutoCloseable {
         int bestEpoch = startEpoch - 1;
         int sinceBest = 0;
         boolean stoppedEarly = false;
+        int skippedInARow = 0;
         ParameterStore ps = new ParameterStore(manager, false);
         for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
             setGroups(groupsByEpoch.apply(epoch));
@@ -193,6 +195,7 @@ public final class TrainingLoop implements AutoCloseable {
             progress.start(String.format("epoch %d/%d", epoch, config.epochs()), batches.size());
             double lossSum = 0;
             long correct = 0;
+            int skipped = 0;
             long seen = 0;
             double lr = 0;
             long started = System.nanoTime();
@@ -230,10 +233,24 @@ public final class TrainingLoop implements AutoCloseable {
                                 + String.format("%.3g", lr) + "); the weights of the last"
                                 + " finished epoch are kept. Lower --lr or add --warmup");
                     }
-                    if (config.optimizer().clipGradNorm() > 0) {
-                        clipGradients(config.optimizer().clipGradNorm(), step);
+                    boolean finite = config.optimizer().clipGradNorm() > 0
+                            ? Double.isFinite(clipGradients(config.optimizer().clipGradNorm(),
+                                    step))
+                            : gradientsFinite(step);
+                    if (finite) {
+                        skippedInARow = 0;
+                    } else {
+                        clearGradients(step);
+                        skipped++;
+                        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                            throw new TrainingDivergedException("gradients were not finite for "
+                                    + skippedInARow + " steps in a row, up to epoch " + epoch
+                                    + ", step " + (globalStep + 1) + " (learning rate "
+                                    + String.format("%.3g", lr) + "); the weights of the last"
+                                    + " finished epoch are kept. Lower --lr or add --warmup");
+                        }
                     }
-                    for (Group g : groups) {
+                    for (Group g : finite ? groups : List.<Group>of()) {
                         if (g.settings.frozen() || g.settings.lrMultiplier() == 0) {
                             continue;
                         }
@@ -246,7 +263,9 @@ public final class TrainingLoop implements AutoCloseable {
                             }
                         }
                     }
-                    for (Map.Entry<String, Parameter> e : objective.parameters().entrySet()) {
+                    for (Map.Entry<String, Parameter> e : finite
+                            ? objective.parameters().entrySet()
+                            : Map.<String, Parameter>of().entrySet()) {
                         optimizer.update(e.getKey(), e.getValue(), lr,
                                 config.optimizer().weightDecay(), step);
                     }
@@ -275,7 +294,7 @@ public final class TrainingLoop implements AutoCloseable {
             EpochMetrics m = new EpochMetrics("epoch", epoch, globalStep, lossSum / seen,
                     (double) correct / seen, valLoss, valAcc, lr, seen / trainSeconds,
                     (System.nanoTime() - started) / 1e9, MemoryProbe.peakRssMb(),
-                    MemoryProbe.heapUsedMb());
+                    MemoryProbe.heapUsedMb(), skipped);
             history.add(m);
             boolean improved = valAcc == null || valAcc > best;
             if (improved) {
@@ -285,9 +304,11 @@ public final class TrainingLoop implements AutoCloseable {
             } else {
                 sinceBest++;
             }
-            progress.finish(String.format("loss %.4f acc %.2f%%%s %,.0f img/s", m.trainLoss(),
+            progress.finish(String.format("loss %.4f acc %.2f%%%s %,.0f img/s%s", m.trainLoss(),
                     100 * m.trainAccuracy(), valAcc == null ? ""
-                            : String.format(" val %.2f%%", 100 * valAcc), m.imagesPerSecond()));
+                            : String.format(" val %.2f%%", 100 * valAcc), m.imagesPerSecond(),
+                    skipped == 0 ? "" : String.format(" (%d step%s skipped: gradients not"
+                            + " finite)", skipped, skipped == 1 ? "" : "s")));
             listener.onEpoch(m, improved);
             if (config.patience() > 0 && sinceBest >= config.patience()
                     && epoch < config.epochs()) {
@@ -316,6 +337,39 @@ public final class TrainingLoop implements AutoCloseable {
      *
      * @return the norm before clipping
      */
+    /** Steps in a row with non-finite gradients after which training counts as diverged. */
+    static final int MAX_SKIPPED_IN_A_ROW = 10;
+
+    /**
+     * Whether every trained gradient is finite: one sum per gradient, through which NaN and
+     * infinity propagate. A step whose gradients are not is skipped rather than written into
+     * the weights and the optimizer's moments (as PyTorch's GradScaler skips steps); the
+     * engine's backward pass through large broadcast reductions returns them at random, rarely
+     * (RKD's angle term: 1 in ~6,000 identical passes).
+     */
+    boolean gradientsFinite(NDManager step) {
+        NDArray total = null;
+        for (Parameter p : trained()) {
+            NDArray g = p.getArray().getGradient();
+            g.attach(step);
+            NDArray s = g.sum();
+            total = total == null ? s : total.add(s);
+        }
+        return total == null || Float.isFinite(total.getFloat());
+    }
+
+    /**
+     * Sets every trained gradient to zero in place. (The optimizer clears a gradient it used by
+     * subtracting it from itself, which leaves NaN as NaN.)
+     */
+    private void clearGradients(NDManager step) {
+        for (Parameter p : trained()) {
+            NDArray g = p.getArray().getGradient();
+            g.attach(step);
+            g.set(new NDIndex("..."), 0f);
+        }
+    }
+
     double clipGradients(double maxNorm, NDManager step) {
         List<NDArray> grads = new ArrayList<>();
         for (Parameter p : trained()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import dev.graft.data.Augmentation;
@@ -196,6 +197,54 @@ class TrainingLoopTest {
                 assertTrue(e.getMessage().contains("epoch 1, step 1"), e.getMessage());
             }
             assertSame(before, weights(net));
+        }
+    }
+
+    /**
+     * A finite loss whose gradient is not finite (sqrt at 0, times 0: NaN) on one step: that step
+     * leaves the weights and the optimizer alone and is counted; training goes on. Every step so:
+     * diverged after ten in a row, the weights untouched.
+     */
+    @Test
+    void aStepWithNonFiniteGradientsIsSkippedAndCounted() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            LossFunction ce = LossFunction.crossEntropy();
+            for (boolean everyStep : new boolean[] {false, true}) {
+                StagedNet net = Architecture.MLP.build(slice.imageShape(), 10,
+                        ModelOptions.DEFAULT).initialize(m, 1);
+                Map<String, float[]> before = weights(net);
+                int[] calls = {0};
+                List<Map<String, float[]>> atStep = new java.util.ArrayList<>();
+                try (TrainingLoop loop = new TrainingLoop(net, config(1, List.of()), m)) {
+                    loop.loss((logits, y, x) -> {
+                        NDArray loss = ce.compute(logits, y, x);
+                        calls[0]++;
+                        return everyStep || calls[0] == 3
+                                ? loss.add(logits.sum().mul(0f).sqrt()) : loss;
+                    });
+                    loop.hook((n, epoch, step, sm) -> atStep.add(weights(n)));
+                    if (everyStep) {
+                        TrainingDivergedException e = assertThrows(
+                                TrainingDivergedException.class,
+                                () -> loop.fit(data, null, 1, 0, (ep, i) -> { }));
+                        assertTrue(e.getMessage().contains("not finite for 10 steps in a row"),
+                                e.getMessage());
+                        assertSame(before, weights(net));
+                        continue;
+                    }
+                    TrainingLoop.Outcome o = loop.fit(data, null, 1, 0, (ep, i) -> { });
+                    assertEquals(1, o.history().get(0).skippedSteps());
+                }
+                assertSame(atStep.get(1), atStep.get(2)); // step 3 skipped
+                assertFalse(java.util.Arrays.equals(atStep.get(2).get("head.weight"),
+                        atStep.get(3).get("head.weight")), "step 4 trained");
+                for (float[] w : weights(net).values()) {
+                    for (float v : w) {
+                        assertTrue(Float.isFinite(v));
+                    }
+                }
+            }
         }
     }
 
