@@ -292,9 +292,15 @@ public final class Distillation {
             @JsonProperty("run") String run) {}
 
     /** Rounds of the side-by-side epoch-cost timing (the first is warm-up). */
-    static final int COST_ROUNDS = 5;
-    /** Optimizer steps in each timed chunk. */
+    static final int COST_ROUNDS = 7;
+    /** Optimizer steps in each timed chunk, at least. */
     static final int COST_STEPS = 20;
+    /**
+     * Shortest timed chunk of the student alone: a student so cheap that {@link #COST_STEPS}
+     * steps take less gets longer chunks (an mlp's 20 steps last ~80 ms, where a scheduler's
+     * hiccup moves the ratio by 0.3).
+     */
+    static final double COST_MIN_SECONDS = 0.5;
 
     private final Consumer<String> log;
     private Progress progress = Progress.SILENT;
@@ -741,9 +747,10 @@ public final class Distillation {
 
     /**
      * Each distilling kind's cost per training image relative to the student alone, timed side
-     * by side: chunks of {@link #COST_STEPS} steps on the first training images, alternating
-     * between a fresh student alone and one with the kind's objective (teacher outputs as the
-     * run uses them), over {@link #COST_ROUNDS} rounds.
+     * by side: chunks of {@link #COST_STEPS} steps (or as many as last
+     * {@link #COST_MIN_SECONDS} alone) on the first training images, alternating between a fresh
+     * student alone and one with the kind's objective (teacher outputs as the run uses them),
+     * over {@link #COST_ROUNDS} rounds.
      */
     private Map<Kind, Double> epochCosts(Shared sh, NDManager manager) {
         Config c = sh.c();
@@ -751,10 +758,12 @@ public final class Distillation {
         if (c.kinds().stream().allMatch(k -> k == Kind.ALONE)) {
             return costs;
         }
-        int n = Math.min(sh.data().train().size(), COST_STEPS * c.train().batchSize());
         long seed = Seeds.derive(c.train().seed(), "cost");
         TrainConfig tc = new TrainConfig(1, c.train().batchSize(), c.train().optimizer(),
                 new LrSchedule.Constant(), c.train().augmentation(), seed, 0, List.of());
+        int n = costChunk(sh, tc, seed, manager);
+        log.accept(String.format("epoch cost: timing chunks of %,d images, %d rounds", n,
+                COST_ROUNDS));
         try (NDManager m = manager.newSubManager();
                 TensorDataset head = sh.data().train().head(n, m)) {
             for (Kind k : c.kinds()) {
@@ -776,6 +785,27 @@ public final class Distillation {
             }
         }
         return costs;
+    }
+
+    /**
+     * Images per timed chunk: {@link #COST_STEPS} batches, or as many whole batches as the
+     * student alone needs to train for {@link #COST_MIN_SECONDS} (at most the training set).
+     */
+    private static int costChunk(Shared sh, TrainConfig tc, long seed, NDManager manager) {
+        int total = sh.data().train().size();
+        int batch = tc.batchSize();
+        int n = Math.min(total, COST_STEPS * batch);
+        try (NDManager m = manager.newSubManager();
+                TensorDataset head = sh.data().train().head(n, m);
+                TrainingLoop alone = new TrainingLoop(newStudent(sh, seed, m), tc, m)) {
+            secondsPerImage(alone, head); // warm-up
+            double seconds = secondsPerImage(alone, head) * n;
+            if (seconds >= COST_MIN_SECONDS) {
+                return n;
+            }
+            long batches = (long) Math.ceil(n * COST_MIN_SECONDS / seconds / batch);
+            return (int) Math.min(total, batches * batch);
+        }
     }
 
     private static double secondsPerImage(TrainingLoop loop, TensorDataset data) {
