@@ -93,12 +93,21 @@ public final class DistillLosses {
     }
 
     /**
+     * Squared distance, relative to {@code |e_i|^2 + |e_j|^2}, below which two embeddings count
+     * as one point in {@link #angles}: (1% apart)^2.
+     */
+    static final float COINCIDENT = 1e-4f;
+
+    /**
      * {@code [n * n * n]}: at {@code [i, j, k]} the cosine between {@code e_j - e_i} and
      * {@code e_k - e_i} (0 when either is a zero vector, as {@code F.normalize} gives). Computed
      * from the Gram matrix G: {@code (e_j - e_i) . (e_k - e_i) = G_jk - G_ij - G_ik + G_ii}, so
      * the cost is {@code n^2 d + n^3}, not the {@code n^3 d} of the pairwise-difference form.
-     * Pairs closer than 1e-3 of their norms count as coincident (the Gram form cannot resolve
-     * them in float32).
+     * Pairs closer than 1% of their norms count as coincident: the Gram form's squared distance
+     * carries float32 rounding of about 1e-6 of the squared norms (more on some runs than others,
+     * as the engine's matrix products round differently), so a closer pair's "cosines" would be
+     * noise — beyond +-1, with gradients to match. (At 5e-7 of the squared norms, the threshold
+     * before, near-duplicate images gave cosines of 1.15 and random non-finite gradients.)
      */
     static NDArray angles(NDArray e) {
         long n = e.getShape().get(0);
@@ -108,7 +117,7 @@ public final class DistillLosses {
                 .add(sq.reshape(n, 1, 1));
         NDArray scale = sq.expandDims(1).add(sq.expandDims(0)); // |e_i|^2 + |e_j|^2
         NDArray dist2 = scale.sub(g.mul(2f));
-        NDArray distinct = dist2.gt(scale.mul(5e-7f)).toType(e.getDataType(), false);
+        NDArray distinct = dist2.gt(scale.mul(COINCIDENT)).toType(e.getDataType(), false);
         NDArray inv = distinct.div(dist2.clip(1e-12f, Float.MAX_VALUE).sqrt()); // [i, j]
         return dot.mul(inv.expandDims(2)).mul(inv.expandDims(1)).reshape(-1);
     }

@@ -343,9 +343,8 @@ public final class TrainingLoop implements AutoCloseable {
     /**
      * Whether every trained gradient is finite: one sum per gradient, through which NaN and
      * infinity propagate. A step whose gradients are not is skipped rather than written into
-     * the weights and the optimizer's moments (as PyTorch's GradScaler skips steps); the
-     * engine's backward pass through large broadcast reductions returns them at random, rarely
-     * (RKD's angle term: 1 in ~6,000 identical passes).
+     * the weights and the optimizer's moments (as PyTorch's GradScaler skips steps): one such
+     * step, from a loss term that is ill-conditioned on a rare batch, must not poison the run.
      */
     boolean gradientsFinite(NDManager step) {
         NDArray total = null;

@@ -125,6 +125,37 @@ class DistillLossesTest {
         assertTrue(Float.isFinite(DistillLosses.rkdAngle(s, t).getFloat()));
     }
 
+    /**
+     * Near-duplicates (Fashion-MNIST has them): two embeddings 0.1% apart, |e|^2 ~ 100. Their
+     * difference is below what float32's Gram form resolves, so they must count as coincident:
+     * every cosine stays a cosine and the gradient stays small. (With the old threshold, 5e-7 of
+     * the squared norms, this pair counted as distinct and its "cosines" were rounding noise.)
+     */
+    @Test
+    void nearDuplicateExamplesDoNotTurnAnglesIntoNoise() {
+        java.util.Random r = new java.util.Random(5);
+        int n = 64;
+        int d = 100;
+        float[] v = new float[n * d];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = r.nextFloat() < 0.5f ? 0 : 2 * r.nextFloat();
+        }
+        for (int j = 0; j < d; j++) {
+            v[d + j] = v[j] * (1 + 1e-3f * (j % 2 == 0 ? 1 : -1));
+        }
+        NDArray e = m.create(v, new Shape(n, d));
+        float[] cos = DistillLosses.angles(e).toFloatArray();
+        for (float c : cos) {
+            assertTrue(Math.abs(c) <= 1.001f, "cosine " + c);
+        }
+        NDArray t = m.randomUniform(0f, 1f, new Shape(n, 8));
+        float max = 0;
+        for (float g : gradient(e, x -> DistillLosses.rkdAngle(x, t).mul(50f))) {
+            max = Math.max(max, Math.abs(g));
+        }
+        assertTrue(max < 1, "largest gradient " + max);
+    }
+
     /** One gradient step on the student lowers every relation and feature term. */
     @Test
     void aGradientStepLowersEveryTerm() {
