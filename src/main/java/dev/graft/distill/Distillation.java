@@ -354,7 +354,7 @@ public final class Distillation {
                 Model teacherModel = teacherModel(c, members, specs, outputs, test, manager);
                 log.accept(String.format("teacher %s (%s, %,d parameters, %.2f%%); student %s,"
                         + " %,d parameters (%.1fx fewer); %,d training images%s",
-                        String.join(" + ", c.teachers().stream().map(Path::toString).toList()),
+                        teacherNames(c),
                         teacherModel.architecture(), teacherModel.parameters(),
                         100 * teacherModel.testAccuracy(), arch.id(),
                         probeStudent.parameterCount(), (double) teacherModel.parameters()

@@ -348,13 +348,22 @@ public final class TrainingLoop implements AutoCloseable {
      */
     boolean gradientsFinite(NDManager step) {
         NDArray total = null;
-        for (Parameter p : trained()) {
-            NDArray g = p.getArray().getGradient();
-            g.attach(step);
+        for (NDArray g : gradients(step)) {
             NDArray s = g.sum();
             total = total == null ? s : total.add(s);
         }
         return total == null || Float.isFinite(total.getFloat());
+    }
+
+    /** The trained parameters' gradients, their handles freed with the step. */
+    private List<NDArray> gradients(NDManager step) {
+        List<NDArray> grads = new ArrayList<>();
+        for (Parameter p : trained()) {
+            NDArray g = p.getArray().getGradient();
+            g.attach(step);
+            grads.add(g);
+        }
+        return grads;
     }
 
     /**
@@ -362,20 +371,13 @@ public final class TrainingLoop implements AutoCloseable {
      * subtracting it from itself, which leaves NaN as NaN.)
      */
     private void clearGradients(NDManager step) {
-        for (Parameter p : trained()) {
-            NDArray g = p.getArray().getGradient();
-            g.attach(step);
+        for (NDArray g : gradients(step)) {
             g.set(new NDIndex("..."), 0f);
         }
     }
 
     double clipGradients(double maxNorm, NDManager step) {
-        List<NDArray> grads = new ArrayList<>();
-        for (Parameter p : trained()) {
-            NDArray g = p.getArray().getGradient();
-            g.attach(step);
-            grads.add(g);
-        }
+        List<NDArray> grads = gradients(step);
         if (grads.isEmpty()) {
             return 0;
         }
