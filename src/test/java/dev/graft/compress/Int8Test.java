@@ -36,12 +36,13 @@ class Int8Test {
 
     @Test
     void weightsArePerChannelSymmetricRoundingHalfToEven() {
-        // channel 0: max 1.0, scale 1/127: 0.5 -> 63.5 -> 64 (even), 0.25 -> 31.75 -> 32
-        // channel 1: max 0.5, scale 0.5/127: 0.5 -> 127, -0.25 -> -63.5 -> -64 (even)
-        Int8.Weight q = Int8.quantize(new float[] {0.5f, -1f, 0.25f, 0f, 0.5f, -0.25f, 0f, 0f},
-                2);
-        assertArrayEquals(new byte[] {64, -127, 32, 0, 127, -64, 0, 0}, q.values());
-        assertArrayEquals(new float[] {1f / 127, 0.5f / 127}, q.scales(), 1e-9f);
+        // 7-bit levels (Int8.WEIGHT_MAX = 63); scales chosen exact in binary
+        // channel 0: max 63, scale 1: 31.5 -> 32 (even), -63 -> -63, 15.75 -> 16
+        // channel 1: max 31.5, scale 0.5: 31.5 -> 63, -10.25 -> -20.5 -> -20 (even)
+        Int8.Weight q = Int8.quantize(new float[] {31.5f, -63f, 15.75f, 0f, 31.5f, -10.25f, 0f,
+            0f}, 2);
+        assertArrayEquals(new byte[] {32, -63, 16, 0, 63, -20, 0, 0}, q.values());
+        assertArrayEquals(new float[] {1f, 0.5f}, q.scales(), 0f);
         assertArrayEquals(new float[] {1f}, Int8.quantize(new float[] {0, 0}, 1).scales(), 0f,
                 "an all-zero channel keeps a usable scale");
         // bias at scale s_x s_c: 0.3 / (0.1 * 0.5) = 6
