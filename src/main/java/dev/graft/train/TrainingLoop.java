@@ -14,6 +14,7 @@ import dev.graft.model.StagedNet;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -184,6 +185,7 @@ public final class TrainingLoop implements AutoCloseable {
         int sinceBest = 0;
         boolean stoppedEarly = false;
         int skippedInARow = 0;
+        ExplosionGuard explosion = new ExplosionGuard();
         ParameterStore ps = new ParameterStore(manager, false);
         for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
             setGroups(groupsByEpoch.apply(epoch));
@@ -232,6 +234,14 @@ public final class TrainingLoop implements AutoCloseable {
                                 + epoch + ", step " + (globalStep + 1) + " (learning rate "
                                 + String.format("%.3g", lr) + "); the weights of the last"
                                 + " finished epoch are kept. Lower --lr or add --warmup");
+                    }
+                    if (explosion.exploded(l)) {
+                        throw new TrainingDivergedException(String.format(Locale.ROOT, "the loss"
+                                + " exploded to %.3g at epoch %d, step %d (learning rate %.3g),"
+                                + " over %.0fx its starting value %.3g; the weights of the last"
+                                + " finished epoch are kept. Lower --lr or add --warmup", l,
+                                epoch, globalStep + 1, lr, ExplosionGuard.FACTOR,
+                                explosion.reference()));
                     }
                     boolean finite = config.optimizer().clipGradNorm() > 0
                             ? Double.isFinite(clipGradients(config.optimizer().clipGradNorm(),
@@ -339,6 +349,31 @@ public final class TrainingLoop implements AutoCloseable {
      */
     /** Steps in a row with non-finite gradients after which training counts as diverged. */
     static final int MAX_SKIPPED_IN_A_ROW = 10;
+
+    /**
+     * Divergence that stays finite: Adam at {@code --lr 1e6} drives cross-entropy to 1e19 without
+     * a NaN. A batch's loss above {@link #FACTOR} times the larger of 1 and the first batch's
+     * loss cannot come from healthy training (chance-level cross-entropy is ln K, under 7 for
+     * 1,000 classes), so it counts as divergence. The first batch, not a mean of several: an
+     * exploding run is already far off by its second step.
+     */
+    static final class ExplosionGuard {
+        static final double FACTOR = 100;
+        private double first = Double.NaN;
+
+        /** Records one batch's loss; true when it exploded. */
+        boolean exploded(double loss) {
+            if (Double.isNaN(first)) {
+                first = loss;
+            }
+            return loss > FACTOR * Math.max(1, first);
+        }
+
+        /** The first batch's loss. */
+        double reference() {
+            return first;
+        }
+    }
 
     /**
      * Whether every trained gradient is finite: one sum per gradient, through which NaN and

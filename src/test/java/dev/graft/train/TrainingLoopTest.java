@@ -380,4 +380,39 @@ class TrainingLoopTest {
                     shape, 2, ModelOptions.DEFAULT.withAuxLogits(true)));
         }
     }
+
+    /** The first batch sets the scale, floored at 1; 100 times it is an explosion. */
+    @Test
+    void explosionGuardComparesWithTheFirstBatch() {
+        TrainingLoop.ExplosionGuard g = new TrainingLoop.ExplosionGuard();
+        assertFalse(g.exploded(2));
+        assertFalse(g.exploded(200)); // exactly 100 x 2 is not above it
+        assertTrue(g.exploded(200.5));
+        TrainingLoop.ExplosionGuard small = new TrainingLoop.ExplosionGuard();
+        assertFalse(small.exploded(0.01)); // a converged model: the floor of 1 applies
+        assertFalse(small.exploded(99));
+        assertTrue(small.exploded(101));
+    }
+
+    /**
+     * Issue 24, case 10: Adam at rate 1e6 drives the loss to ~1e19 without a NaN; the loop stops
+     * with divergence instead of finishing on a chance-level model.
+     */
+    @Test
+    void aFiniteExplodingLossIsDivergence() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            StagedNet net = Architecture.MLP.build(slice.imageShape(), 10, ModelOptions.DEFAULT)
+                    .initialize(m, 1);
+            TrainConfig c = new TrainConfig(2, 64, OptimizerConfig.adam(1e6),
+                    new LrSchedule.Constant(), Augmentation.NONE, 3, 0, List.of());
+            int[] epochs = {0};
+            try (TrainingLoop loop = new TrainingLoop(net, c, m)) {
+                TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+                        () -> loop.fit(data, null, 1, 0, (ep, i) -> epochs[0]++));
+                assertTrue(e.getMessage().contains("exploded"), e.getMessage());
+            }
+            assertEquals(0, epochs[0], "no epoch of the exploded run is reported as finished");
+        }
+    }
 }
