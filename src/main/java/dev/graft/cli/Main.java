@@ -41,27 +41,53 @@ public final class Main {
         cli.setUsageHelpWidth(HELP_WIDTH);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
+            String name = cmd.getCommandSpec().qualifiedName();
             if (e instanceof GraftException || e instanceof IllegalArgumentException) {
-                err.println("graft " + cmd.getCommandName() + ": error: " + e.getMessage());
+                err.println(name + ": error: " + e.getMessage());
                 err.flush();
                 return BAD_INPUT;
             }
-            err.println("graft " + cmd.getCommandName() + ": internal error (please report): "
-                    + e);
+            if (e instanceof java.io.UncheckedIOException io) { // the disk or a file, not a bug
+                err.println(name + ": error: " + dev.graft.io.AtomicFiles.describe(io.getCause()));
+                err.flush();
+                return BAD_INPUT;
+            }
+            err.println(name + ": internal error. This is a bug in graft, not in your input;"
+                    + " please report it with the command line and the trace below.");
             e.printStackTrace(err);
             err.flush();
             return 1;
         });
         cli.setParameterExceptionHandler((e, args0) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("graft " + e.getCommandLine().getCommandName() + ": error: "
-                    + e.getMessage());
-            err.println("Run 'graft " + e.getCommandLine().getCommandName()
-                    + " --help' for usage.");
+            String name = e.getCommandLine().getCommandSpec().qualifiedName();
+            err.println(name + ": error: " + e.getMessage());
+            err.println("Run '" + name + " --help' for usage.");
             err.flush();
             return BAD_INPUT;
         });
+        String unknown = unknownCommand(cli, args);
+        if (unknown != null) {
+            PrintWriter err = cli.getErr();
+            err.println("graft: error: unknown command '" + unknown + "'; the commands are "
+                    + String.join(", ", cli.getSubcommands().keySet()));
+            err.println("Run 'graft --help' for what each does.");
+            err.flush();
+            return BAD_INPUT;
+        }
         return cli.execute(args);
+    }
+
+    /**
+     * The first word, when it is neither an option nor a command (picocli would print the
+     * top-level help for {@code graft nosuchcommand --help} and exit 0), else null.
+     */
+    private static String unknownCommand(CommandLine cli, String[] args) {
+        if (args.length == 0 || args[0].startsWith("-")
+                || cli.getSubcommands().containsKey(args[0])) {
+            return null;
+        }
+        return args[0];
     }
 
     /** Version line: graft, DJL and engine. */

@@ -124,7 +124,7 @@ public final class ModelTask implements AutoCloseable {
         runJson.put("command", what);
         try (RunFolder run = RunFolder.open(dir, true)) {
             RunTraining.Outcome o = RunTraining.run(run, net, netSpec, data, config, null,
-                    extras, false, runJson, progress, log, manager);
+                    extras, runJson, progress, log, manager);
             runJson.put("status", "finished");
             run.writeRun(runJson);
             return o;

@@ -9,13 +9,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -241,15 +241,7 @@ public final class DatasetResolver {
 
     private static List<String> classNamesFor(Path dir, List<String> fallback) {
         Path names = dir.resolve("classes.txt");
-        if (Files.isRegularFile(names)) {
-            try {
-                return Files.readAllLines(names, StandardCharsets.UTF_8).stream()
-                        .map(String::strip).filter(s -> !s.isEmpty()).toList();
-            } catch (IOException e) {
-                throw new BadFileException(names, "cannot read class names: " + e.getMessage());
-            }
-        }
-        return fallback;
+        return Files.isRegularFile(names) ? ClassNames.read(names) : fallback;
     }
 
     /** Reads the four IDX files of a folder. */
@@ -271,9 +263,23 @@ public final class DatasetResolver {
         IdxReader.IdxArray teX = IdxReader.read(files[2]);
         IdxReader.IdxArray teY = IdxReader.read(files[3]);
         String name = dir.getFileName() == null ? dir.toString() : dir.getFileName().toString();
-        return new Resolved(
-                toDataset(name, trX, trY, files[0], files[1], classNames),
-                toDataset(name, teX, teY, files[2], files[3], classNames), source);
+        List<String> names = classNames;
+        if (names == null) { // both splits get the classes either of them has
+            names = new ArrayList<>();
+            int max = Math.max(maxLabel(trY), maxLabel(teY));
+            for (int c = 0; c <= max; c++) {
+                names.add(Integer.toString(c));
+            }
+        }
+        ImageDataset train = toDataset(name, trX, trY, files[0], files[1], names);
+        ImageDataset test = toDataset(name, teX, teY, files[2], files[3], names);
+        if (!Arrays.equals(train.imageShape(), test.imageShape())) {
+            throw new BadFileException(dir, "its training images are " + Arrays.toString(
+                    train.imageShape()) + " (" + files[0].getFileName() + ") but its test images"
+                    + " are " + Arrays.toString(test.imageShape()) + " (" + files[2].getFileName()
+                    + "); both splits need images of one size");
+        }
+        return new Resolved(train, test, source);
     }
 
     private static Resolved readBundled() {
@@ -303,6 +309,14 @@ public final class DatasetResolver {
     }
 
     /** Builds a dataset from IDX images {@code [n, h, w]} or {@code [n, c, h, w]} and labels. */
+    private static int maxLabel(IdxReader.IdxArray labels) {
+        int max = 0;
+        for (byte b : labels.data()) {
+            max = Math.max(max, b & 0xff);
+        }
+        return max;
+    }
+
     static ImageDataset toDataset(String name, IdxReader.IdxArray images,
             IdxReader.IdxArray labels, Path imagesFile, Path labelsFile, List<String> classNames) {
         int[] d = images.dims();

@@ -113,11 +113,14 @@ public final class ImageFolder {
     }
 
     /**
-     * Writes {@code train} and {@code test} as an image folder at {@code root} (replaced
-     * atomically): one PNG per image, {@code train/<class>/00000.png}. A "/" in a class name
-     * becomes "-", as a folder name cannot hold it.
+     * Writes {@code train} and {@code test} as an image folder at {@code root}, which must be
+     * new or empty (written whole, atomically): one PNG per image, {@code
+     * train/<class>/00000.png}. A "/" in a class name becomes "-", as a folder name cannot hold
+     * it.
      */
     public static void write(ImageDataset train, ImageDataset test, Path root) {
+        dev.graft.io.AtomicFiles.requireEmpty(root, "--out");
+        ClassNames.check(train.classNames(), "the dataset's class names");
         dev.graft.io.AtomicFiles.writeFolder(root, staging -> {
             for (var split : List.of(java.util.Map.entry("train", train),
                     java.util.Map.entry("test", test))) {

@@ -19,6 +19,7 @@ public final class SubsetMaker {
      */
     public static void write(DatasetResolver.Resolved full, int trainPerClass, int testPerClass,
             long seed, Path out) {
+        AtomicFiles.requireEmpty(out, "--out");
         DatasetResolver.Resolved s = sample(full, trainPerClass, testPerClass, seed);
         ImageDataset train = s.train();
         ImageDataset test = s.test();

@@ -700,7 +700,7 @@ public final class Distillation {
                 // the student alone learns from the labels of the transfer set, even with
                 // --unlabeled
                 o = RunTraining.run(run, net, spec, data, tc, null,
-                        new RunTraining.Extras(objective, List.of(), null, null), false, runJson,
+                        new RunTraining.Extras(objective, List.of(), null, null), runJson,
                         progress, log, m);
             } catch (TrainingDivergedException e) {
                 // one unstable student must not cost the others' results: recorded, not fatal
@@ -711,7 +711,7 @@ public final class Distillation {
             }
             StudentRun r = new StudentRun(k, seedIndex, o.test().accuracy(), o.bestEpoch(),
                     o.loop().meanImagesPerSecond(), teacherNote,
-                    run.resolve(RunTraining.MODEL).toString(), o.loop().history(), null);
+                    run.resolve(RunTraining.MODEL).toString(), o.history(), null);
             runJson.put("status", "finished");
             runJson.put("result", r);
             run.writeRun(runJson);

@@ -31,7 +31,57 @@ public final class AtomicFiles {
         void write(Path folder) throws IOException;
     }
 
+    /** Suffix of the sibling folder {@link #writeFolder} fills before the swap. */
+    public static final String STAGING = ".partial";
+
+    /** Temporary files of {@link #write} (and the run folder's write probe). */
+    private static final java.util.regex.Pattern TEMP_FILE =
+            java.util.regex.Pattern.compile("\\..+\\d+\\.tmp");
+
     private AtomicFiles() {}
+
+    /**
+     * A temporary file or staging folder left by a write that was killed: {@code
+     * .name.<digits>.tmp} files and {@code name.partial} folders. Never a result.
+     */
+    public static boolean isLeftover(Path p) {
+        String name = p.getFileName().toString();
+        return TEMP_FILE.matcher(name).matches() && Files.isRegularFile(p)
+                || name.endsWith(STAGING) && Files.isDirectory(p);
+    }
+
+    /**
+     * What the output folder {@code dir} holds besides leftovers, sorted (nothing when it does
+     * not exist); {@code option} names it in errors. A file where the folder should be is
+     * refused.
+     */
+    public static java.util.List<Path> contents(Path dir, String option) {
+        if (!Files.exists(dir)) {
+            return java.util.List.of();
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new GraftException(option + " " + dir + " is a file, not a folder; choose a"
+                    + " folder that does not exist yet");
+        }
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.filter(p -> !isLeftover(p)).sorted().toList();
+        } catch (IOException e) {
+            throw new GraftException("cannot read " + option + " " + dir + ": " + describe(e), e);
+        }
+    }
+
+    /**
+     * Refuses an output folder that holds anything: graft writes into new or empty folders
+     * only, so nothing a user keeps there is ever replaced.
+     */
+    public static void requireEmpty(Path dir, String option) {
+        java.util.List<Path> held = contents(dir, option);
+        if (!held.isEmpty()) {
+            throw new GraftException(option + " " + dir + " is not empty (it holds " + held.size()
+                    + " entr" + (held.size() == 1 ? "y" : "ies") + ", e.g. " + held.get(0)
+                    .getFileName() + "); choose a new or empty folder");
+        }
+    }
 
     /** Atomically replaces {@code target} with what {@code writer} writes. */
     public static void write(Path target, Writer writer) {
@@ -70,7 +120,7 @@ public final class AtomicFiles {
      */
     public static void writeFolder(Path target, FolderWriter writer) {
         Path abs = target.toAbsolutePath();
-        Path staging = abs.resolveSibling(abs.getFileName() + ".partial");
+        Path staging = abs.resolveSibling(abs.getFileName() + STAGING);
         Path old = abs.resolveSibling(abs.getFileName() + ".old");
         try {
             Files.createDirectories(abs.getParent());

@@ -65,4 +65,43 @@ public final class Json {
             throw new IllegalStateException("cannot serialize " + value, e);
         }
     }
+
+    /**
+     * Where {@code stored} and {@code value} differ, field by field: {@code "train.epochs: 3 ->
+     * 5"}. Paths in {@code ignored} (dotted) are skipped; arrays compare whole.
+     */
+    public static java.util.List<String> differences(com.fasterxml.jackson.databind.JsonNode
+            stored, Object value, java.util.Set<String> ignored) {
+        com.fasterxml.jackson.databind.JsonNode given;
+        try {
+            given = MAPPER.readTree(MAPPER.writeValueAsString(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + value, e);
+        }
+        java.util.List<String> out = new java.util.ArrayList<>();
+        diff("", stored, given, ignored, out);
+        return out;
+    }
+
+    private static void diff(String path, com.fasterxml.jackson.databind.JsonNode a,
+            com.fasterxml.jackson.databind.JsonNode b, java.util.Set<String> ignored,
+            java.util.List<String> out) {
+        if (ignored.contains(path) || a.equals(b)) {
+            return;
+        }
+        if (a.isObject() && b.isObject()) {
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            a.fieldNames().forEachRemaining(names::add);
+            b.fieldNames().forEachRemaining(names::add);
+            for (String n : names) {
+                diff(path.isEmpty() ? n : path + "." + n, a.path(n), b.path(n), ignored, out);
+            }
+            return;
+        }
+        out.add((path.isEmpty() ? "(whole)" : path) + ": " + shown(a) + " -> " + shown(b));
+    }
+
+    private static String shown(com.fasterxml.jackson.databind.JsonNode n) {
+        return n.isMissingNode() ? "(absent)" : n.toString();
+    }
 }

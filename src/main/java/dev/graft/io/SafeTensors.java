@@ -65,6 +65,9 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
+    /** Integer dtypes {@link #longs} reads. */
+    private static final List<String> INTEGERS = List.of("I64", "I32", "I16", "I8", "U8");
+
     private final Path file;
     private final FileChannel channel;
     private final long dataStart;
@@ -243,23 +246,57 @@ public final class SafeTensors implements AutoCloseable {
 
     /** The tensor called {@code name} as float32, converted from F16, BF16 or F64. */
     public float[] floats(String name) {
+        Entry e = checkedEntry(name, true);
+        float[] out = new float[(int) e.elements()];
+        readChunks(e, (b, from, count) -> convert(e.dtype, b, out, from, count));
+        return out;
+    }
+
+    /** The integer tensor called {@code name} (I64, I32, I16, I8, U8) as longs. */
+    public long[] longs(String name) {
+        Entry e = checkedEntry(name, false);
+        long[] out = new long[(int) e.elements()];
+        readChunks(e, (b, from, count) -> {
+            for (int i = 0; i < count; i++) {
+                out[from + i] = switch (e.dtype) {
+                    case "I64" -> b.getLong();
+                    case "I32" -> b.getInt();
+                    case "I16" -> b.getShort();
+                    case "I8" -> b.get();
+                    default -> b.get() & 0xff;
+                };
+            }
+        });
+        return out;
+    }
+
+    private Entry checkedEntry(String name, boolean floating) {
         Entry e = entries.get(name);
         if (e == null) {
             throw bad(file, "no tensor '" + name + "'");
         }
-        if (!e.isFloatingPoint()) {
-            throw bad(file, "tensor '" + name + "' is " + e.dtype + "; graft reads weights"
-                    + " stored as F32, F16, BF16 or F64");
+        if (floating != e.isFloatingPoint() || !floating && !INTEGERS.contains(e.dtype)) {
+            throw bad(file, "tensor '" + name + "' is " + e.dtype + "; graft reads it as " + (
+                    floating ? "F32, F16, BF16 or F64" : "one of " + INTEGERS));
         }
         if (e.elements() > Integer.MAX_VALUE - 8) {
             throw bad(file, "tensor '" + name + "' has " + e.elements() + " elements, more"
                     + " than a Java array holds");
         }
+        return e;
+    }
+
+    /** Converts {@code count} elements from {@code b} into an output array at {@code from}. */
+    @FunctionalInterface
+    private interface Chunk {
+        void take(ByteBuffer b, int from, int count);
+    }
+
+    /** Reads a tensor's bytes in chunks of at most 4 MiB with positional reads. */
+    private void readChunks(Entry e, Chunk chunk) {
         int n = (int) e.elements();
-        float[] out = new float[n];
-        int chunk = 1 << 22;
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(e.end - e.begin, chunk))
-                .order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(8, Math.min(e.end - e.begin,
+                1 << 22))).order(ByteOrder.LITTLE_ENDIAN);
         int bytes = DTYPE_BYTES.get(e.dtype);
         int done = 0;
         long pos = dataStart + e.begin;
@@ -269,15 +306,14 @@ public final class SafeTensors implements AutoCloseable {
                 buf.clear().limit(take * bytes);
                 readFully(channel, buf, pos);
                 buf.flip();
-                convert(e.dtype, buf, out, done, take);
+                chunk.take(buf, done, take);
                 done += take;
                 pos += (long) take * bytes;
             }
         } catch (IOException ex) {
-            throw new BadFileException(file, "cannot read tensor '" + name + "': "
+            throw new BadFileException(file, "cannot read tensor '" + e.name + "': "
                     + ex.getMessage(), ex);
         }
-        return out;
     }
 
     private static void convert(String dtype, ByteBuffer b, float[] out, int from, int count) {

@@ -91,7 +91,107 @@ public final class Checkpoint {
             throw new GraftException(option + " " + dir + " is not a checkpoint folder (no "
                     + SPEC + "); pass the model/ folder of a pretrain run");
         }
-        return Json.read(specFile, ModelSpec.class);
+        return readChecked(dir);
+    }
+
+    /** The largest image side a checkpoint may declare (ImageNet models use 224 to 299). */
+    static final int MAX_SIDE = 2048;
+
+    /** The most classes a checkpoint may declare (ImageNet-21k has 21,841). */
+    static final int MAX_CLASSES = 100_000;
+
+    /**
+     * Reads {@code model.json} and checks its fields against each other and against the
+     * weights file's header before anything is built from them: a hostile or damaged file must
+     * end in an error naming the field, not in a huge allocation or a null pointer.
+     */
+    static ModelSpec readChecked(Path dir) {
+        Path specFile = dir.resolve(SPEC);
+        ModelSpec spec = Json.read(specFile, ModelSpec.class);
+        if (spec == null) {
+            throw new BadFileException(specFile, "is empty; a checkpoint's model.json describes"
+                    + " its network");
+        }
+        if (spec.formatVersion() > ModelSpec.FORMAT_VERSION) {
+            throw new BadFileException(specFile, "formatVersion " + spec.formatVersion()
+                    + " is newer than this graft understands (" + ModelSpec.FORMAT_VERSION
+                    + "); upgrade graft");
+        }
+        List<String> problems = new ArrayList<>();
+        if (spec.architecture() == null) {
+            problems.add("architecture is missing");
+        } else {
+            try {
+                Architecture.byId(spec.architecture());
+            } catch (IllegalArgumentException e) {
+                problems.add("architecture: " + e.getMessage());
+            }
+        }
+        int[] shape = spec.inputShape();
+        if (shape == null || shape.length != 3 || (shape[0] != 1 && shape[0] != 3)
+                || shape[1] < 1 || shape[2] < 1 || shape[1] > MAX_SIDE || shape[2] > MAX_SIDE) {
+            problems.add("inputShape " + (shape == null ? "is missing" : java.util.Arrays
+                    .toString(shape)) + ": need [channels (1 or 3), height, width], sides 1 to "
+                    + MAX_SIDE);
+        }
+        if (spec.classNames() != null) {
+            if (spec.numClasses() != spec.classNames().size()) {
+                problems.add("numClasses " + spec.numClasses() + " but classNames lists "
+                        + spec.classNames().size());
+            }
+            try {
+                dev.graft.data.ClassNames.check(spec.classNames(), "classNames");
+            } catch (GraftException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (spec.numClasses() < 2 || spec.numClasses() > MAX_CLASSES) {
+            problems.add("numClasses " + spec.numClasses() + ": need 2 to " + MAX_CLASSES);
+        }
+        dev.graft.data.Normalization norm = spec.normalization();
+        if (norm == null) {
+            problems.add("normalization is missing (per-channel mean and std)");
+        } else {
+            boolean finite = true;
+            for (int c = 0; c < norm.std().length; c++) {
+                finite &= Float.isFinite(norm.mean()[c]) && Float.isFinite(norm.std()[c])
+                        && norm.std()[c] > 0;
+            }
+            if (shape != null && shape.length == 3 && norm.mean().length != shape[0]) {
+                problems.add("normalization has " + norm.mean().length + " channel(s), the"
+                        + " input " + shape[0]);
+            }
+            if (!finite) {
+                problems.add("normalization needs finite means and positive finite stds");
+            }
+        }
+        if (problems.isEmpty() && spec.parameters() != null) {
+            problems.addAll(headerDisagreements(spec, dir.resolve(WEIGHTS)));
+        }
+        if (!problems.isEmpty()) {
+            throw new BadFileException(specFile, String.join("; ", problems));
+        }
+        return spec;
+    }
+
+    /** Where model.json's parameter shapes and the weights file's header disagree. */
+    private static List<String> headerDisagreements(ModelSpec spec, Path weights) {
+        if (!Files.isRegularFile(weights)) {
+            return List.of(); // loading names the missing file
+        }
+        List<String> out = new ArrayList<>();
+        try (SafeTensors st = SafeTensors.open(weights)) {
+            spec.parameters().forEach((name, shape) -> {
+                SafeTensors.Entry e = st.entries().get(name);
+                if (e != null && !java.util.Arrays.equals(e.shape(), shape)) {
+                    out.add("parameters." + name + " is " + java.util.Arrays.toString(shape)
+                            + " but " + WEIGHTS + " holds " + java.util.Arrays.toString(
+                                    e.shape()));
+                }
+            });
+        }
+        return out.size() > 5 ? List.of(out.size() + " parameter shapes disagree with "
+                + WEIGHTS + ", e.g. " + out.get(0)) : out;
     }
 
     /** Loads a checkpoint folder into a new network owned by {@code manager}. */
@@ -101,23 +201,8 @@ public final class Checkpoint {
             throw new BadFileException(dir, "no checkpoint folder here (a checkpoint is a folder"
                     + " with " + SPEC + " and " + WEIGHTS + ")");
         }
-        Path specFile = dir.resolve(SPEC);
-        ModelSpec spec = Json.read(specFile, ModelSpec.class);
-        if (spec.formatVersion() > ModelSpec.FORMAT_VERSION) {
-            throw new BadFileException(specFile, "formatVersion " + spec.formatVersion()
-                    + " is newer than this graft understands (" + ModelSpec.FORMAT_VERSION
-                    + "); upgrade graft");
-        }
-        if (spec.architecture() == null || spec.inputShape() == null || spec.numClasses() < 2) {
-            throw new BadFileException(specFile, "missing field architecture, inputShape or"
-                    + " numClasses");
-        }
-        Architecture arch;
-        try {
-            arch = Architecture.byId(spec.architecture());
-        } catch (IllegalArgumentException e) {
-            throw new BadFileException(specFile, "field architecture: " + e.getMessage());
-        }
+        ModelSpec spec = readChecked(dir);
+        Architecture arch = Architecture.byId(spec.architecture());
         ModelOptions options = spec.options() == null ? ModelOptions.DEFAULT : spec.options();
         StagedNet net = arch.build(spec.inputShape(), spec.numClasses(), options);
         net.initialize(manager, 0);

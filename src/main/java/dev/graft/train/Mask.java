@@ -7,14 +7,14 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.graft.io.BadFileException;
+import dev.graft.io.SafeTensors;
 import dev.graft.model.StagedNet;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -139,38 +139,37 @@ public final class Mask {
      * reported at once.
      */
     public static Mask load(Path file, StagedNet net, NDManager manager) {
-        NDList list;
-        try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
-            list = NDList.decode(manager, in);
-        } catch (NoSuchFileException e) {
-            throw new BadFileException(file, "file not found");
-        } catch (IOException | RuntimeException e) {
-            throw new BadFileException(file, "not a readable safetensors mask: " + e.getMessage(),
-                    e);
-        }
         Map<String, Parameter> params = net.namedParameters();
         List<String> problems = new ArrayList<>();
         Map<String, NDArray> keep = new LinkedHashMap<>();
-        for (NDArray m : list) {
-            Parameter p = params.get(m.getName());
-            if (p == null) {
-                problems.add(m.getName() + " is not a parameter of the " + net.architecture().id());
-                continue;
+        try (SafeTensors st = SafeTensors.open(file)) {
+            for (SafeTensors.Entry e : st.entries().values()) {
+                Parameter p = params.get(e.name());
+                if (p == null) {
+                    problems.add(e.name() + " is not a parameter of the "
+                            + net.architecture().id());
+                    continue;
+                }
+                Shape want = p.getArray().getShape();
+                if (!Arrays.equals(e.shape(), want.getShape())) {
+                    problems.add(e.name() + " has shape " + new Shape(e.shape())
+                            + ", the parameter " + want);
+                    continue;
+                }
+                float[] v = st.floats(e.name());
+                boolean binary = true;
+                for (float x : v) {
+                    binary &= x == 0 || x == 1;
+                }
+                if (!binary) {
+                    problems.add(e.name() + " holds values other than 0 and 1");
+                    continue;
+                }
+                keep.put(e.name(), manager.create(v, want));
             }
-            Shape want = p.getArray().getShape();
-            if (!m.getShape().equals(want)) {
-                problems.add(m.getName() + " has shape " + m.getShape() + ", the parameter "
-                        + want);
-                continue;
-            }
-            NDArray f = m.toType(DataType.FLOAT32, false);
-            if (f.eq(0).logicalOr(f.eq(1)).logicalNot().any().getBoolean()) {
-                problems.add(m.getName() + " holds values other than 0 and 1");
-                continue;
-            }
-            keep.put(m.getName(), f);
         }
         if (!problems.isEmpty()) {
+            keep.values().forEach(NDArray::close);
             throw new BadFileException(file, "the mask does not fit the "
                     + net.architecture().id() + ": " + String.join("; ", problems));
         }

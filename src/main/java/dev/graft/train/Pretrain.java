@@ -7,13 +7,11 @@ import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Normalization;
 import dev.graft.data.TensorDataset;
-import dev.graft.io.GraftException;
 import dev.graft.model.Architecture;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelOptions;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -128,11 +126,8 @@ public final class Pretrain {
     public Result run(Config config, Path runDir, boolean resume) {
         Architecture arch = Architecture.byId(config.architecture());
         Splits data = prepareData(config);
-        if (resume && !Files.isDirectory(runDir.resolve(LAST))) {
-            throw new GraftException("--resume: " + runDir.resolve(LAST) + " does not exist;"
-                    + " nothing to resume (start without --resume)");
-        }
-        try (RunFolder run = RunFolder.open(runDir, !resume);
+        try (RunFolder run = RunTraining.open(runDir, resume, config, config.train().epochs(),
+                        log);
                 NDManager manager = NDManager.newBaseManager()) {
             Normalization norm = Normalization.fit(data.train());
             long seed = config.train().seed();
@@ -155,13 +150,13 @@ public final class Pretrain {
                     TensorDataset test = TensorDataset.of(data.test(), norm, manager)) {
                 RunTraining.Outcome o = RunTraining.run(run, net, spec, new RunTraining.Data(
                         train, val, test, data.test().classNames()), config.train(), null,
-                        resume, runJson, progress, log, manager);
+                        runJson, progress, log, manager);
                 Evaluation ev = o.test();
                 Result result = new Result(ev.accuracy(), ev.loss(), o.lastEpoch(),
                         o.bestEpoch(), o.loop().stoppedEarly(), o.loop().meanImagesPerSecond(),
                         net.parameterCount(), run.resolve(MODEL).toString(), runDir.toString(),
                         data.source(), data.train().size(), data.validation().size(),
-                        o.loop().history(), ev);
+                        o.history(), ev);
                 runJson.put("status", "finished");
                 runJson.put("result", result);
                 run.writeRun(runJson);

@@ -22,10 +22,12 @@ public final class RunFolder implements AutoCloseable {
     public static final String METRICS = "metrics.jsonl";
 
     private final Path dir;
+    private final boolean resuming;
     private BufferedWriter metrics;
 
-    private RunFolder(Path dir) {
+    private RunFolder(Path dir, boolean resuming) {
         this.dir = dir;
+        this.resuming = resuming;
     }
 
     /** {@code runs/<yyyyMMdd-HHmmss>-<name>} under the working folder. */
@@ -36,17 +38,30 @@ public final class RunFolder implements AutoCloseable {
 
     /**
      * Opens (creating if needed) a run folder and checks it can be written, before any work.
+     * Leftovers of a killed write (temporary files, staging folders) are removed; they never
+     * count as content.
      *
-     * @param fresh when true, an existing non-empty folder is refused (use --resume or another
-     *     --out) so earlier results are never overwritten by accident
+     * @param fresh when true, an existing folder with content is refused (use --resume or
+     *     another --out) so earlier results are never overwritten by accident
      */
     public static RunFolder open(Path dir, boolean fresh) {
+        if (fresh && !contents(dir).isEmpty()) {
+            throw new GraftException("--out " + dir + " already holds " + (Files.isRegularFile(
+                    dir.resolve(RUN_JSON)) ? "a run; pass --resume to continue it or" : "files;")
+                    + " choose another --out");
+        }
+        return create(dir, false);
+    }
+
+    /** Creates {@code dir} if needed, clears graft's leftovers and checks it can be written. */
+    static RunFolder create(Path dir, boolean resuming) {
         try {
-            if (fresh && Files.isDirectory(dir)) {
+            if (Files.isDirectory(dir)) {
                 try (var entries = Files.list(dir)) {
-                    if (entries.findAny().isPresent()) {
-                        throw new GraftException("--out " + dir + " already holds a run; pass"
-                                + " --resume to continue it or choose another --out");
+                    for (Path p : (Iterable<Path>) entries::iterator) {
+                        if (AtomicFiles.isLeftover(p)) {
+                            AtomicFiles.deleteTree(p);
+                        }
                     }
                 }
             }
@@ -57,7 +72,17 @@ public final class RunFolder implements AutoCloseable {
             throw new GraftException("cannot write to --out " + dir + ": "
                     + AtomicFiles.describe(e), e);
         }
-        return new RunFolder(dir);
+        return new RunFolder(dir, resuming);
+    }
+
+    /** What {@code dir} holds besides graft's leftovers; see {@link AtomicFiles#contents}. */
+    static java.util.List<Path> contents(Path dir) {
+        return AtomicFiles.contents(dir, "--out");
+    }
+
+    /** Whether this run continues from a checkpoint ({@code --resume} with one to resume). */
+    public boolean resuming() {
+        return resuming;
     }
 
     public Path dir() {

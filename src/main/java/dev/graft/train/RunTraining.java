@@ -1,18 +1,20 @@
 package dev.graft.train;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.TensorDataset;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.BadFileException;
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
+import dev.graft.io.SafeTensors;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,13 +40,20 @@ public final class RunTraining {
     public record Data(TensorDataset train, TensorDataset validation, TensorDataset test,
             List<String> testClassNames) {}
 
-    /** How the run went. */
-    public record Outcome(TrainingLoop.Outcome loop, int bestEpoch, Evaluation test,
-            StagedNet best) {
+    /**
+     * How the run went.
+     *
+     * @param history every epoch of the run, those before a resume included
+     */
+    public record Outcome(TrainingLoop.Outcome loop, List<EpochMetrics> history, int bestEpoch,
+            Evaluation test, StagedNet best) {
+        public Outcome {
+            history = List.copyOf(history);
+        }
+
         /** The last epoch run. */
         public int lastEpoch() {
-            return loop.history().isEmpty() ? 0
-                    : loop.history().get(loop.history().size() - 1).epoch();
+            return history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
         }
     }
 
@@ -56,16 +65,151 @@ public final class RunTraining {
 
     private RunTraining() {}
 
+    /** Config fields a resumed run may change: it may train for more epochs. */
+    private static final java.util.Set<String> RESUMABLE_CHANGES = java.util.Set.of(
+            "train.epochs");
+
+    /**
+     * Opens the run folder of a training command. Every reason to refuse is checked before
+     * anything is written, so a refused command leaves the folder as it was.
+     *
+     * <ul>
+     *   <li>Fresh: the folder must be new or empty; one holding only a run that stopped before
+     *       its first checkpoint (run.json and metrics.jsonl, no model) is replaced, and the
+     *       log says so.
+     *   <li>Resume: {@code run.json} must hold the same config but for {@code train.epochs};
+     *       a finished run must be asked for more epochs. Without a checkpoint yet, training
+     *       starts at epoch 1. Metrics lines after the checkpoint's epoch are dropped: those
+     *       epochs run again.
+     * </ul>
+     *
+     * @param config the command's config, as its {@code run.json} stores it
+     */
+    public static RunFolder open(Path dir, boolean resume, Object config, int epochs,
+            Consumer<String> log) {
+        Path runFile = dir.resolve(RunFolder.RUN_JSON);
+        com.fasterxml.jackson.databind.JsonNode stored = Files.isRegularFile(runFile)
+                ? Json.read(runFile, com.fasterxml.jackson.databind.JsonNode.class) : null;
+        Path last = dir.resolve(LAST);
+        if (stored != null) {
+            AtomicFiles.recoverFolder(last);
+            AtomicFiles.recoverFolder(dir.resolve(MODEL));
+        }
+        boolean checkpointed = Files.isRegularFile(last.resolve(TRAINER_STATE));
+        String status = stored == null ? null : stored.path("status").asText();
+        if (!resume) {
+            List<Path> held = RunFolder.contents(dir);
+            boolean unfinished = stored != null && !"finished".equals(status)
+                    && !Files.exists(dir.resolve(MODEL)) && !Files.exists(last)
+                    && held.stream().allMatch(p -> p.getFileName().toString().equals(
+                            RunFolder.RUN_JSON) || p.getFileName().toString().equals(
+                            RunFolder.METRICS));
+            if (!held.isEmpty() && !unfinished) {
+                return RunFolder.open(dir, true); // refuses, naming what the folder holds
+            }
+            if (unfinished) {
+                log.accept("replacing the run in " + dir + " (" + status + "), which stopped"
+                        + " before saving any checkpoint");
+                deleteAll(held);
+            }
+            return RunFolder.create(dir, false);
+        }
+        if (stored == null) {
+            throw new GraftException("--resume: " + dir + " holds no run (no " + runFile
+                    .getFileName() + "); start without --resume");
+        }
+        List<String> changed = Json.differences(stored.path("config"), config,
+                RESUMABLE_CHANGES);
+        if (!changed.isEmpty()) {
+            throw new GraftException("--resume: " + dir + " was run with other options ("
+                    + String.join("; ", changed) + "); resume with the same options (only"
+                    + " --epochs may change) or choose another --out");
+        }
+        int after = 0;
+        if (checkpointed) {
+            after = Json.read(last.resolve(TRAINER_STATE), TrainerState.class).epoch();
+            if (after >= epochs && "finished".equals(status)) {
+                throw new GraftException("--resume: the run in " + dir + " already finished"
+                        + " all " + after + " epochs; pass a larger --epochs to train on");
+            }
+        } else {
+            log.accept("--resume: " + dir + " has no checkpoint yet (it stopped during its"
+                    + " first epoch); starting from epoch 1");
+        }
+        RunFolder run = RunFolder.create(dir, checkpointed);
+        keepMetricsUpTo(dir.resolve(RunFolder.METRICS), after);
+        return run;
+    }
+
+    /** Drops the lines of {@code metrics.jsonl} after the epoch-{@code epoch} line (all: 0). */
+    private static void keepMetricsUpTo(Path metrics, int epoch) {
+        if (!Files.isRegularFile(metrics)) {
+            return;
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(metrics);
+        } catch (IOException e) {
+            throw new BadFileException(metrics, "cannot read: " + AtomicFiles.describe(e), e);
+        }
+        int keep = 0;
+        for (int i = 0; i < lines.size() && epoch > 0; i++) {
+            EpochMetrics m = epochLine(metrics, lines.get(i));
+            if (m != null && m.epoch() <= epoch) {
+                keep = i + 1;
+            }
+        }
+        if (keep < lines.size()) {
+            AtomicFiles.writeString(metrics, lines.subList(0, keep).stream()
+                    .map(l -> l + "\n").reduce("", String::concat));
+        }
+    }
+
+    /** The epochs {@code metrics.jsonl} records, in order. */
+    private static List<EpochMetrics> recordedEpochs(Path metrics) {
+        if (!Files.isRegularFile(metrics)) {
+            return List.of();
+        }
+        try {
+            return Files.readAllLines(metrics).stream().map(l -> epochLine(metrics, l))
+                    .filter(java.util.Objects::nonNull).toList();
+        } catch (IOException e) {
+            throw new BadFileException(metrics, "cannot read: " + AtomicFiles.describe(e), e);
+        }
+    }
+
+    /** One line as an epoch's metrics, or null for another event. */
+    private static EpochMetrics epochLine(Path metrics, String line) {
+        try {
+            var node = Json.MAPPER.readTree(line);
+            return node != null && "epoch".equals(node.path("event").asText())
+                    ? Json.MAPPER.treeToValue(node, EpochMetrics.class) : null;
+        } catch (IOException e) {
+            throw new BadFileException(metrics, "a line is not JSON (" + e.getMessage().lines()
+                    .findFirst().orElse("") + "); the run's record is damaged");
+        }
+    }
+
+    private static void deleteAll(List<Path> files) {
+        try {
+            for (Path p : files) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new GraftException("cannot clear " + files + ": " + AtomicFiles.describe(e), e);
+        }
+    }
+
     /**
      * @param groups parameter groups per 1-based epoch, or null for the config's
      * @param runJson the run's {@code run.json} content; its status is kept current
      */
     public static Outcome run(RunFolder run, StagedNet net, ModelSpec spec, Data data,
-            TrainConfig config, IntFunction<List<ParamGroup>> groups, boolean resume,
+            TrainConfig config, IntFunction<List<ParamGroup>> groups,
             Map<String, Object> runJson, Progress progress, Consumer<String> log,
             NDManager manager) {
-        return run(run, net, spec, data, config, groups, Extras.NONE, resume, runJson, progress,
-                log, manager);
+        return run(run, net, spec, data, config, groups, Extras.NONE, runJson, progress, log,
+                manager);
     }
 
     /**
@@ -88,13 +232,14 @@ public final class RunTraining {
     }
 
     /**
-     * As {@link #run(RunFolder, StagedNet, ModelSpec, Data, TrainConfig, IntFunction, boolean,
-     * Map, Progress, Consumer, NDManager)}, with {@code extras}.
+     * As {@link #run(RunFolder, StagedNet, ModelSpec, Data, TrainConfig, IntFunction, Map,
+     * Progress, Consumer, NDManager)}, with {@code extras}. A run folder opened by {@link
+     * #open} to resume continues from its {@code last/} checkpoint.
      */
     public static Outcome run(RunFolder run, StagedNet net, ModelSpec spec, Data data,
             TrainConfig config, IntFunction<List<ParamGroup>> groups, Extras extras,
-            boolean resume, Map<String, Object> runJson, Progress progress,
-            Consumer<String> log, NDManager manager) {
+            Map<String, Object> runJson, Progress progress, Consumer<String> log,
+            NDManager manager) {
         Objective objective = extras.objective();
         runJson.put("status", "running");
         run.writeRun(runJson);
@@ -111,17 +256,15 @@ public final class RunTraining {
             int startEpoch = 1;
             double best = Double.NEGATIVE_INFINITY;
             int bestSoFar = 0;
-            if (resume) {
+            List<EpochMetrics> earlier = List.of();
+            if (run.resuming()) {
                 TrainerState state = restore(run.resolve(LAST), net, loop, manager);
                 startEpoch = state.epoch() + 1;
                 best = state.bestValAccuracy();
                 bestSoFar = state.bestEpoch();
+                earlier = recordedEpochs(run.resolve(RunFolder.METRICS));
                 log.accept("resuming after epoch " + state.epoch() + " from "
                         + run.resolve(LAST));
-            }
-            if (startEpoch > config.epochs()) {
-                throw new GraftException("--resume: the run already finished all "
-                        + config.epochs() + " epochs");
             }
             double[] bestAcc = {best};
             int[] bestEpoch = {bestSoFar};
@@ -152,7 +295,9 @@ public final class RunTraining {
             Evaluation ev = Evaluation.of(bestNet, data.test(), data.testClassNames(),
                     manager);
             run.event(Map.of("event", "test", "accuracy", ev.accuracy(), "loss", ev.loss()));
-            return new Outcome(outcome, bestEpoch[0], ev, bestNet);
+            List<EpochMetrics> history = new java.util.ArrayList<>(earlier);
+            history.addAll(outcome.history());
+            return new Outcome(outcome, history, bestEpoch[0], ev, bestNet);
         }
     }
 
@@ -174,12 +319,28 @@ public final class RunTraining {
         Checkpoint.loadWeights(net, last.resolve(Checkpoint.WEIGHTS));
         TrainerState state = Json.read(last.resolve(TRAINER_STATE), TrainerState.class);
         Path opt = last.resolve(OPTIMIZER_STATE);
-        try (NDManager tmp = manager.newSubManager();
-                InputStream in = Files.newInputStream(opt)) {
-            NDList tensors = Files.size(opt) > 8 ? NDList.decode(tmp, in) : new NDList();
+        Map<String, ai.djl.nn.Parameter> params = net.namedParameters();
+        try (NDManager tmp = manager.newSubManager()) {
+            NDList tensors = new NDList();
+            try (SafeTensors st = SafeTensors.open(opt)) { // plain SGD's holds no tensors
+                for (SafeTensors.Entry e : st.entries().values()) {
+                    String param = e.name().substring(e.name().indexOf('.') + 1);
+                    ai.djl.nn.Parameter p = params.get(param);
+                    if (p != null && !java.util.Arrays.equals(e.shape(),
+                            p.getArray().getShape().getShape())) {
+                        throw new BadFileException(opt, "tensor '" + e.name() + "' has shape "
+                                + java.util.Arrays.toString(e.shape()) + ", the parameter "
+                                + p.getArray().getShape() + "; the optimizer state belongs to"
+                                + " another network");
+                    }
+                    NDArray a = tmp.create(st.floats(e.name()), new Shape(e.shape()));
+                    a.setName(e.name());
+                    tensors.add(a);
+                }
+            }
             loop.optimizer().restore(tensors, state.optimizerSteps());
-        } catch (IOException e) {
-            throw new BadFileException(opt, "cannot read optimizer state: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new BadFileException(opt, e.getMessage(), e);
         }
         return state;
     }

@@ -225,7 +225,16 @@ public final class Demo {
         }
     }
 
+    /**
+     * Removes an unfinished source run so it starts over; anything in its place that is not a
+     * graft run (no run.json) is refused, never deleted.
+     */
     private static void clearUnfinished(Path dir) {
+        if (!AtomicFiles.contents(dir, "the demo's source run").isEmpty()
+                && !Files.isRegularFile(dir.resolve(RunFolder.RUN_JSON))) {
+            throw new GraftException(dir + " holds files that are not a graft run; the demo"
+                    + " writes its source run there. Choose another --out");
+        }
         if (Files.exists(dir)) {
             try {
                 AtomicFiles.deleteTree(dir);

@@ -10,13 +10,11 @@ import dev.graft.data.TensorDataset;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.BadFileException;
 import dev.graft.io.Json;
+import dev.graft.io.SafeTensors;
 import dev.graft.model.Pooling;
 import dev.graft.model.StagedNet;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -119,23 +117,33 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
         }
     }
 
-    /** Reads one split written by {@link #save}, checking the tensors are there and agree. */
+    /**
+     * Reads one split written by {@link #save} through graft's checked safetensors reader,
+     * checking the tensors are there, agree in shape, hold finite codes and valid labels.
+     */
     public static FeatureCodes load(Path file, List<String> classNames) {
-        try (NDManager m = NDManager.newBaseManager();
-                InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
-            NDList list = NDList.decode(m, in);
-            NDArray codes = list.contains("codes") ? list.get("codes") : null;
-            NDArray labels = list.contains("labels") ? list.get("labels") : null;
+        if (!java.nio.file.Files.exists(file)) {
+            throw new BadFileException(file, "file not found (extract codes first with graft"
+                    + " extract)");
+        }
+        try (SafeTensors st = SafeTensors.open(file)) {
+            SafeTensors.Entry codes = st.entries().get("codes");
+            SafeTensors.Entry labels = st.entries().get("labels");
             if (codes == null || labels == null) {
                 throw new BadFileException(file, "needs tensors 'codes' and 'labels'; it has "
-                        + list.stream().map(NDArray::getName).toList());
+                        + st.entries().keySet() + " (extract codes with graft extract)");
             }
-            if (codes.getShape().dimension() != 2 || labels.getShape().dimension() != 1
-                    || codes.getShape().get(0) != labels.getShape().get(0)) {
-                throw new BadFileException(file, "codes " + codes.getShape() + " and labels "
-                        + labels.getShape() + " do not agree (need [n, dim] and [n])");
+            if (codes.shape().length != 2 || labels.shape().length != 1
+                    || codes.shape()[0] != labels.shape()[0]) {
+                throw new BadFileException(file, "codes " + Arrays.toString(codes.shape())
+                        + " and labels " + Arrays.toString(labels.shape()) + " do not agree"
+                        + " (need [n, dim] and [n])");
             }
-            long[] y = labels.toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+            if (codes.shape()[0] == 0 || codes.shape()[1] == 0) {
+                throw new BadFileException(file, "holds no codes (shape " + Arrays.toString(
+                        codes.shape()) + ")");
+            }
+            long[] y = st.longs("labels");
             int[] yi = new int[y.length];
             for (int i = 0; i < y.length; i++) {
                 if (y[i] < 0 || y[i] >= classNames.size()) {
@@ -144,13 +152,15 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
                 }
                 yi[i] = (int) y[i];
             }
-            return new FeatureCodes(codes.toFloatArray(), (int) codes.getShape().get(0),
-                    (int) codes.getShape().get(1), yi, classNames);
-        } catch (NoSuchFileException e) {
-            throw new BadFileException(file, "file not found (extract codes first with graft"
-                    + " extract)");
-        } catch (IOException e) {
-            throw new BadFileException(file, "cannot read: " + e.getMessage(), e);
+            float[] values = st.floats("codes");
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new BadFileException(file, "code " + i / codes.shape()[1] + " holds "
+                            + values[i] + "; codes must be finite (extract them again)");
+                }
+            }
+            return new FeatureCodes(values, (int) codes.shape()[0], (int) codes.shape()[1], yi,
+                    classNames);
         }
     }
 

@@ -96,12 +96,8 @@ public final class FineTune {
                         spec.inputShape()) + " but " + dataName + " has images "
                         + Arrays.toString(data.train().imageShape()));
             }
-            if (resume && !Files.isDirectory(runDir.resolve(RunTraining.LAST))) {
-                throw new GraftException("--resume: " + runDir.resolve(RunTraining.LAST)
-                        + " does not exist; nothing to resume");
-            }
             ImageDataset sourceTest = TargetTask.sourceTestSet(spec, "forgetting check", log);
-            try (RunFolder run = RunFolder.open(runDir, !resume);
+            try (RunFolder run = RunTraining.open(runDir, resume, c, c.train().epochs(), log);
                     TensorDataset train = TensorDataset.of(data.train(), spec.normalization(),
                             manager);
                     TensorDataset val = TensorDataset.of(data.validation(), spec.normalization(),
@@ -131,15 +127,14 @@ public final class FineTune {
                 RunTraining.Outcome o = RunTraining.run(run, net, targetSpec, new RunTraining.Data(
                         train, val, test, data.test().classNames()), tc,
                         epoch -> c.policy().groups(stages, epoch), sourceMask(c.model(),
-                                sourceNet, net, manager), resume, runJson, progress, log,
-                        manager);
+                                sourceNet, net, manager), runJson, progress, log, manager);
                 Double after = srcTest == null ? null : Evaluation.of(
                         o.best().withHeadOf(sourceNet), srcTest, null, manager).accuracy();
                 Result r = new Result(o.test().accuracy(), before, after, c.policy(),
                         trainable(net, c.policy().groups(stages, Math.max(1, o.lastEpoch()))),
                         o.lastEpoch(), o.bestEpoch(), o.loop().meanImagesPerSecond(),
                         data.train().size(), run.resolve(RunTraining.MODEL).toString(),
-                        runDir.toString(), o.loop().history(), o.test());
+                        runDir.toString(), o.history(), o.test());
                 runJson.put("status", "finished");
                 runJson.put("result", r);
                 run.writeRun(runJson);

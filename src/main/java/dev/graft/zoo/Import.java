@@ -12,7 +12,6 @@ import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
 import dev.graft.train.GraftVersion;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -198,13 +197,7 @@ public final class Import {
 
     /** One class name per line, blank lines skipped; exactly {@code classes} of them. */
     static List<String> readClassNames(Path file, int classes) {
-        List<String> names;
-        try {
-            names = Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip)
-                    .filter(s -> !s.isEmpty()).toList();
-        } catch (IOException e) {
-            throw new BadFileException(file, "cannot read class names: " + e.getMessage(), e);
-        }
+        List<String> names = dev.graft.data.ClassNames.read(file);
         if (names.size() != classes) {
             throw new BadFileException(file, "has " + names.size() + " class names but the"
                     + " weights' head has " + classes + " classes; give one name per line, in"

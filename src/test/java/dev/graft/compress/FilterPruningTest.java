@@ -112,7 +112,8 @@ class FilterPruningTest {
     private static dev.graft.model.ModelSpec spec(StagedNet net) {
         return new dev.graft.model.ModelSpec(dev.graft.model.ModelSpec.FORMAT_VERSION,
                 net.architecture().id(), net.options(), net.inputShape(), net.numClasses(), null,
-                null, net.stageNames(), Checkpoint.parameterShapes(net), null);
+                dev.graft.data.Normalization.identity(net.inputShape()[0]), net.stageNames(),
+                Checkpoint.parameterShapes(net), null);
     }
 
     @Test

@@ -49,7 +49,8 @@ class OnnxExportTest {
 
     static ModelSpec spec(StagedNet net) {
         return new ModelSpec(ModelSpec.FORMAT_VERSION, net.architecture().id(), net.options(),
-                net.inputShape(), net.numClasses(), null, Normalization.identity(1),
+                net.inputShape(), net.numClasses(), null, Normalization.identity(
+                        net.inputShape()[0]),
                 net.stageNames(), Checkpoint.parameterShapes(net), null);
     }
 

@@ -212,8 +212,8 @@ class ArchitectureContractTest {
 
     static ModelSpec spec(StagedNet net) {
         return new ModelSpec(ModelSpec.FORMAT_VERSION, net.architecture().id(), net.options(),
-                net.inputShape(), net.numClasses(), null, new Normalization(new float[] {0.28f},
-                        new float[] {0.35f}), net.stageNames(), Checkpoint.parameterShapes(net),
+                net.inputShape(), net.numClasses(), null, Normalization.identity(
+                        net.inputShape()[0]), net.stageNames(), Checkpoint.parameterShapes(net),
                 null);
     }
 
