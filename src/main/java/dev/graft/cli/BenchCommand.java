@@ -50,6 +50,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        common.refuseOut("bench");
         Benchmark.Result r = Benchmark.run(new Benchmark.Config(data, arch,
                 new ModelOptions(width, null), batchSize, steps, epochs, common.seed, inputSize),
                 common::log, common.progress());

@@ -24,6 +24,14 @@ final class CommonOptions {
     @Option(names = {"-q", "--quiet"}, description = "No progress or log lines on stderr.")
     boolean quiet;
 
+    /** For a command that writes no files: a given --out would be silently ignored. */
+    void refuseOut(String command) {
+        if (out != null) {
+            throw new IllegalArgumentException(command + " writes no files, so --out " + out
+                    + " would be ignored; drop it (--json gives the result to keep)");
+        }
+    }
+
     /** Log lines go to stderr unless quiet. */
     void log(String line) {
         if (!quiet) {

@@ -32,6 +32,7 @@ final class DataCommand {
 
         @Override
         public Integer call() {
+            common.refuseOut("data info");
             DatasetResolver.Resolved r = new DatasetResolver().resolve(data, common::log);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("data", data);

@@ -75,7 +75,43 @@ public final class Main {
             err.flush();
             return BAD_INPUT;
         }
+        cli.setExecutionStrategy(Main::executeKeepingNoEmptyOut);
         return cli.execute(args);
+    }
+
+    /**
+     * Runs the command; when it fails, an --out folder it created and left empty (or holding
+     * only leftovers of interrupted writes) is removed, so a refused command leaves nothing
+     * behind. A folder that existed before, or holds anything, is never touched.
+     */
+    private static int executeKeepingNoEmptyOut(CommandLine.ParseResult parsed) {
+        CommandLine.ParseResult last = parsed;
+        while (last.hasSubcommand()) {
+            last = last.subcommand();
+        }
+        java.nio.file.Path out = last.hasMatchedOption("--out")
+                ? last.matchedOptionValue("--out", (java.nio.file.Path) null) : null;
+        boolean existed = out != null && java.nio.file.Files.exists(out);
+        int code = 1; // a command that throws reaches the exception handler after this
+        try {
+            code = new CommandLine.RunLast().execute(parsed);
+        } finally {
+            if (code != 0 && out != null && !existed) {
+                removeIfEmpty(out);
+            }
+        }
+        return code;
+    }
+
+    private static void removeIfEmpty(java.nio.file.Path dir) {
+        try {
+            if (java.nio.file.Files.isDirectory(dir)
+                    && dev.graft.io.AtomicFiles.contents(dir, "--out").isEmpty()) {
+                dev.graft.io.AtomicFiles.deleteTree(dir);
+            }
+        } catch (java.io.IOException | GraftException e) {
+            // best effort: an empty folder is all that stays
+        }
     }
 
     /**

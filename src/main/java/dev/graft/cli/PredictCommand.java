@@ -35,6 +35,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        common.refuseOut("predict");
         List<Prediction.Result> results = Prediction.run(model, images, top);
         StringBuilder text = new StringBuilder();
         for (Prediction.Result r : results) {

@@ -55,6 +55,7 @@ final class ProbeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        common.refuseOut("probe");
         LinearProbe.Classifier kind = LinearProbe.Classifier.parse(classifier);
         FeatureCodes.Info info = FeatureCodes.readInfo(codes);
         FeatureCodes train = FeatureCodes.load(codes.resolve("train.safetensors"),

@@ -58,6 +58,7 @@ public final class ImageFolder {
             throw new GraftException(root.resolve("train") + " has " + classes.size() + " class"
                     + " folder(s); a classifier needs at least 2");
         }
+        ClassNames.check(classes, root.resolve("train") + "'s class folders");
         Path test = testFolder(root);
         List<String> testClasses = classFolders(test);
         if (!classes.containsAll(testClasses)) {

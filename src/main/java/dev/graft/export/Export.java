@@ -104,7 +104,9 @@ public final class Export {
         this.log = log;
     }
 
+    /** Exports {@code c.model()} into {@code out}, which must be new or empty. */
     public Result run(Config c, Path out) {
+        AtomicFiles.requireEmpty(out, "--out");
         try (NDManager manager = NDManager.newBaseManager()) {
             Checkpoint.Loaded loaded = Checkpoint.load(c.model(), manager);
             StagedNet net = loaded.net();

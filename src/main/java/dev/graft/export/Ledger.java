@@ -145,6 +145,9 @@ public final class Ledger {
         runJson.put("command", "compress");
         runJson.put("config", c);
         List<Row> rows = new ArrayList<>();
+        // the given model is read and measured before the folder exists: a bad --model leaves
+        // nothing behind
+        rows.add(checkpointRow("given", c.model(), c, null));
         try (RunFolder run = RunFolder.open(runDir, true)) {
             runJson.put("status", "running");
             run.writeRun(runJson);
@@ -163,7 +166,6 @@ public final class Ledger {
     private Result steps(Config c, RunFolder run, Path runDir, Map<String, Object> runJson,
             List<Row> rows) {
         {
-            rows.add(checkpointRow("given", c.model(), c, null));
             Path current = c.model();
             for (int i = 0; i < c.steps().size(); i++) {
                 Step s = c.steps().get(i);

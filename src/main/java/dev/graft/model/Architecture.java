@@ -302,6 +302,10 @@ public enum Architecture {
             throw new IllegalArgumentException(id + " has " + channelGroups(inputShape).size()
                     + " layers whose width can be set, got widths " + options.widths());
         }
+        if (options.width() != 1 && this != CONVNET) {
+            throw new IllegalArgumentException(id + " takes no --width (it multiplies convnet's"
+                    + " channels); drop it");
+        }
         if (options.hasAuxLogits() && this != INCEPTION_V3) {
             throw new IllegalArgumentException(id + " has no auxiliary classifier (auxLogits is"
                     + " for inception_v3)");

@@ -123,6 +123,10 @@ public sealed interface LrSchedule {
 
     /** Parses a schedule name as given on the command line. */
     static LrSchedule parse(String name, long warmupSteps) {
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("--warmup must be 0 or more steps, got "
+                    + warmupSteps);
+        }
         LrSchedule base = switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "constant" -> new Constant();
             case "cosine" -> new Cosine();

@@ -241,6 +241,11 @@ public final class RunTraining {
             Map<String, Object> runJson, Progress progress, Consumer<String> log,
             NDManager manager) {
         Objective objective = extras.objective();
+        if (config.patience() > 0 && data.validation().size() == 0) {
+            throw new GraftException("--patience " + config.patience() + " stops on validation"
+                    + " accuracy, but there is no validation split; give --val-fraction above 0"
+                    + " or drop --patience");
+        }
         runJson.put("status", "running");
         run.writeRun(runJson);
         try (TrainingLoop loop = new TrainingLoop(net, config, manager)) {

@@ -76,9 +76,16 @@ public final class Comparison {
                 throw new IllegalArgumentException("--strategies needs at least one of "
                         + Strategy.ids());
             }
+            if (new java.util.HashSet<>(strategies).size() < strategies.size()) {
+                throw new IllegalArgumentException("--strategies names a strategy twice: "
+                        + strategies.stream().map(Strategy::id).toList());
+            }
             if (shots == null || shots.isEmpty()) {
                 throw new IllegalArgumentException("--shots needs at least one budget, e.g."
                         + " 10,100,all");
+            }
+            if (new java.util.HashSet<>(shots).size() < shots.size()) {
+                throw new IllegalArgumentException("--shots names a budget twice: " + shots);
             }
             for (Integer k : shots) {
                 if (k != null && k < 1) {

@@ -304,6 +304,31 @@ class ReliabilityTest {
         assertFalse(Files.exists(run.resolve("model")), "no model is saved from a diverged run");
     }
 
+    /** Values that make no sense are refused by name, and nothing is left behind. */
+    @Test
+    void optionsThatMakeNoSenseAreRefused() {
+        Path out = tmp.resolve("never-nonsense");
+        String[][] cases = {
+            {"--warmup", "-5"},
+            {"--patience", "2", "--val-fraction", "0"},
+            {"--width", "2"},
+        };
+        String[] expected = {"--warmup must be 0 or more steps", "there is no validation split",
+            "mlp takes no --width"};
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = Stream.concat(Stream.of(pretrain("--epochs", "1", "--out",
+                    out.toString())), Stream.of(cases[i])).toArray(String[]::new);
+            assertRefused(graft(args), expected[i]);
+            assertFalse(Files.exists(out), "left " + out + " behind: " + String.join(" ", args));
+        }
+        assertRefused(graft("transfer", "--model", finished.resolve("model").toString(),
+                "--classes", "5-9", "--strategies", "full,full", "--out", out.toString(), "-q"),
+                "names a strategy twice");
+        assertRefused(graft("probe", "--codes", tmp.toString(), "--out", out.toString(), "-q"),
+                "probe writes no files, so --out");
+        assertFalse(Files.exists(out));
+    }
+
     @Test
     void anUnknownCommandIsNamedEvenWithHelp() {
         for (String[] args : new String[][] {{"nosuchcommand"}, {"nosuchcommand", "--help"}}) {
