@@ -46,11 +46,16 @@ public final class RunFolder implements AutoCloseable {
      */
     public static RunFolder open(Path dir, boolean fresh) {
         if (fresh && !contents(dir).isEmpty()) {
-            throw new GraftException("--out " + dir + " already holds " + (Files.isRegularFile(
-                    dir.resolve(RUN_JSON)) ? "a run; pass --resume to continue it or" : "files;")
-                    + " choose another --out");
+            throw occupied(dir);
         }
         return create(dir, false);
+    }
+
+    /** The refusal of an --out folder that holds something. */
+    static GraftException occupied(Path dir) {
+        return new GraftException("--out " + dir + " already holds " + (Files.isRegularFile(
+                dir.resolve(RUN_JSON)) ? "a run; pass --resume to continue it or" : "files;")
+                + " choose another --out");
     }
 
     /** Creates {@code dir} if needed, clears graft's leftovers and checks it can be written. */

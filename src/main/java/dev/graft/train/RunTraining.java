@@ -105,7 +105,7 @@ public final class RunTraining {
                             RunFolder.RUN_JSON) || p.getFileName().toString().equals(
                             RunFolder.METRICS));
             if (!held.isEmpty() && !unfinished) {
-                return RunFolder.open(dir, true); // refuses, naming what the folder holds
+                throw RunFolder.occupied(dir);
             }
             if (unfinished) {
                 log.accept("replacing the run in " + dir + " (" + status + "), which stopped"
@@ -161,7 +161,7 @@ public final class RunTraining {
         }
         if (keep < lines.size()) {
             AtomicFiles.writeString(metrics, lines.subList(0, keep).stream()
-                    .map(l -> l + "\n").reduce("", String::concat));
+                    .map(l -> l + "\n").collect(java.util.stream.Collectors.joining()));
         }
     }
 
