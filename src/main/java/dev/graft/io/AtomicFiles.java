@@ -177,6 +177,10 @@ public final class AtomicFiles {
 
     /** A short, human reason for an I/O failure (the JDK's messages are often only a path). */
     public static String describe(IOException e) {
+        if (e.getCause() instanceof IOException cause && cause != e) {
+            // an image writer's "I/O error writing PNG file!" wraps the reason: the disk is full
+            return describe(cause);
+        }
         if (e instanceof java.nio.file.AccessDeniedException) {
             return "permission denied (choose a writable folder with --out)";
         }
