@@ -6,6 +6,8 @@ import java.awt.image.Raster;
 import java.io.IOException;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * torchvision's standard evaluation transform up to {@code ToTensor}: {@code Resize(resize)}
@@ -43,11 +45,38 @@ public record EvalTransform(int resize, int height, int width, int channels) {
                 imageShape[0]);
     }
 
+    /**
+     * The most pixels an image may declare: twice PIL's {@code MAX_IMAGE_PIXELS}, where PIL
+     * refuses a decompression bomb. A 48-byte PNG can claim 2e9 x 1 pixels (found by fuzzing:
+     * ImageIO then allocated 4 GB and took 12 s before failing).
+     */
+    static final long MAX_PIXELS = 2L * 89_478_485;
+
     /** Reads an image file (PNG, JPEG, BMP, GIF: what ImageIO reads) and transforms it. */
     public byte[] read(Path file) {
         BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            java.util.Iterator<ImageReader> readers = in == null ? null
+                    : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new BadFileException(file, "not an image ImageIO can read (PNG, JPEG, BMP,"
+                        + " GIF)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > MAX_PIXELS) {
+                    throw new BadFileException(file, "declares " + reader.getWidth(0) + " x "
+                            + reader.getHeight(0) + " pixels, more than graft decodes ("
+                            + MAX_PIXELS + "); downscale it first");
+                }
+                img = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+        } catch (BadFileException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new BadFileException(file, "not a readable image: " + e.getMessage(), e);
         }

@@ -72,4 +72,21 @@ class EvalTransformTest {
         assertThrows(IllegalArgumentException.class, () -> new EvalTransform(100, 224, 224, 3));
         assertThrows(IllegalArgumentException.class, () -> new EvalTransform(256, 224, 224, 2));
     }
+
+    /**
+     * A decompression bomb found by fuzzing: 48 bytes of PNG declaring 2,113,929,236 x 1 pixels
+     * (ImageIO allocated 4 GB and spent 12 s on it). Refused from the header, before decoding.
+     */
+    @Test
+    void anImageDeclaringTooManyPixelsIsRefusedBeforeDecoding(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path tmp) throws java.io.IOException {
+        java.nio.file.Path bomb = java.nio.file.Files.write(tmp.resolve("bomb.png"), new byte[] {
+            (byte) 137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 126, 0, 0, 20, 0,
+            0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, (byte) 162, 0, 0, 0, 28, 73, 68, 65, 84, 120,
+            (byte) 156, 99, 96, 96, (byte) 176, 1});
+        dev.graft.io.BadFileException e = assertThrows(dev.graft.io.BadFileException.class,
+                () -> new EvalTransform(32, 28, 28, 1).read(bomb));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(
+                "declares 2113929236 x 1 pixels"), e.getMessage());
+    }
 }
