@@ -17,6 +17,7 @@ import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
 import dev.graft.train.Benchmark;
 import dev.graft.train.EpochMetrics;
+import dev.graft.train.EpochCost;
 import dev.graft.train.Evaluation;
 import dev.graft.train.GraftVersion;
 import dev.graft.train.LrSchedule;
@@ -290,17 +291,6 @@ public final class Distillation {
             @JsonProperty("train_examples") int trainExamples,
             @JsonProperty("data_source") String dataSource,
             @JsonProperty("run") String run) {}
-
-    /** Rounds of the side-by-side epoch-cost timing (the first is warm-up). */
-    static final int COST_ROUNDS = 7;
-    /** Optimizer steps in each timed chunk, at least. */
-    static final int COST_STEPS = 20;
-    /**
-     * Shortest timed chunk of the student alone: a student so cheap that {@link #COST_STEPS}
-     * steps take less gets longer chunks (an mlp's 20 steps last ~80 ms, where a scheduler's
-     * hiccup moves the ratio by 0.3).
-     */
-    static final double COST_MIN_SECONDS = 0.5;
 
     private final Consumer<String> log;
     private Progress progress = Progress.SILENT;
@@ -747,10 +737,8 @@ public final class Distillation {
 
     /**
      * Each distilling kind's cost per training image relative to the student alone, timed side
-     * by side: chunks of {@link #COST_STEPS} steps (or as many as last
-     * {@link #COST_MIN_SECONDS} alone) on the first training images, alternating between a fresh
-     * student alone and one with the kind's objective (teacher outputs as the run uses them),
-     * over {@link #COST_ROUNDS} rounds.
+     * by side ({@link EpochCost}) on the first training images, a fresh student alone against
+     * one with the kind's objective (teacher outputs as the run uses them).
      */
     private Map<Kind, Double> epochCosts(Shared sh, NDManager manager) {
         Config c = sh.c();
@@ -763,7 +751,7 @@ public final class Distillation {
                 new LrSchedule.Constant(), c.train().augmentation(), seed, 0, List.of());
         int n = costChunk(sh, tc, seed, manager);
         log.accept(String.format("epoch cost: timing chunks of %,d images, %d rounds", n,
-                COST_ROUNDS));
+                EpochCost.ROUNDS));
         try (NDManager m = manager.newSubManager();
                 TensorDataset head = sh.data().train().head(n, m)) {
             for (Kind k : c.kinds()) {
@@ -775,8 +763,7 @@ public final class Distillation {
                     StagedNet net = newStudent(sh, seed, km);
                     try (TrainingLoop distill = new TrainingLoop(net, tc, km)) {
                         distill.objective(objective(sh, k, net, seed, km));
-                        double cost = Benchmark.sideBySideRatio(() -> secondsPerImage(alone,
-                                head), () -> secondsPerImage(distill, head), COST_ROUNDS);
+                        double cost = EpochCost.ratio(alone, distill, head);
                         costs.put(k, cost);
                         log.accept(String.format("epoch cost of %s vs alone, timed side by side:"
                                 + " %.2fx", k.id(), cost));
@@ -787,30 +774,12 @@ public final class Distillation {
         return costs;
     }
 
-    /**
-     * Images per timed chunk: {@link #COST_STEPS} batches, or as many whole batches as the
-     * student alone needs to train for {@link #COST_MIN_SECONDS} (at most the training set).
-     */
+    /** Images per timed chunk ({@link EpochCost#chunk}), timed on a fresh student alone. */
     private static int costChunk(Shared sh, TrainConfig tc, long seed, NDManager manager) {
-        int total = sh.data().train().size();
-        int batch = tc.batchSize();
-        int n = Math.min(total, COST_STEPS * batch);
         try (NDManager m = manager.newSubManager();
-                TensorDataset head = sh.data().train().head(n, m);
                 TrainingLoop alone = new TrainingLoop(newStudent(sh, seed, m), tc, m)) {
-            secondsPerImage(alone, head); // warm-up
-            double seconds = secondsPerImage(alone, head) * n;
-            if (seconds >= COST_MIN_SECONDS) {
-                return n;
-            }
-            long batches = (long) Math.ceil(n * COST_MIN_SECONDS / seconds / batch);
-            return (int) Math.min(total, batches * batch);
+            return EpochCost.chunk(alone, sh.data().train(), tc.batchSize(), m);
         }
-    }
-
-    private static double secondsPerImage(TrainingLoop loop, TensorDataset data) {
-        return 1 / loop.fit(data, null, 1, Double.NEGATIVE_INFINITY, (e, improved) -> { })
-                .history().get(0).imagesPerSecond();
     }
 
     private static Shape hintTargetShape(TeacherOutputs outputs, TensorDataset train,

@@ -14,7 +14,15 @@ import java.util.Map;
  */
 public interface Objective {
 
-    /** Everything the step has computed, for the objective to read. */
+    /**
+     * Everything the step has computed, for the objective to read.
+     *
+     * @param logits {@code [batch, classes]} of the labelled examples
+     * @param appendedLogits {@code [appended, classes]} of the examples {@link #appended} added,
+     *     or null
+     * @param stageOutputs per stage, the outputs of the whole forward pass: the labelled
+     *     examples' rows first, then the appended ones
+     */
     record Step(
             NDArray logits,
             NDArray labels,
@@ -22,7 +30,29 @@ public interface Objective {
             int[] indices,
             boolean augmented,
             Map<String, NDArray> stageOutputs,
-            NDManager manager) {}
+            NDManager manager,
+            NDArray appendedLogits) {
+
+        /** The step's labelled examples only. */
+        public Step(NDArray logits, NDArray labels, NDArray x, int[] indices, boolean augmented,
+                Map<String, NDArray> stageOutputs, NDManager manager) {
+            this(logits, labels, x, indices, augmented, stageOutputs, manager, null);
+        }
+    }
+
+    /**
+     * Unlabelled examples to run through the network in the same forward pass as the step's
+     * labelled batch (a target-domain batch, for domain adaptation), or null. They are appended
+     * after the labelled examples, so BatchNorm normalizes both with one set of batch
+     * statistics, as Transfer-Learning-Library's training loops do.
+     *
+     * @param labelled the number of labelled examples in the step's batch
+     * @param step the step's manager
+     * @return {@code [appended, c, h, w]}, or null
+     */
+    default NDArray appended(int labelled, NDManager step) {
+        return null;
+    }
 
     /**
      * Stages whose outputs (taken in the training forward pass, before pooling) the objective

@@ -215,14 +215,19 @@ public final class TrainingLoop implements AutoCloseable {
                         if (aux != null) {
                             outputs.put(aux.stage(), null);
                         }
-                        logits = forward != null ? forward.logits(x, step)
-                                : net.forward(ps, x, true, outputs);
+                        NDArray extra = objective.appended(idx.length, step);
+                        NDArray in = extra == null ? x : x.concat(extra, 0);
+                        NDArray all = forward != null ? forward.logits(in, step)
+                                : net.forward(ps, in, true, outputs);
+                        logits = extra == null ? all : all.get("0:" + idx.length);
                         value = objective.compute(new Objective.Step(logits, b.y(), x, idx,
-                                !config.augmentation().isNone(), outputs, step));
+                                !config.augmentation().isNone(), outputs, step,
+                                extra == null ? null : all.get(idx.length + ":")));
                         if (aux != null && !net.isFrozen(StagedNet.HEAD)) {
                             // Inception's recipe: loss + 0.4 x the auxiliary classifier's
-                            NDArray auxLogits = aux.auxiliaryLogits(ps, outputs.get(aux.stage()),
-                                    true);
+                            NDArray auxIn = outputs.get(aux.stage());
+                            NDArray auxLogits = aux.auxiliaryLogits(ps, extra == null ? auxIn
+                                    : auxIn.get("0:" + idx.length), true);
                             value = value.add(AUX_LOSS.compute(auxLogits,
                                     b.y(), x).mul((float) aux.weight()));
                         }

@@ -201,6 +201,45 @@ class TrainingLoopTest {
     }
 
     /**
+     * An objective's appended examples run in the same forward pass: its logits are split at the
+     * labelled batch, stage outputs span both, and the loop's accuracy counts labelled ones.
+     */
+    @Test
+    void appendedExamplesJoinTheForwardPass() {
+        try (NDManager m = NDManager.newBaseManager();
+                TensorDataset data = TensorDataset.of(slice, Normalization.fit(slice), m)) {
+            StagedNet net = Architecture.CONVNET.build(slice.imageShape(), 10,
+                    ModelOptions.DEFAULT).initialize(m, 1);
+            List<long[]> seen = new java.util.ArrayList<>();
+            try (TrainingLoop loop = new TrainingLoop(net, config(1, List.of()), m)) {
+                loop.objective(new Objective() {
+                    @Override
+                    public List<String> stages() {
+                        return List.of("stage3");
+                    }
+
+                    @Override
+                    public ai.djl.ndarray.NDArray appended(int labelled, NDManager step) {
+                        return data.range(0, 3, step).x();
+                    }
+
+                    @Override
+                    public ai.djl.ndarray.NDArray compute(Step s) {
+                        seen.add(new long[] {s.logits().getShape().get(0),
+                            s.appendedLogits().getShape().get(0),
+                            s.stageOutputs().get("stage3").getShape().get(0)});
+                        return LossFunction.crossEntropy().compute(s.logits(), s.labels(), s.x());
+                    }
+                });
+                TrainingLoop.Outcome o = loop.fit(data, null, 1, 0, (ep, i) -> { });
+                assertTrue(o.history().get(0).trainAccuracy() <= 1.0);
+            }
+            assertEquals(10, seen.size()); // 640 / 64 steps
+            assertArrayEquals(new long[] {64, 3, 67}, seen.get(0));
+        }
+    }
+
+    /**
      * A finite loss whose gradient is not finite (sqrt at 0, times 0: NaN) on one step: that step
      * leaves the weights and the optimizer alone and is counted; training goes on. Every step so:
      * diverged after ten in a row, the weights untouched.
