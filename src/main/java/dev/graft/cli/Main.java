@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
             "--seed and --out (the run folder, by default runs/<time>-<name>)."},
         subcommands = {PretrainCommand.class, EvaluateCommand.class, ExtractCommand.class,
             ProbeCommand.class, FinetuneCommand.class, AdviseCommand.class, DemoCommand.class,
-            TransferCommand.class, DistillCommand.class, PruneCommand.class, LowRankCommand.class, ClusterCommand.class,
+            TransferCommand.class, AdaptCommand.class, DistillCommand.class, PruneCommand.class,
+            LowRankCommand.class, ClusterCommand.class,
             QuantizeCommand.class, LotteryCommand.class, AnalyzeCommand.class,
             ExportCommand.class, CompressCommand.class, ImportCommand.class,
             PredictCommand.class, BenchCommand.class,
@@ -39,6 +40,9 @@ public final class Main {
         // descriptions are written as lines of up to ~100 characters; picocli's default of 80
         // would break them mid-sentence
         cli.setUsageHelpWidth(HELP_WIDTH);
+        var adaptHelp = cli.getSubcommands().get("adapt").getCommandSpec().usageMessage();
+        adaptHelp.footer((String.join("\n", adaptHelp.footer()) + "\n" + AdaptCommand.footer())
+                .split("\n"));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             String name = cmd.getCommandSpec().qualifiedName();

@@ -83,8 +83,7 @@ public enum DomainShift {
             int size = c * h * w;
             byte[] out = new byte[n * size];
             float[] plane = new float[h * w];
-            SplittableRandom rng = new SplittableRandom(dev.graft.train.Seeds.derive(
-                    0x5eed, label() + "/" + split));
+            SplittableRandom rng = new SplittableRandom(seed(label() + "/" + split));
             double[] kernel = shift == BLUR ? gaussian(severity) : null;
             for (int i = 0; i < n; i++) {
                 for (int ch = 0; ch < c; ch++) {
@@ -271,6 +270,24 @@ public enum DomainShift {
 
     private static double at(float[] p, int h, int w, int y, int x) {
         return y < 0 || y >= h || x < 0 || x >= w ? 0 : p[y * w + x];
+    }
+
+    /**
+     * The noise seed of a shift and split: SplitMix64 over the name's bytes from root 0x5eed,
+     * the values {@code train.Seeds.derive} gives (data sits below train, so it cannot call it).
+     */
+    static long seed(String purpose) {
+        long h = 0x5eed;
+        for (byte b : purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            h = mix(h + b);
+        }
+        return mix(h);
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     private static String fmt(double v) {

@@ -145,6 +145,27 @@ public final class TensorDataset implements AutoCloseable {
                 java.util.Arrays.copyOf(hostLabels, n), numClasses, imageShape);
     }
 
+    /** These inputs with other labels (copies owned by a child of {@code parent}). */
+    TensorDataset relabelled(int[] newLabels, int classes, NDManager parent) {
+        if (newLabels.length != size()) {
+            throw new IllegalArgumentException(newLabels.length + " labels for " + size()
+                    + " examples");
+        }
+        long[] y64 = new long[newLabels.length];
+        for (int i = 0; i < y64.length; i++) {
+            if (newLabels[i] < 0 || newLabels[i] >= classes) {
+                throw new IllegalArgumentException("label " + newLabels[i] + " of example " + i
+                        + " is outside the " + classes + " classes");
+            }
+            y64[i] = newLabels[i];
+        }
+        NDManager m = parent.newSubManager();
+        NDArray copy = images.duplicate();
+        copy.attach(m);
+        return new TensorDataset(m, copy, m.create(y64), newLabels.clone(), classes,
+                imageShape);
+    }
+
     @Override
     public void close() {
         manager.close();

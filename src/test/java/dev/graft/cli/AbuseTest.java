@@ -76,6 +76,8 @@ class AbuseTest {
             "--shots", "5"});
         WRITERS.put("transfer", new String[] {"transfer", "--model", "{M}", "--classes", "5-9",
             "--shots", "5", "--seeds", "1", "--epochs", "1"});
+        WRITERS.put("adapt", new String[] {"adapt", "--model", "{M}", "--target",
+            "fashion-mnist-small:invert", "--methods", "source-only,adabn", "--epochs", "1"});
         WRITERS.put("distill", new String[] {"distill", "--teacher", "{M}", "--student-arch",
             "mlp", "--epochs", "1", "--shots", "5"});
         WRITERS.put("prune", new String[] {"prune", "--model", "{M}", "--sparsity", "0.5",

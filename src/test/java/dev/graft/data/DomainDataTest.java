@@ -143,7 +143,10 @@ class DomainDataTest {
         ImageDataset b = new DomainShift.Applied(DomainShift.BLUR, 1).apply(
                 image(0, 0, 0, 0, 255, 0, 0, 0, 0), "x");
         assertTrue(b.pixel(4) < 255 && b.pixel(1) > 0, b.pixel(4) + " " + b.pixel(1));
-        // noise is seeded by the shift and the split: repeatable, and other for another split
+        // noise is seeded by the shift and the split (the seeds train.Seeds would derive):
+        // repeatable, and other for another split
+        assertEquals(dev.graft.train.Seeds.derive(0x5eed, "noise=0.2/train"),
+                DomainShift.seed("noise=0.2/train"));
         DomainShift.Applied noise = new DomainShift.Applied(DomainShift.NOISE, 0.2);
         assertEquals(noise.apply(d, "train").fingerprint(), noise.apply(d, "train").fingerprint());
         assertNotEquals(noise.apply(d, "train").fingerprint(), noise.apply(d, "test")
