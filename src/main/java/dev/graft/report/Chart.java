@@ -62,6 +62,23 @@ public record Chart(String title, byte[] png) {
         return render(title, c);
     }
 
+    /** Points without lines, one colour per series (a projection of codes, for example). */
+    public static Chart scatter(String title, String xLabel, String yLabel,
+            List<Series> series) {
+        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+                .xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        style(c.getStyler());
+        c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        c.getStyler().setMarkerSize(4);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        for (Series s : series) {
+            if (s.x().length > 0) {
+                c.addSeries(s.name(), s.x(), s.y()).setMarker(SeriesMarkers.CIRCLE);
+            }
+        }
+        return render(title, c);
+    }
+
     /** A bar chart of one value per category. */
     public static Chart bars(String title, String xLabel, String yLabel, List<String> categories,
             double[] values) {
