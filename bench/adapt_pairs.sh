@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's adaptation table: every method, 3 seeds, on MNIST -> optical digits and on a
-# Fashion-MNIST shift, from source models trained here; then the PyTorch peer (source-only,
-# CORAL, DANN) on the digits, PEER_SEEDS seeds (default: as many).
+# Fashion-MNIST shift, from source models trained here; the explore table (each stage's codes of
+# the other domain, clustered); then the PyTorch peer (source-only, CORAL, DANN) on the digits,
+# PEER_SEEDS seeds (default: as many).
 #   bench/adapt_pairs.sh [OUT] [EPOCHS] [SEEDS] [SHIFT]
 # Defaults: /tmp/graft-adapt, 2 adaptation epochs, 3 seeds, fashion-mnist-small:noise=0.4.
 # About an hour on 2 cores. Figures go to OUT/*.json; the tables print as they finish.
@@ -28,6 +29,19 @@ pair() { # NAME SOURCE TARGET
 }
 pair digits mnist optdigits
 pair fashion fashion-mnist-small "$shift_name"
+# unsupervised transfer: how each stage's codes of the other domain cluster (the README's table)
+explore() { # NAME MODEL DATA
+  local dirs=""
+  for s in stage1 stage2 stage3; do
+    [ -d "$out/codes-$1-$s" ] || graft extract --model "$2" --stage $s --data "$3" \
+        --out "$out/codes-$1-$s" -q
+    dirs="$dirs${dirs:+,}$out/codes-$1-$s"
+  done
+  graft explore --codes "$dirs" --k 10 --out "$out/explore-$1" -q --json > "$out/explore-$1.json"
+  graft explore --codes "$dirs" --k 10 --out "$out/explore-$1" -q
+}
+explore digits-optdigits "$out/digits-source/model" optdigits
+explore fashion-mnist "$out/fashion-source/model" mnist
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   for d in mnist optdigits; do
     dir="$out/idx-${d//[:=]/_}"

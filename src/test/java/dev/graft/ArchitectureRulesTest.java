@@ -63,6 +63,19 @@ class ArchitectureRulesTest {
         noClasses().that().resideOutsideOfPackages("dev.graft.analysis..", "dev.graft.cli..")
                 .should().dependOnClassesThat().resideInAPackage("dev.graft.analysis..")
                 .check(graft);
+        // adaptation reads codes and fits linear heads as transfer does; nothing needs it
+        noClasses().that().resideInAPackage("dev.graft.adapt..").should()
+                .dependOnClassesThat().resideInAnyPackage("dev.graft.distill..",
+                        "dev.graft.compress..", "dev.graft.export..", "dev.graft.lottery..",
+                        "dev.graft.analysis..").check(graft);
+        noClasses().that().resideOutsideOfPackages("dev.graft.adapt..", "dev.graft.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.graft.adapt..")
+                .check(graft);
+        // exploring codes needs no other capability
+        noClasses().that().resideInAPackage("dev.graft.explore..").should()
+                .dependOnClassesThat().resideInAnyPackage("dev.graft.distill..",
+                        "dev.graft.compress..", "dev.graft.export..", "dev.graft.lottery..",
+                        "dev.graft.analysis..", "dev.graft.adapt..").check(graft);
         // export writes what compress made; compress never needs the file format
         noClasses().that().resideInAPackage("dev.graft.compress..").should()
                 .dependOnClassesThat().resideInAPackage("dev.graft.export..").check(graft);

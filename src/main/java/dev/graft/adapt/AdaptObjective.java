@@ -2,8 +2,11 @@ package dev.graft.adapt;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import dev.graft.data.Normalization;
+import dev.graft.data.RandAugment;
 import dev.graft.data.UnlabeledDataset;
 import dev.graft.model.Discriminator;
 import dev.graft.train.LossFunction;
@@ -17,6 +20,10 @@ import java.util.SplittableRandom;
  * labelled source batch plus {@code tradeOff} times the method's term, which reads a target
  * batch of the same size run through the network in the same forward pass (TLL's recipe). Target
  * batches are drawn from a seeded permutation of the target, reshuffled when it runs out.
+ * FixMatch appends two views of each target image (weak, then strong: {@link RandAugment}), as
+ * its reference implementation interleaves them into one forward pass; its unlabelled batch is
+ * the source batch's size, not 7 times it (mu = 1), so every method sees the same target
+ * images per step.
  */
 final class AdaptObjective implements Objective {
 
@@ -28,18 +35,22 @@ final class AdaptObjective implements Objective {
     private final long totalSteps;
     private final Discriminator discriminator;
     private final SplittableRandom rng;
+    private final SplittableRandom views;
+    private final Normalization norm;
     private final LossFunction ce = LossFunction.crossEntropy();
     private int[] order;
     private int next;
     private long steps;
 
     /**
+     * @param norm the target's normalization (FixMatch augments images in [0, 1])
      * @param featureStage the stage whose (pooled) outputs CORAL, MMD and DANN align
      * @param totalSteps optimizer steps of the whole run: DANN's schedule runs over them
      * @param discriminator DANN's domain classifier, else null
      */
-    AdaptObjective(Method method, UnlabeledDataset target, String featureStage, double tradeOff,
-            double threshold, long totalSteps, Discriminator discriminator, long seed) {
+    AdaptObjective(Method method, UnlabeledDataset target, Normalization norm,
+            String featureStage, double tradeOff, double threshold, long totalSteps,
+            Discriminator discriminator, long seed) {
         this.method = method;
         this.target = target;
         this.featureStage = featureStage;
@@ -48,6 +59,8 @@ final class AdaptObjective implements Objective {
         this.totalSteps = totalSteps;
         this.discriminator = discriminator;
         this.rng = new SplittableRandom(seed);
+        this.norm = norm;
+        this.views = new SplittableRandom(dev.graft.train.Seeds.derive(seed, "views"));
     }
 
     @Override
@@ -74,7 +87,20 @@ final class AdaptObjective implements Objective {
             }
             idx[i] = order[next++];
         }
-        return target.batch(idx, step);
+        NDArray x = target.batch(idx, step);
+        if (method != Method.FIXMATCH) {
+            return x;
+        }
+        // FixMatch: the weak views, then the strong views of the same images
+        int[] shape = target.inputShape();
+        float[] pixels = x.toFloatArray();
+        float[] weak = RandAugment.batch(pixels, labelled, shape[0], shape[1], shape[2], norm,
+                false, views);
+        float[] strong = RandAugment.batch(pixels, labelled, shape[0], shape[1], shape[2], norm,
+                true, views);
+        float[] both = java.util.Arrays.copyOf(weak, weak.length + strong.length);
+        System.arraycopy(strong, 0, both, weak.length, strong.length);
+        return step.create(both, new Shape(2L * labelled, shape[0], shape[1], shape[2]));
     }
 
     @Override
@@ -91,6 +117,8 @@ final class AdaptObjective implements Objective {
         return switch (method) {
             case SELF_TRAINING -> AdaptLosses.pseudoLabel(step.appendedLogits(),
                     step.appendedLogits(), threshold);
+            case FIXMATCH -> AdaptLosses.pseudoLabel(step.appendedLogits().get("0:" + b),
+                    step.appendedLogits().get(b + ":"), threshold);
             case MCC -> AdaptLosses.mcc(step.appendedLogits(), AdaptLosses.MCC_TEMPERATURE);
             case CORAL, MMD, DANN -> {
                 NDArray f = embedding(step.stageOutputs().get(featureStage));

@@ -67,8 +67,70 @@ public final class AdaptReport {
         return rows;
     }
 
+    /** The domain gap per stage of each method's seed-1 model: a table and a chart. */
+    private static void gap(Report page, Adaptation.Result r) {
+        List<Adaptation.Cell> measured = r.cells().stream().filter(x -> x.seedIndex() == 1
+                && x.domainGap() != null && !x.domainGap().isEmpty()).toList();
+        if (measured.isEmpty()) {
+            return;
+        }
+        page.heading("Domain gap per stage (seed 1)");
+        page.paragraph("Proxy A-distance: 2 (1 - 2 error) of a linear SVM telling source codes"
+                + " from target codes, 0 when it cannot, 2 when it always can; MMD: DAN's"
+                + " multi-kernel MMD between them. Equal held-out samples of both domains,"
+                + " average-pooled codes at each stage.");
+        List<String> stages = measured.get(0).domainGap().stream().map(DomainGap.Stage::stage)
+                .toList();
+        List<String> header = new ArrayList<>(List.of("method"));
+        for (String st : stages) {
+            header.add(st + " A-dist");
+        }
+        header.add("top MMD");
+        List<List<String>> rows = new ArrayList<>();
+        List<Chart.Series> series = new ArrayList<>();
+        double[] x = new double[stages.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i + 1;
+        }
+        for (Adaptation.Cell cell : measured) {
+            List<String> row = new ArrayList<>(List.of(cell.method().id()));
+            double[] y = new double[stages.size()];
+            for (int i = 0; i < y.length && i < cell.domainGap().size(); i++) {
+                y[i] = cell.domainGap().get(i).proxyADistance();
+                row.add(String.format(Locale.ROOT, "%.3f", y[i]));
+            }
+            row.add(String.format(Locale.ROOT, "%.4f", cell.domainGap().get(
+                    cell.domainGap().size() - 1).mmd()));
+            rows.add(row);
+            series.add(new Chart.Series(cell.method().id(), x, y, null));
+        }
+        page.table(header, rows, null);
+        page.chart(Chart.lines("Proxy A-distance per stage (1 = " + stages.get(0) + ", "
+                + stages.size() + " = " + stages.get(stages.size() - 1) + ")", "stage",
+                "proxy A-distance", series, false));
+    }
+
+    /** A projection's points, one series per domain or per class. */
+    private static Chart picture(String title, DomainGap.Projection p, boolean byDomain,
+            List<String> classNames) {
+        List<String> names = byDomain ? List.of("source", "target") : classNames;
+        List<Chart.Series> series = new ArrayList<>();
+        for (int g = 0; g < names.size(); g++) {
+            List<Integer> idx = new ArrayList<>();
+            for (int i = 0; i < p.x().length; i++) {
+                if ((byDomain ? (p.target()[i] ? 1 : 0) : p.label()[i]) == g) {
+                    idx.add(i);
+                }
+            }
+            series.add(new Chart.Series(names.get(g), idx.stream().mapToDouble(i -> p.x()[i])
+                    .toArray(), idx.stream().mapToDouble(i -> p.y()[i]).toArray(), null));
+        }
+        return Chart.scatter(title, "component 1", "component 2", series);
+    }
+
     /** Writes the run's {@code report.html}. */
-    static void write(Path file, Adaptation.Config c, Adaptation.Result r) {
+    static void write(Path file, Adaptation.Config c, Adaptation.Result r,
+            Map<String, DomainGap.Projection> pictures) {
         Report page = new Report("graft adapt: " + r.source() + " -> " + r.target());
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("source model", c.model().toString());
@@ -112,6 +174,17 @@ public final class AdaptReport {
         }
         page.table(vh, vrows, null);
         page.paragraph("Picks: " + r.selected().picks());
+        gap(page, r);
+        for (Map.Entry<String, DomainGap.Projection> e : pictures.entrySet()) {
+            page.heading("Codes in 2-D, " + e.getKey());
+            page.paragraph(String.format(Locale.ROOT, "Top stage, held-out images of both"
+                    + " domains on their first two principal components (%.0f%% of the"
+                    + " variance); target classes are evaluation labels.",
+                    100 * e.getValue().explained()));
+            page.chart(picture(e.getKey() + ", by domain", e.getValue(), true, r.classNames()));
+            page.chart(picture(e.getKey() + ", by class", e.getValue(), false,
+                    r.classNames()));
+        }
         page.heading("Confusion on the target (seed 1)");
         for (Adaptation.Cell cell : r.cells()) {
             if (cell.seedIndex() == 1 && cell.confusion() != null) {

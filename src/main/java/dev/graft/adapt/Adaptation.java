@@ -14,12 +14,14 @@ import dev.graft.io.Json;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.Discriminator;
 import dev.graft.model.ModelSpec;
+import dev.graft.model.Pooling;
 import dev.graft.model.StagedNet;
 import dev.graft.data.Augmentation;
 import dev.graft.train.EpochCost;
 import dev.graft.train.Evaluation;
 import dev.graft.train.LrSchedule;
 import dev.graft.train.TrainingLoop;
+import dev.graft.transfer.FeatureCodes;
 import dev.graft.train.GraftVersion;
 import dev.graft.train.ParamGroup;
 import dev.graft.train.Progress;
@@ -111,6 +113,7 @@ public final class Adaptation {
      *
      * @param targetAccuracy on the target's test split; null when training diverged
      * @param scores each validator's score of the adapted model (no target labels read)
+     * @param domainGap the adapted model's domain gap per stage (seed 1 only)
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Cell(
@@ -123,7 +126,8 @@ public final class Adaptation {
             @JsonProperty("seconds") double seconds,
             @JsonProperty("images_per_second") Double imagesPerSecond,
             @JsonProperty("checkpoint") String checkpoint,
-            @JsonProperty("diverged") String diverged) {
+            @JsonProperty("diverged") String diverged,
+            @JsonProperty("domain_gap") List<DomainGap.Stage> domainGap) {
 
         String id() {
             return method.id() + "-seed" + seedIndex;
@@ -269,8 +273,11 @@ public final class Adaptation {
                 UnlabeledDataset target = UnlabeledDataset.of(d.targetTrain(),
                         spec.normalization(), manager);
                 TensorDataset targetTest = TensorDataset.of(d.targetTest(), spec.normalization(),
-                        manager)) {
-            Shared sh = new Shared(c, spec, d, source, sourceTest, target, targetTest, run);
+                        manager);
+                DomainGap.Samples gapSamples = DomainGap.sample(sourceTest, targetTest,
+                        gapSeed(c), manager)) {
+            Shared sh = new Shared(c, spec, d, source, sourceTest, target, targetTest, run,
+                    gapSamples);
             List<Cell> cells = new ArrayList<>();
             int resumed = 0;
             int total = c.methods().size() * c.seeds();
@@ -288,7 +295,8 @@ public final class Adaptation {
                                 .orElseThrow();
                         cell = new Cell(r, s, first.targetAccuracy(), first.perClassAccuracy(),
                                 first.confusion(), first.scores(), first.seconds(),
-                                first.imagesPerSecond(), first.checkpoint(), first.diverged());
+                                first.imagesPerSecond(), first.checkpoint(), first.diverged(),
+                                null);
                         Json.write(file, cell);
                     } else {
                         log.accept(String.format("[%d/%d] %s, seed %d", n, total, r.id(), s));
@@ -321,21 +329,24 @@ public final class Adaptation {
             runJson.put("status", "finished");
             runJson.put("result", result);
             run.writeRun(runJson);
-            AdaptReport.write(run.resolve(dev.graft.report.Report.FILE), c, result);
+            AdaptReport.write(run.resolve(dev.graft.report.Report.FILE), c, result,
+                    projections(sh, result, manager));
             return result;
         }
     }
 
     /**
-     * A finished cell with a score from every validator: those it lacks (validators added since
-     * it ran) are computed from its checkpoint, and the cell file rewritten.
+     * A finished cell with a score from every validator and (seed 1) its domain gap: what it
+     * lacks (added since it ran) is computed from its checkpoint, and the cell file rewritten.
      */
     private static Cell withEveryScore(Shared sh, Cell cell, Path file, NDManager manager) {
-        if (cell.targetAccuracy() == null || cell.scores().keySet().containsAll(
-                java.util.EnumSet.allOf(Validator.class))) {
+        boolean gap = cell.seedIndex() == 1 && cell.domainGap() == null;
+        if (cell.targetAccuracy() == null || (!gap && cell.scores().keySet().containsAll(
+                java.util.EnumSet.allOf(Validator.class)))) {
             return cell;
         }
         Map<Validator, Double> scores = new LinkedHashMap<>(cell.scores());
+        List<DomainGap.Stage> domainGap = cell.domainGap();
         try (NDManager m = manager.newSubManager()) {
             StagedNet net = Checkpoint.load(Path.of(cell.checkpoint()), m).net();
             for (Validator v : Validator.values()) {
@@ -343,17 +354,30 @@ public final class Adaptation {
                     scores.put(v, v.score(net, sh.target(), sh.sourceTest(), m));
                 }
             }
+            if (gap) {
+                domainGap = DomainGap.measure(net, sh.gapSamples(), sh.gapSeed(), m);
+            }
         }
         Cell full = new Cell(cell.method(), cell.seedIndex(), cell.targetAccuracy(),
                 cell.perClassAccuracy(), cell.confusion(), scores, cell.seconds(),
-                cell.imagesPerSecond(), cell.checkpoint(), cell.diverged());
+                cell.imagesPerSecond(), cell.checkpoint(), cell.diverged(), domainGap);
         Json.write(file, full);
         return full;
     }
 
     private record Shared(Config c, ModelSpec spec, Domains d, TensorDataset source,
             TensorDataset sourceTest, UnlabeledDataset target, TensorDataset targetTest,
-            RunFolder run) {}
+            RunFolder run, DomainGap.Samples gapSamples) {
+
+        long gapSeed() {
+            return Adaptation.gapSeed(c);
+        }
+    }
+
+    /** The seed of the domain-gap samples and classifiers: one per run, not per cell. */
+    private static long gapSeed(Config c) {
+        return Seeds.derive(c.train().seed(), "domain-gap");
+    }
 
     /** Runs one cell from the source model. */
     private Cell cell(Shared sh, Recipe r, int seedIndex, NDManager manager) {
@@ -371,6 +395,11 @@ public final class Adaptation {
                             + " adabn changes nothing");
                 }
             }
+            if (r.method().onCodes()) {
+                LinearHead head = onCodes(sh, r.method(), net, seed, m);
+                net.setLinearHead(head.weight(), head.bias());
+                log.accept(r.id() + ": " + head.summary());
+            }
             Double imagesPerSecond = null;
             StagedNet adapted = net;
             if (r.method().trains()) {
@@ -382,7 +411,8 @@ public final class Adaptation {
                     log.accept(String.format("warning: %s seed %d diverged and is left out of"
                             + " the table: %s", r.id(), seedIndex, e.getMessage()));
                     return new Cell(r, seedIndex, null, null, null, Map.of(),
-                            (System.nanoTime() - started) / 1e9, null, null, e.getMessage());
+                            (System.nanoTime() - started) / 1e9, null, null, e.getMessage(),
+                            null);
                 }
             } else if (r.method() != Method.SOURCE_ONLY) {
                 clear(modelDir);
@@ -396,10 +426,31 @@ public final class Adaptation {
             }
             String checkpoint = r.method() == Method.SOURCE_ONLY ? c.model().toString()
                     : modelDir.resolve(RunTraining.MODEL).toString();
+            double seconds = (System.nanoTime() - started) / 1e9;
+            List<DomainGap.Stage> gap = seedIndex == 1 ? DomainGap.measure(adapted,
+                    sh.gapSamples(), sh.gapSeed(), m) : null;
             return new Cell(r, seedIndex, ev.accuracy(), ev.perClassAccuracy(), ev.confusion(),
-                    scores, (System.nanoTime() - started) / 1e9, imagesPerSecond, checkpoint,
-                    null);
+                    scores, seconds, imagesPerSecond, checkpoint, null, gap);
         }
+    }
+
+    /**
+     * The pictures of the codes before (the source model) and after adapting (the validator's
+     * pick, seed 1), by name.
+     */
+    private static Map<String, DomainGap.Projection> projections(Shared sh, Result r,
+            NDManager manager) {
+        Map<String, DomainGap.Projection> out = new LinkedHashMap<>();
+        try (NDManager m = manager.newSubManager()) {
+            out.put("before: source model", DomainGap.project(Checkpoint.load(sh.c().model(), m)
+                    .net(), sh.gapSamples(), m));
+            String picked = r.selected().method();
+            r.cells().stream().filter(x -> x.seedIndex() == 1 && x.method().id().equals(picked)
+                    && x.checkpoint() != null).findFirst().ifPresent(x -> out.put("after: "
+                            + picked + " (selected)", DomainGap.project(Checkpoint.load(
+                                    Path.of(x.checkpoint()), m).net(), sh.gapSamples(), m)));
+        }
+        return out;
     }
 
     /** Trains a method into {@code dir} (its checkpoints and metrics). */
@@ -450,6 +501,31 @@ public final class Adaptation {
         }
     }
 
+    /**
+     * The head a method on codes fits to the source's labelled and the target's codes; the
+     * SVM's temperature set on the source's held-out test codes.
+     */
+    private static LinearHead onCodes(Shared sh, Method method, StagedNet net, long seed,
+            NDManager m) {
+        String top = net.stageNames().get(net.stageNames().size() - 1);
+        FeatureCodes source = FeatureCodes.extract(net, sh.source(), top, Pooling.AVERAGE,
+                sh.spec().classNames(), m);
+        Codes target = Codes.of(net, sh.target(), m);
+        long fitSeed = Seeds.derive(seed, method.id());
+        LinearHead head = switch (method) {
+            case LABEL_PROPAGATION -> LabelPropagation.fit(source, target, fitSeed, m);
+            case TSVM -> TransductiveSvm.fit(source, target, fitSeed);
+            case EM -> GaussianEm.fit(source, target);
+            default -> throw new IllegalArgumentException(method.id() + " is not a method on"
+                    + " codes");
+        };
+        // an SVM's margins are no probabilities; label propagation's logistic regression and
+        // EM's Gaussian model give their own (calibrating a head fitted to the target on
+        // source codes flattened label propagation's on the noisy Fashion-MNIST to im 0.10)
+        return method == Method.TSVM ? head.calibrated(FeatureCodes.extract(net,
+                sh.sourceTest(), top, Pooling.AVERAGE, sh.spec().classNames(), m)) : head;
+    }
+
     /** The objective of a method that trains on source and target batches together. */
     private static AdaptObjective objective(Shared sh, Method method, StagedNet net, long seed,
             long steps, NDManager m) {
@@ -457,8 +533,9 @@ public final class Adaptation {
         Discriminator disc = method == Method.DANN ? Discriminator.create(featureWidth(net),
                 DISCRIMINATOR_WIDTH, "discriminator", m, Seeds.derive(seed, "discriminator"))
                 : null;
-        return new AdaptObjective(method, sh.target(), stage, sh.c().tradeOff(),
-                sh.c().threshold(), steps, disc, Seeds.derive(seed, "target-batches"));
+        return new AdaptObjective(method, sh.target(), sh.spec().normalization(), stage,
+                sh.c().tradeOff(), sh.c().threshold(), steps, disc, Seeds.derive(seed,
+                        "target-batches"));
     }
 
     /**
@@ -469,10 +546,11 @@ public final class Adaptation {
         Path file = sh.run().resolve(COSTS_FILE);
         List<Method> joint = sh.c().methods().stream().map(Recipe::method)
                 .filter(Method::joint).distinct().toList();
-        if (Files.isRegularFile(file)) {
-            return Json.read(file, Costs.class).costs();
-        }
         Map<Method, Double> costs = new java.util.EnumMap<>(Method.class);
+        if (Files.isRegularFile(file)) {
+            costs.putAll(Json.read(file, Costs.class).costs());
+        }
+        joint = joint.stream().filter(x -> !costs.containsKey(x)).toList();
         if (joint.isEmpty() || !epochCost) {
             return costs;
         }
@@ -618,14 +696,19 @@ public final class Adaptation {
         Path configFile = dir.resolve(CONFIG_FILE);
         if (Files.isRegularFile(configFile)) {
             JsonNode found = Json.read(configFile, JsonNode.class);
-            // the validator only picks from the cells, so another one may read a finished run
-            List<String> changed = Json.differences(found, c, java.util.Set.of("select"));
+            // a cell depends on the model, the data and the training options only: the methods
+            // and seeds say which cells to run (more of them add cells to a finished run), and
+            // the validator only picks among the cells
+            List<String> changed = Json.differences(found, c, java.util.Set.of("select",
+                    "methods", "seeds"));
             if (!changed.isEmpty()) {
                 throw new GraftException(dir + " holds an adaptation with other options ("
                         + String.join("; ", changed) + "); run it with the same options to"
-                        + " resume, or choose another --out");
+                        + " resume or extend it, or choose another --out");
             }
-            return RunFolder.open(dir, false);
+            RunFolder run = RunFolder.open(dir, false);
+            Json.write(configFile, c);
+            return run;
         }
         RunFolder run = RunFolder.open(dir, true);
         Json.write(configFile, c);

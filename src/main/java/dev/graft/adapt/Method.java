@@ -17,6 +17,9 @@ public enum Method {
     SELF_TRAINING("self-training", true, "+ cross-entropy on the target examples the model"
             + " predicts with confidence >= 0.95, labels refreshed every step (Lee 2013;"
             + " FixMatch's threshold)"),
+    FIXMATCH("fixmatch", true, "self-training on two views (FixMatch, Sohn et al. 2020):"
+            + " pseudo-labels (confidence >= 0.95) from a shifted view, cross-entropy on a"
+            + " RandAugment + Cutout view of the same target images"),
     CORAL("coral", true, "+ distance between source and target feature means and covariances"
             + " (Deep CORAL, Sun & Saenko 2016)"),
     MMD("mmd", true, "+ multi-kernel MMD between source and target features (DAN, Long et al."
@@ -26,7 +29,14 @@ public enum Method {
     MCC("mcc", true, "+ minimum class confusion on target predictions, T = 2.5 (Jin et al."
             + " 2020)"),
     SHOT("shot", true, "source-free: trains the features on the target alone, head frozen,"
-            + " information maximization + 0.3 x clustering pseudo-labels (Liang et al. 2020)");
+            + " information maximization + 0.3 x clustering pseudo-labels (Liang et al. 2020)"),
+    LABEL_PROPAGATION("label-propagation", false, "on the codes: labels spread over a kNN graph of"
+            + " source and target codes (Zhou et al. 2004, with Iscen et al. 2019's k = 50, alpha"
+            + " = 0.99), then a logistic-regression head fitted to the target's"),
+    TSVM("tsvm", false, "on the codes: a transductive linear SVM, self-labelling rounds on"
+            + " LIBLINEAR that keep the source's class proportions (Joachims 1999)"),
+    EM("em", false, "on the codes: one Gaussian per class, shared covariance, refitted by"
+            + " expectation-maximization to the target's posteriors (Nigam et al. 2000)");
 
     private final String id;
     private final boolean trains;
@@ -52,10 +62,15 @@ public enum Method {
         return description;
     }
 
+    /** Whether it fits a new head on the network's codes of both domains (trains nothing). */
+    public boolean onCodes() {
+        return this == LABEL_PROPAGATION || this == TSVM || this == EM;
+    }
+
     /** Whether it trains on a source batch and a target batch at every step. */
     public boolean joint() {
-        return this == SELF_TRAINING || this == CORAL || this == MMD || this == DANN
-                || this == MCC;
+        return this == SELF_TRAINING || this == FIXMATCH || this == CORAL || this == MMD
+                || this == DANN || this == MCC;
     }
 
     @JsonCreator

@@ -15,9 +15,10 @@ import java.util.List;
 public record Recipe(boolean adabn, Method method) {
 
     public Recipe {
-        if (adabn && (method == Method.ADABN || !method.trains() || method == Method.ORACLE)) {
+        if (adabn && (method == Method.ADABN || method == Method.ORACLE
+                || !(method.trains() || method.onCodes()))) {
             throw new IllegalArgumentException("adabn+" + method.id() + " does not combine:"
-                    + " adabn goes before a method that trains on the target");
+                    + " adabn goes before a method that trains on the target or reads its codes");
         }
     }
 
@@ -66,6 +67,6 @@ public record Recipe(boolean adabn, Method method) {
 
     /** Whether its result is the same for every seed (nothing random happens). */
     public boolean deterministic() {
-        return !adabn && !method.trains();
+        return !method.trains();
     }
 }

@@ -43,9 +43,10 @@ final class AdaptCommand implements Callable<Integer> {
             + " (default: the data --model was trained on).")
     String source;
 
-    @Option(names = "--methods", defaultValue = "source-only,oracle,adabn,self-training,coral,"
-            + "mmd,dann,mcc,shot", paramLabel = "LIST", description = "Methods to run (default:"
-            + " ${DEFAULT-VALUE}).")
+    @Option(names = "--methods", defaultValue = "source-only,oracle,adabn,self-training,fixmatch,"
+            + "coral,mmd,dann,mcc,shot,label-propagation,tsvm,em", paramLabel = "LIST",
+            description = "Methods to run (default: every method listed at the end, none"
+                    + " combined).")
     String methods;
 
     @Option(names = "--seeds", defaultValue = "1", description = "Repetitions of every method"

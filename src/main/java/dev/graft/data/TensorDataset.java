@@ -145,6 +145,20 @@ public final class TensorDataset implements AutoCloseable {
                 java.util.Arrays.copyOf(hostLabels, n), numClasses, imageShape);
     }
 
+    /**
+     * The examples at {@code indices}, in that order, as a dataset of their own (copies owned by
+     * a child of {@code parent}).
+     */
+    public TensorDataset subset(int[] indices, NDManager parent) {
+        NDManager m = parent.newSubManager();
+        Batch b = batch(indices, m);
+        int[] y = new int[indices.length];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = hostLabels[indices[i]];
+        }
+        return new TensorDataset(m, b.x(), b.y(), y, numClasses, imageShape);
+    }
+
     /** These inputs with other labels (copies owned by a child of {@code parent}). */
     TensorDataset relabelled(int[] newLabels, int classes, NDManager parent) {
         if (newLabels.length != size()) {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.ImageDataset;
 import dev.graft.io.GraftException;
-import dev.graft.io.Json;
+import dev.graft.train.RunFolder;
 import dev.graft.transfer.FeatureCodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,31 +108,31 @@ public final class Exploration {
         return List.copyOf(pictures);
     }
 
-    /** Explores every folder and writes {@code dir}/report.html and run.json. */
+    /**
+     * Explores every folder and writes {@code dir}/report.html and run.json; {@code dir} must be
+     * new or empty (checked before any work).
+     */
     public Result run(Config c, Path dir) {
         pictures.clear();
-        List<Stage> stages = new ArrayList<>();
-        for (Path folder : c.codes()) {
-            stages.add(explore(c, folder));
+        try (RunFolder run = RunFolder.open(dir, true)) {
+            List<Stage> stages = new ArrayList<>();
+            for (Path folder : c.codes()) {
+                stages.add(explore(c, folder));
+            }
+            boolean labelled = stages.stream().allMatch(s -> s.nmi() != null);
+            Stage best = stages.stream().max(java.util.Comparator.comparingDouble(
+                    s -> labelled ? s.nmi() : s.silhouette())).orElseThrow();
+            Result r = new Result(stages, best.stage(), labelled ? "nmi" : "silhouette",
+                    dir.toString());
+            Map<String, Object> runJson = new LinkedHashMap<>();
+            runJson.put("command", "explore");
+            runJson.put("config", c);
+            runJson.put("status", "finished");
+            runJson.put("result", r);
+            run.writeRun(runJson);
+            ExploreReport.write(run.resolve(dev.graft.report.Report.FILE), c, r, pictures);
+            return r;
         }
-        boolean labelled = stages.stream().allMatch(s -> s.nmi() != null);
-        Stage best = stages.stream().max(java.util.Comparator.comparingDouble(
-                s -> labelled ? s.nmi() : s.silhouette())).orElseThrow();
-        Result r = new Result(stages, best.stage(), labelled ? "nmi" : "silhouette",
-                dir.toString());
-        try {
-            Files.createDirectories(dir);
-        } catch (java.io.IOException e) {
-            throw new GraftException("cannot create " + dir + ": "
-                    + dev.graft.io.AtomicFiles.describe(e), e);
-        }
-        Map<String, Object> run = new LinkedHashMap<>();
-        run.put("command", "explore");
-        run.put("config", c);
-        run.put("result", r);
-        Json.write(dir.resolve("run.json"), run);
-        ExploreReport.write(dir.resolve(dev.graft.report.Report.FILE), c, r, pictures);
-        return r;
     }
 
     private Stage explore(Config c, Path folder) {

@@ -70,6 +70,7 @@ class AdaptationTest {
             out.add(new Recipe(false, m));
         }
         out.add(Recipe.parse("adabn+self-training"));
+        out.add(Recipe.parse("adabn+em"));
         return out;
     }
 
@@ -135,6 +136,19 @@ class AdaptationTest {
                 domains, tmp.resolve("all"));
         assertEquals(all().size(), resumed.resumedCells());
         assertEquals(r.methods(), resumed.methods());
+
+        // another method extends the finished run: one new cell; other training options do not
+        List<Recipe> more = List.of(new Recipe(false, Method.SOURCE_ONLY),
+                Recipe.parse("adabn+tsvm"));
+        Adaptation.Result extended = new Adaptation(s -> { }).epochCost(false).run(config(more),
+                domains, tmp.resolve("all"));
+        assertEquals(1, extended.resumedCells());
+        assertEquals(2, extended.methods().size());
+        Adaptation.Config other = new Adaptation.Config(model, null, "optdigits", more, 1, 0.5,
+                0.95, Validator.SND, train(1));
+        GraftException refused = assertThrows(GraftException.class, () -> new Adaptation(
+                s -> { }).epochCost(false).run(other, domains, tmp.resolve("all")));
+        assertTrue(refused.getMessage().contains("trade_off"), refused.getMessage());
     }
 
     @Test

@@ -78,6 +78,8 @@ class AbuseTest {
             "--shots", "5", "--seeds", "1", "--epochs", "1"});
         WRITERS.put("adapt", new String[] {"adapt", "--model", "{M}", "--target",
             "fashion-mnist-small:invert", "--methods", "source-only,adabn", "--epochs", "1"});
+        WRITERS.put("explore", new String[] {"explore", "--codes", "{C}", "--k", "3",
+            "--projection-sample", "20"});
         WRITERS.put("distill", new String[] {"distill", "--teacher", "{M}", "--student-arch",
             "mlp", "--epochs", "1", "--shots", "5"});
         WRITERS.put("prune", new String[] {"prune", "--model", "{M}", "--sparsity", "0.5",
