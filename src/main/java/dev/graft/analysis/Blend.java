@@ -99,7 +99,7 @@ final class Blend {
         for (int i = 0; i < batches; i++) {
             int from = (int) ((long) i * batchSize % Math.max(1, n - batchSize + 1));
             try (NDManager step = manager.newSubManager()) {
-                TensorDataset.Batch b = data.range(from, Math.min(n, from + batchSize), step);
+                dev.graft.data.Batch b = data.range(from, Math.min(n, from + batchSize), step);
                 net.forward(new ParameterStore(step, false), b.x(), true, new java.util
                         .LinkedHashMap<>());
             }

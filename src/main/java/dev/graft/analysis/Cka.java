@@ -83,7 +83,7 @@ public final class Cka {
         List<List<NDArray>> parts = new ArrayList<>();
         for (int from = 0; from < count; from += batch) {
             int to = Math.min(count, from + batch);
-            TensorDataset.Batch b = data.range(from, to, manager);
+            dev.graft.data.Batch b = data.range(from, to, manager);
             List<NDArray> all = net.forwardAll(new ParameterStore(manager, false), b.x(),
                     Pooling.FLATTEN);
             for (int s = 0; s < all.size(); s++) {

@@ -140,37 +140,9 @@ public final class ImageDataset {
      * {@code withClasses(5, 6, 7)} turns class 5 into class 0.
      */
     public ImageDataset withClasses(int... classes) {
-        int[] newLabel = new int[numClasses()];
-        Arrays.fill(newLabel, -1);
-        List<String> names = new ArrayList<>();
-        for (int c : classes) {
-            if (c < 0 || c >= numClasses()) {
-                throw new IllegalArgumentException("class " + c + " does not exist in " + name
-                        + ", which has classes 0-" + (numClasses() - 1) + " " + classNames);
-            }
-            if (newLabel[c] >= 0) {
-                throw new IllegalArgumentException("class " + c + " is listed twice");
-            }
-            newLabel[c] = names.size();
-            names.add(classNames.get(c));
-        }
-        int kept = 0;
-        for (int l : labels) {
-            kept += newLabel[l] >= 0 ? 1 : 0;
-        }
-        int[] idx = new int[kept];
-        int k = 0;
-        for (int i = 0; i < labels.length; i++) {
-            if (newLabel[labels[i]] >= 0) {
-                idx[k++] = i;
-            }
-        }
-        ImageDataset sub = select(idx);
-        int[] relabelled = new int[kept];
-        for (int i = 0; i < kept; i++) {
-            relabelled[i] = newLabel[sub.labels[i]];
-        }
-        return new ImageDataset(name, sub.pixels, relabelled, channels, height, width, names);
+        Splits.Selection s = Splits.classes(labels, classNames, name, classes);
+        return new ImageDataset(name, select(s.indices()).pixels, s.labels(), channels, height,
+                width, s.classNames());
     }
 
     /**
@@ -178,15 +150,7 @@ public final class ImageDataset {
      * class subset is matched to its dataset).
      */
     public ImageDataset withClassNames(List<String> names) {
-        int[] idx = new int[names.size()];
-        for (int i = 0; i < idx.length; i++) {
-            idx[i] = classNames.indexOf(names.get(i));
-            if (idx[i] < 0) {
-                throw new IllegalArgumentException("class '" + names.get(i) + "' is not in "
-                        + name + " " + classNames + "; pass --classes");
-            }
-        }
-        return withClasses(idx);
+        return withClasses(Splits.classIndices(classNames, names, name));
     }
 
     /**
@@ -194,28 +158,7 @@ public final class ImageDataset {
      * seeded shuffle, kept in their original order.
      */
     public ImageDataset sampleShots(int shots, long seed) {
-        if (shots <= 0) {
-            throw new IllegalArgumentException("--shots must be positive, got " + shots);
-        }
-        int[] counts = classCounts();
-        for (int c = 0; c < counts.length; c++) {
-            if (counts[c] < shots) {
-                throw new IllegalArgumentException("--shots " + shots + " is more than class "
-                        + c + " (" + classNames.get(c) + ") has: " + counts[c]
-                        + " images; use --shots " + Arrays.stream(counts).min().orElse(0)
-                        + " or fewer");
-            }
-        }
-        int[] order = permutation(size(), new SplittableRandom(seed));
-        int[] taken = new int[numClasses()];
-        boolean[] keep = new boolean[size()];
-        for (int i : order) {
-            if (taken[labels[i]] < shots) {
-                taken[labels[i]]++;
-                keep[i] = true;
-            }
-        }
-        return select(indicesWhere(keep, true));
+        return select(Splits.shots(labels, classNames, shots, seed, "images"));
     }
 
     /** A training / validation pair. */
@@ -226,29 +169,9 @@ public final class ImageDataset {
      * of 0 returns an empty validation set.
      */
     public Split holdOut(double fraction, long seed) {
-        if (!(fraction >= 0 && fraction < 1)) {
-            throw new IllegalArgumentException("validation fraction must be in [0, 1), got "
-                    + fraction);
-        }
-        boolean[] isVal = new boolean[size()];
-        if (fraction > 0) {
-            int[] counts = classCounts();
-            int[] quota = new int[counts.length];
-            for (int c = 0; c < counts.length; c++) {
-                quota[c] = (int) Math.round(counts[c] * fraction);
-                if (quota[c] >= counts[c]) {
-                    throw new IllegalArgumentException("class " + c + " has only " + counts[c]
-                            + " images: too few to hold out " + fraction + " for validation");
-                }
-            }
-            for (int i : permutation(size(), new SplittableRandom(seed))) {
-                if (quota[labels[i]] > 0) {
-                    quota[labels[i]]--;
-                    isVal[i] = true;
-                }
-            }
-        }
-        return new Split(select(indicesWhere(isVal, false)), select(indicesWhere(isVal, true)));
+        boolean[] isVal = Splits.holdOut(labels, numClasses(), fraction, seed, "images");
+        return new Split(select(Splits.indicesWhere(isVal, false)),
+                select(Splits.indicesWhere(isVal, true)));
     }
 
     /** SHA-256 over shape, class names, labels and pixels: identifies the exact data trained on. */
@@ -328,32 +251,7 @@ public final class ImageDataset {
 
     /** A seeded Fisher-Yates permutation of {@code 0..n-1}. */
     public static int[] permutation(int n, SplittableRandom rng) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
-    }
-
-    private static int[] indicesWhere(boolean[] flags, boolean value) {
-        int count = 0;
-        for (boolean f : flags) {
-            count += f == value ? 1 : 0;
-        }
-        int[] idx = new int[count];
-        int k = 0;
-        for (int i = 0; i < flags.length; i++) {
-            if (flags[i] == value) {
-                idx[k++] = i;
-            }
-        }
-        return idx;
+        return Splits.permutation(n, rng);
     }
 
     @Override

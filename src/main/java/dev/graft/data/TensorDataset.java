@@ -10,14 +10,7 @@ import ai.djl.ndarray.types.Shape;
  * label tensor {@code [count]}, so a batch is one gather by index rather than a loop over
  * samples.
  */
-public final class TensorDataset implements AutoCloseable {
-
-    /** One batch: {@code x [batch, c, h, w]} float32 and {@code y [batch]} int64. */
-    public record Batch(NDArray x, NDArray y) {
-        public int size() {
-            return (int) y.size();
-        }
-    }
+public final class TensorDataset implements Examples {
 
     private final NDManager manager;
     private final NDArray images;
@@ -96,10 +89,12 @@ public final class TensorDataset implements AutoCloseable {
         return new TensorDataset(m, x, m.create(y64), labels.clone(), numClasses, shape.clone());
     }
 
+    @Override
     public int size() {
         return hostLabels.length;
     }
 
+    @Override
     public int numClasses() {
         return numClasses;
     }
@@ -110,11 +105,13 @@ public final class TensorDataset implements AutoCloseable {
     }
 
     /** The label of example {@code i}. */
+    @Override
     public int label(int i) {
         return hostLabels[i];
     }
 
     /** Gathers the examples at {@code indices} into arrays owned by {@code target}. */
+    @Override
     public Batch batch(int[] indices, NDManager target) {
         long[] idx = new long[indices.length];
         for (int i = 0; i < idx.length; i++) {
@@ -126,6 +123,7 @@ public final class TensorDataset implements AutoCloseable {
     }
 
     /** Examples {@code [from, to)} in order, owned by {@code target}. */
+    @Override
     public Batch range(int from, int to, NDManager target) {
         NDIndex slice = new NDIndex(from + ":" + to);
         return new Batch(images.get(target, slice), labels.get(target, slice));

@@ -60,6 +60,45 @@ public final class OnnxRuntimeModel implements AutoCloseable {
         }
     }
 
+    /**
+     * One float output of a model whose inputs are int64 tensors of one shape (a text
+     * encoder's {@code input_ids}, {@code attention_mask}, {@code token_type_ids}).
+     *
+     * @param inputs row-major values by input name, each {@code prod(shape)} long
+     * @return the output {@code output}, row-major
+     */
+    public float[] runInt64(Map<String, long[]> inputs, long[] shape, String output) {
+        Map<String, OnnxTensor> tensors = new java.util.LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, long[]> e : inputs.entrySet()) {
+                tensors.put(e.getKey(), OnnxTensor.createTensor(env,
+                        java.nio.LongBuffer.wrap(e.getValue()), shape));
+            }
+            try (OrtSession.Result r = session.run(tensors)) {
+                OnnxTensor t = (OnnxTensor) r.get(output).orElseThrow(() ->
+                        new IllegalArgumentException("the model has no output '" + output + "'"));
+                FloatBuffer b = t.getFloatBuffer();
+                float[] out = new float[b.remaining()];
+                b.get(out);
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed on inputs of shape "
+                    + java.util.Arrays.toString(shape) + ": " + e.getMessage(), e);
+        } finally {
+            tensors.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /** The names of the model's inputs. */
+    public java.util.Set<String> inputNames() {
+        try {
+            return session.getInputNames();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public void close() {
         try {

@@ -140,6 +140,14 @@ public enum Architecture {
             Torchvision::inceptionHead),
 
     /**
+     * A BERT-family text encoder (BERT, MiniLM, bge, e5; sizes in {@link ModelOptions#text()})
+     * with Hugging Face's parameter names; input shape {@code [tokens]}, the longest sequence
+     * shapes are computed for. See {@link Bert}.
+     */
+    BERT("bert", "BERT-family text encoder (embeddings, N transformer layers, mean pooling)",
+            TorchInit.Policy.BERT, 1, (in, o) -> Bert.stages(o.text()), (k, o) -> Bert.head(k)),
+
+    /**
      * Logistic regression on a vector: no stages, the head is flatten then {@code fc}. Trains
      * softmax probes on cached features with the same loop as everything else.
      */
@@ -277,8 +285,46 @@ public enum Architecture {
                 List.of(new ChannelGroup.Consumer(consumer, blockSize)));
     }
 
-    /** An uninitialized network for inputs {@code [channels, height, width]}. */
+    /** Whether the network reads token ids and a mask rather than images. */
+    public boolean isText() {
+        return this == BERT;
+    }
+
+    /**
+     * The shapes of one batch's inputs: {@code [batch, channels, height, width]} for images,
+     * {@code [batch, tokens]} for the ids and the mask of a text encoder.
+     */
+    public Shape[] batchInputShapes(int[] inputShape, long batch) {
+        return isText() ? Bert.inputShapes(inputShape[0], batch)
+                : new Shape[] {new Shape(batch, inputShape[0], inputShape[1], inputShape[2])};
+    }
+
+    /**
+     * An uninitialized network for inputs {@code [channels, height, width]}, or {@code [tokens]}
+     * for a text encoder.
+     */
     public StagedNet build(int[] inputShape, int classes, ModelOptions options) {
+        if (isText()) {
+            if (options.text() == null) {
+                throw new IllegalArgumentException(id + " needs its sizes (ModelOptions.text)");
+            }
+            if (inputShape.length != 1 || inputShape[0] < 1
+                    || inputShape[0] > options.text().maxPositions()) {
+                throw new IllegalArgumentException("a text encoder's input shape is [tokens],"
+                        + " 1 to " + options.text().maxPositions() + ", got "
+                        + Arrays.toString(inputShape));
+            }
+            if (classes < 2) {
+                throw new IllegalArgumentException("a classifier needs at least 2 classes, got "
+                        + classes);
+            }
+            return new StagedNet(this, options, inputShape, classes, stages(inputShape, options),
+                    head(classes, options));
+        }
+        if (options.text() != null) {
+            throw new IllegalArgumentException(id + " is not a text encoder; its options carry"
+                    + " no text sizes");
+        }
         if (inputShape.length != 3 || Arrays.stream(inputShape).anyMatch(d -> d <= 0)) {
             throw new IllegalArgumentException("input shape must be [channels, height, width], got "
                     + Arrays.toString(inputShape));

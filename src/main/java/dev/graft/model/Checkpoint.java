@@ -28,6 +28,8 @@ public final class Checkpoint {
 
     public static final String WEIGHTS = "weights.safetensors";
     public static final String SPEC = "model.json";
+    /** A text encoder's tokenizer, in Hugging Face's {@code tokenizer.json} format. */
+    public static final String TOKENIZER = "tokenizer.json";
 
     /** The suffix PyTorch's BatchNorm adds to its buffers; graft writes it, and ignores it on load. */
     static final String BATCHES_TRACKED = "num_batches_tracked";
@@ -118,17 +120,29 @@ public final class Checkpoint {
                     + "); upgrade graft");
         }
         List<String> problems = new ArrayList<>();
+        Architecture arch = null;
         if (spec.architecture() == null) {
             problems.add("architecture is missing");
         } else {
             try {
-                Architecture.byId(spec.architecture());
+                arch = Architecture.byId(spec.architecture());
             } catch (IllegalArgumentException e) {
                 problems.add("architecture: " + e.getMessage());
             }
         }
+        if (arch != null && arch.isText()) {
+            problems.addAll(textProblems(spec, dir));
+            if (!problems.isEmpty()) {
+                throw new BadFileException(specFile, String.join("; ", problems));
+            }
+            if (spec.parameters() != null) {
+                problems.addAll(headerDisagreements(spec, dir.resolve(WEIGHTS)));
+            }
+        }
         int[] shape = spec.inputShape();
-        if (shape == null || shape.length != 3 || (shape[0] != 1 && shape[0] != 3)
+        if (arch != null && arch.isText()) {
+            // checked above
+        } else if (shape == null || shape.length != 3 || (shape[0] != 1 && shape[0] != 3)
                 || shape[1] < 1 || shape[2] < 1 || shape[1] > MAX_SIDE || shape[2] > MAX_SIDE) {
             problems.add("inputShape " + (shape == null ? "is missing" : java.util.Arrays
                     .toString(shape)) + ": need [channels (1 or 3), height, width], sides 1 to "
@@ -149,7 +163,9 @@ public final class Checkpoint {
             problems.add("numClasses " + spec.numClasses() + ": need 2 to " + MAX_CLASSES);
         }
         dev.graft.data.Normalization norm = spec.normalization();
-        if (norm == null) {
+        if (arch != null && arch.isText()) {
+            // text has no per-channel normalization
+        } else if (norm == null) {
             problems.add("normalization is missing (per-channel mean and std)");
         } else {
             boolean finite = true;
@@ -165,13 +181,37 @@ public final class Checkpoint {
                 problems.add("normalization needs finite means and positive finite stds");
             }
         }
-        if (problems.isEmpty() && spec.parameters() != null) {
+        if (problems.isEmpty() && spec.parameters() != null && !(arch != null && arch.isText())) {
             problems.addAll(headerDisagreements(spec, dir.resolve(WEIGHTS)));
         }
         if (!problems.isEmpty()) {
             throw new BadFileException(specFile, String.join("; ", problems));
         }
         return spec;
+    }
+
+    /** What is wrong with a text encoder's model.json: its sizes, input and tokenizer. */
+    private static List<String> textProblems(ModelSpec spec, Path dir) {
+        List<String> out = new ArrayList<>();
+        BertConfig c = spec.options() == null ? null : spec.options().text();
+        if (c == null) {
+            out.add("options.text is missing (a text encoder's sizes)");
+        } else {
+            int[] shape = spec.inputShape();
+            if (shape == null || shape.length != 1 || shape[0] < 1
+                    || shape[0] > c.maxPositions()) {
+                out.add("inputShape " + (shape == null ? "is missing" : java.util.Arrays
+                        .toString(shape)) + ": a text encoder needs [tokens], 1 to "
+                        + c.maxPositions());
+            }
+            if (c.layers() > 1000 || (long) c.vocabSize() * c.hiddenSize() > (1L << 31)) {
+                out.add("options.text " + c + " is larger than graft builds");
+            }
+        }
+        if (!Files.isRegularFile(dir.resolve(TOKENIZER))) {
+            out.add("a text encoder's folder needs its " + TOKENIZER + " beside " + SPEC);
+        }
+        return out;
     }
 
     /** Where model.json's parameter shapes and the weights file's header disagree. */

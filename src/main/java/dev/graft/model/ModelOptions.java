@@ -19,11 +19,18 @@ import java.util.TreeMap;
  * @param auxLogits for {@code inception_v3}: keep torchvision's auxiliary classifier
  *     ({@code AuxLogits}), whose loss on {@code mixed6}'s output joins training at weight 0.4;
  *     null or false for none
+ * @param text for {@code bert}: the encoder's sizes (layers, width, heads, vocabulary); null for
+ *     image architectures
  */
 public record ModelOptions(double width, Boolean smallStem, List<Integer> widths,
-        Map<String, Integer> ranks, Boolean auxLogits) {
+        Map<String, Integer> ranks, Boolean auxLogits, BertConfig text) {
 
     public static final ModelOptions DEFAULT = new ModelOptions(1, null);
+
+    /** Options of a BERT-family text encoder of these sizes. */
+    public static ModelOptions ofText(BertConfig config) {
+        return new ModelOptions(1, null, null, null, null, config);
+    }
 
     public ModelOptions {
         if (!(width > 0 && width <= 64)) {
@@ -47,12 +54,12 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
     }
 
     public ModelOptions(double width, Boolean smallStem) {
-        this(width, smallStem, null, null, null);
+        this(width, smallStem, null, null, null, null);
     }
 
     public ModelOptions(double width, Boolean smallStem, List<Integer> widths,
             Map<String, Integer> ranks) {
-        this(width, smallStem, widths, ranks, null);
+        this(width, smallStem, widths, ranks, null, null);
     }
 
     /** Whether the auxiliary classifier is kept. */
@@ -62,7 +69,7 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
 
     /** The same options with or without the auxiliary classifier. */
     public ModelOptions withAuxLogits(boolean keep) {
-        return new ModelOptions(width, smallStem, widths, ranks, keep ? Boolean.TRUE : null);
+        return new ModelOptions(width, smallStem, widths, ranks, keep ? Boolean.TRUE : null, text);
     }
 
     /** The rank of the layer at {@code path}, or null when it is not factorized. */
@@ -77,7 +84,7 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
             all.putAll(ranks);
         }
         all.putAll(more);
-        return new ModelOptions(width, smallStem, widths, all, auxLogits);
+        return new ModelOptions(width, smallStem, widths, all, auxLogits, text);
     }
 
     /** {@code base} channels scaled by the width, at least 1. */
@@ -87,7 +94,7 @@ public record ModelOptions(double width, Boolean smallStem, List<Integer> widths
 
     /** The same options with explicit per-layer widths. */
     public ModelOptions withWidths(List<Integer> layerWidths) {
-        return new ModelOptions(width, smallStem, layerWidths, ranks, auxLogits);
+        return new ModelOptions(width, smallStem, layerWidths, ranks, auxLogits, text);
     }
 
     /** Whether the small-image ResNet stem applies to an input of this height and width. */

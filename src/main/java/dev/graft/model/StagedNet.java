@@ -21,7 +21,10 @@ import java.util.Set;
 /**
  * The one view of a model every capability shares: named stages followed by a head.
  *
- * <p>Input {@code [batch, channels, height, width]}; output logits {@code [batch, classes]}.
+ * <p>Input: the {@code NDList} a dataset's batch holds, {@code [batch, channels, height, width]}
+ * for images, token ids and mask {@code [batch, tokens]} for text ({@link Architecture#isText});
+ * output logits {@code [batch, classes]}. Stages hand each other an {@code NDList} whose head is
+ * the activation (a text stage passes the mask along behind it).
  * Each stage runs with its own training flag: a frozen stage runs in inference mode (BatchNorm
  * statistics fixed, dropout off) while the stages above it train. Parameters are addressed by
  * PyTorch-style names ({@code stage1.0.conv.weight}, {@code layer2.0.downsample.1.running_var},
@@ -71,7 +74,7 @@ public final class StagedNet extends AbstractBlock {
         return options;
     }
 
-    /** {@code [channels, height, width]}. */
+    /** {@code [channels, height, width]}, or {@code [tokens]} for a text encoder. */
     public int[] inputShape() {
         return inputShape.clone();
     }
@@ -128,14 +131,23 @@ public final class StagedNet extends AbstractBlock {
 
     /** Initializes shapes, then draws PyTorch's default initial values from {@code seed}. */
     public StagedNet initialize(NDManager manager, long seed) {
-        initialize(manager, DataType.FLOAT32, batchInputShape(1));
+        initialize(manager, DataType.FLOAT32, batchInputShapes(1));
         TorchInit.apply(this, seed);
         return this;
     }
 
-    /** {@code [batch, channels, height, width]}. */
+    /** {@code [batch, channels, height, width]}; for image networks. */
     public Shape batchInputShape(long batch) {
+        if (architecture.isText()) {
+            throw new IllegalStateException(architecture.id() + " reads token ids and a mask,"
+                    + " not one image tensor");
+        }
         return new Shape(batch, inputShape[0], inputShape[1], inputShape[2]);
+    }
+
+    /** The shapes of a batch's inputs (see {@link Architecture#batchInputShapes}). */
+    public Shape[] batchInputShapes(long batch) {
+        return architecture.batchInputShapes(inputShape, batch);
     }
 
     /**
@@ -210,7 +222,7 @@ public final class StagedNet extends AbstractBlock {
 
     /** Shape of the last stage's output for one example batch. */
     public Shape trunkOutputShape() {
-        Shape[] s = {batchInputShape(1)};
+        Shape[] s = batchInputShapes(1);
         for (Stage st : stages) {
             s = st.block.getOutputShapes(s);
         }
@@ -272,16 +284,23 @@ public final class StagedNet extends AbstractBlock {
      */
     private static NDList run(Stage s, ParameterStore ps, NDList x, boolean training,
             PairList<String, Object> params) {
-        NDArray in = x.singletonOrThrow();
+        NDArray in = x.head();
         if (training || in.hasGradient()) {
             return s.block.forward(ps, x, training, params);
         }
         NDManager owner = in.getManager();
         try (NDManager scratch = owner.newSubManager()) {
-            in.tempAttach(scratch);
-            NDArray out = s.block.forward(ps, x, false, params).singletonOrThrow();
-            out.attach(owner);
-            return new NDList(out);
+            for (NDArray a : x) {
+                a.tempAttach(scratch);
+            }
+            NDList out = s.block.forward(ps, x, false, params);
+            for (NDArray a : out) {
+                // an input handed on (a text stage's mask) returns to its owner with the rest
+                if (x.stream().noneMatch(input -> input == a)) {
+                    a.attach(owner);
+                }
+            }
+            return out;
         }
     }
 
@@ -293,13 +312,19 @@ public final class StagedNet extends AbstractBlock {
      */
     public NDArray forward(ParameterStore ps, NDArray x, boolean training,
             Map<String, NDArray> capture) {
+        return forward(ps, new NDList(x), training, capture);
+    }
+
+    /** As {@link #forward(ParameterStore, NDArray, boolean, Map)}, for a batch's inputs. */
+    public NDArray forward(ParameterStore ps, NDList x, boolean training,
+            Map<String, NDArray> capture) {
         for (String name : capture.keySet()) {
             if (!stageNames().contains(name)) {
                 throw new IllegalArgumentException("no stage '" + name + "' in "
                         + architecture.id() + "; stages are " + stageNames());
             }
         }
-        NDList y = new NDList(x);
+        NDList y = x;
         for (Stage s : stages) {
             y = run(s, ps, y, training && !frozen.contains(s.name), null);
             if (capture.containsKey(s.name)) {
@@ -315,31 +340,54 @@ public final class StagedNet extends AbstractBlock {
      * @param x {@code [batch, c, h, w]}
      */
     public NDArray features(ParameterStore ps, NDArray x, String name, Pooling pooling) {
+        return features(ps, new NDList(x), name, pooling);
+    }
+
+    /** Activations after stage {@code name}, in inference mode, for a batch's inputs. */
+    public NDArray features(ParameterStore ps, NDList x, String name, Pooling pooling) {
         int last = stageNames().indexOf(name);
         if (last < 0) {
             throw new IllegalArgumentException("no stage '" + name + "' in " + architecture.id()
                     + "; stages are " + stageNames());
         }
-        NDList y = new NDList(x);
+        NDList y = x;
         for (int i = 0; i <= last; i++) {
             y = run(stages.get(i), ps, y, false, null);
         }
-        return pool(y.head(), pooling);
+        return pool(y, pooling);
     }
 
     /** Activations after every stage (inference mode), bottom to top, then the logits. */
     public List<NDArray> forwardAll(ParameterStore ps, NDArray x, Pooling pooling) {
+        return forwardAll(ps, new NDList(x), pooling);
+    }
+
+    /** As {@link #forwardAll(ParameterStore, NDArray, Pooling)}, for a batch's inputs. */
+    public List<NDArray> forwardAll(ParameterStore ps, NDList x, Pooling pooling) {
         List<NDArray> out = new ArrayList<>();
-        NDList y = new NDList(x);
+        NDList y = x;
         for (Stage s : stages) {
             y = run(s, ps, y, false, null);
-            out.add(pool(y.head(), pooling));
+            out.add(pool(y, pooling));
         }
         out.add(run(head, ps, y, false, null).head());
         return out;
     }
 
-    private static NDArray pool(NDArray a, Pooling pooling) {
+    /**
+     * A stage's output as vectors. A text stage's tokens {@code [batch, tokens, hidden]} average
+     * over its mask (the {@code NDList}'s second array); {@link Pooling#FLATTEN} does not apply
+     * to them, as their length changes from batch to batch.
+     */
+    private NDArray pool(NDList stageOutput, Pooling pooling) {
+        NDArray a = stageOutput.head();
+        if (architecture.isText() && a.getShape().dimension() == 3 && pooling != Pooling.NONE) {
+            if (pooling == Pooling.FLATTEN) {
+                throw new IllegalArgumentException("a text encoder's tokens vary in number from"
+                        + " batch to batch: pool them with avg, not flatten");
+            }
+            return Bert.meanPool(a, stageOutput.get(1));
+        }
         if (a.getShape().dimension() <= 2 || pooling == Pooling.NONE) {
             return a;
         }
@@ -391,7 +439,7 @@ public final class StagedNet extends AbstractBlock {
      */
     public int inferenceBatchSize() {
         long largest = 1;
-        Shape[] in = {batchInputShape(1)};
+        Shape[] in = batchInputShapes(1);
         for (Stage st : stages) {
             Shape[] out = st.block.getOutputShapes(in);
             Shape o = out[0];
@@ -425,7 +473,7 @@ public final class StagedNet extends AbstractBlock {
      */
     public long multiplyAdds() {
         long n = 0;
-        Shape[] s = {batchInputShape(1)};
+        Shape[] s = batchInputShapes(1);
         for (Stage st : stages) {
             n += MultiplyAdds.of(st.block, s[0]);
             s = st.block.getOutputShapes(s);

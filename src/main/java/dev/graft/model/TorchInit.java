@@ -22,6 +22,8 @@ import java.util.SplittableRandom;
  *   <li>torchvision Inception-v3: conv and linear weights {@code N(0, 0.1)}, the linear bias as
  *       PyTorch's default.
  *   <li>BatchNorm: weight 1, bias 0, running mean 0, running variance 1.
+ *   <li>BERT (Hugging Face's {@code _init_weights}): linear and embedding weights
+ *       {@code N(0, 0.02)}, biases 0, LayerNorm weight 1 and bias 0.
  * </ul>
  */
 final class TorchInit {
@@ -31,7 +33,9 @@ final class TorchInit {
         TORCHVISION_RESNET,
         TORCHVISION_VGG,
         TORCHVISION_EFFICIENTNET,
-        TORCHVISION_INCEPTION
+        TORCHVISION_INCEPTION,
+        /** Hugging Face's BERT: weights and embeddings N(0, 0.02), biases 0, LayerNorm 1 / 0. */
+        BERT
     }
 
     private TorchInit() {}
@@ -50,7 +54,15 @@ final class TorchInit {
             boolean batchNorm = params.containsKey(TorchModule.join(owner, "running_mean"));
             float[] v = new float[Math.toIntExact(shape.size())];
             SplittableRandom rng = new SplittableRandom(seed ^ (name.hashCode() * 0x9E3779B97F4A7C15L));
-            if (batchNorm) {
+            if (policy == Policy.BERT) {
+                if (owner.endsWith("LayerNorm")) {
+                    Arrays.fill(v, leaf.equals("weight") ? 1f : 0f);
+                } else if (leaf.equals("weight")) {
+                    normal(v, 0.02, rng);
+                } else {
+                    Arrays.fill(v, 0f);
+                }
+            } else if (batchNorm) {
                 Arrays.fill(v, leaf.equals("weight") || leaf.equals("running_var") ? 1f : 0f);
             } else if (leaf.equals("weight")) {
                 long fanIn = shape.size() / shape.get(0);

@@ -74,7 +74,7 @@ public final class Benchmark {
         long started = System.nanoTime();
         for (int from = 0; from < images; from += batchSize) {
             try (NDManager step = manager.newSubManager()) {
-                TensorDataset.Batch b = data.range(from, Math.min(images, from + batchSize),
+                dev.graft.data.Batch b = data.range(from, Math.min(images, from + batchSize),
                         step);
                 net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
             }

@@ -38,7 +38,7 @@ public record Evaluation(
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
             try (NDManager step = manager.newSubManager()) {
-                TensorDataset.Batch b = data.range(from, to, step);
+                dev.graft.data.Batch b = data.range(from, to, step);
                 NDArray logits = net.forward(new ParameterStore(step, false), new NDList(b.x()),
                         false).head();
                 lossSum += ce.compute(logits, b.y(), b.x()).getFloat() * (to - from);

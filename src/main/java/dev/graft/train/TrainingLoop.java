@@ -204,7 +204,7 @@ public final class TrainingLoop implements AutoCloseable {
             for (int[] idx : batches) {
                 lr = config.optimizer().learningRate() * config.schedule().factor(globalStep, total);
                 try (NDManager step = manager.newSubManager()) {
-                    TensorDataset.Batch b = train.batch(idx, step);
+                    dev.graft.data.Batch b = train.batch(idx, step);
                     NDArray x = config.augmentation().apply(b.x(), rng, step);
                     NDArray logits;
                     NDArray value;

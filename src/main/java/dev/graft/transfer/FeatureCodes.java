@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.BadFileException;
 import dev.graft.io.Json;
@@ -67,7 +67,7 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
      *
      * @param pooling how a spatial map becomes a vector ({@link Pooling#NONE} is refused for maps)
      */
-    public static FeatureCodes extract(StagedNet net, TensorDataset data, String stage,
+    public static FeatureCodes extract(StagedNet net, Examples data, String stage,
             Pooling pooling, List<String> classNames, NDManager manager) {
         int batchSize = net.inferenceBatchSize();
         if (!net.stageNames().contains(stage)) {
@@ -77,10 +77,11 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
         float[] values = null;
         int dim = -1;
         ParameterStore ps = new ParameterStore(manager, false);
+        int[] order = data.inferenceOrder();
         for (int from = 0; from < data.size(); from += batchSize) {
-            int to = Math.min(data.size(), from + batchSize);
+            int[] rows = Arrays.copyOfRange(order, from, Math.min(data.size(), from + batchSize));
             try (NDManager step = manager.newSubManager()) {
-                NDArray f = net.features(ps, data.range(from, to, step).x(), stage, pooling);
+                NDArray f = net.features(ps, data.batch(rows, step).inputs(), stage, pooling);
                 if (f.getShape().dimension() != 2) {
                     throw new IllegalArgumentException("stage " + stage + " gives maps of shape "
                             + f.getShape() + "; choose --pooling avg or flatten");
@@ -90,7 +91,9 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
                     values = new float[Math.multiplyExact(data.size(), dim)];
                 }
                 float[] batch = f.toFloatArray();
-                System.arraycopy(batch, 0, values, from * dim, batch.length);
+                for (int r = 0; r < rows.length; r++) {
+                    System.arraycopy(batch, r * dim, values, rows[r] * dim, dim);
+                }
             }
         }
         int[] labels = new int[data.size()];

@@ -165,7 +165,7 @@ class DistillationTest {
                     List.of("stage1"), (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits,
                             "hint", outs.get("stage1")));
             try (TensorDataset data = TensorDataset.of(images, a.spec().normalization(), m)) {
-                TensorDataset.Batch batch = data.range(0, 50, m);
+                dev.graft.data.Batch batch = data.range(0, 50, m);
                 float[] la = forward(a, batch.x(), m);
                 float[] lb = forward(b, batch.x(), m);
                 Map<String, NDArray> t = outputs.compute(batch.x());

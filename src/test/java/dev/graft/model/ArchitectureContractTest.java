@@ -26,21 +26,52 @@ class ArchitectureContractTest {
 
     static final int[] FASHION = {1, 28, 28};
 
-    /** Fashion-MNIST's shape, or the smallest images the architecture takes. */
+    /** A tiny BERT: vocabulary 50, width 16, 2 layers of 2 heads, sequences up to 12. */
+    static final BertConfig TINY_BERT = new BertConfig(50, 16, 2, 2, 32, 12, 2, 1e-12);
+
+    /** Fashion-MNIST's shape, the smallest images the architecture takes, or 12 tokens. */
     static int[] input(Architecture arch) {
+        if (arch.isText()) {
+            return new int[] {12};
+        }
         int side = Math.max(28, arch.minimumSide());
         return new int[] {1, side, side};
+    }
+
+    static ModelOptions options(Architecture arch) {
+        return arch.isText() ? ModelOptions.ofText(TINY_BERT) : ModelOptions.DEFAULT;
+    }
+
+    /**
+     * A batch of {@code n} inputs: random images, or random token ids with a mask that hides
+     * the last tokens of every other example (so padding is exercised).
+     */
+    static ai.djl.ndarray.NDList inputs(StagedNet net, int n, NDManager m) {
+        if (!net.architecture().isText()) {
+            return new ai.djl.ndarray.NDList(m.randomNormal(net.batchInputShape(n)));
+        }
+        int t = 7;
+        long[] ids = new long[n * t];
+        long[] mask = new long[n * t];
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(n);
+        for (int i = 0; i < ids.length; i++) {
+            int row = i / t;
+            boolean real = row % 2 == 0 || i % t < 4;
+            ids[i] = real ? 1 + rng.nextInt(49) : 0;
+            mask[i] = real ? 1 : 0;
+        }
+        return new ai.djl.ndarray.NDList(m.create(ids, new Shape(n, t)),
+                m.create(mask, new Shape(n, t)));
     }
 
     @ParameterizedTest
     @EnumSource(Architecture.class)
     void forwardFeaturesAndHeadHaveTheDocumentedShapes(Architecture arch) {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(input(arch), 10, ModelOptions.DEFAULT).initialize(m, 1);
+            StagedNet net = arch.build(input(arch), 10, options(arch)).initialize(m, 1);
             ParameterStore ps = new ParameterStore(m, false);
-            NDArray x = m.randomNormal(net.batchInputShape(3));
-            assertEquals(new Shape(3, 10), net.forward(ps, new ai.djl.ndarray.NDList(x), false)
-                    .head().getShape());
+            ai.djl.ndarray.NDList x = inputs(net, 3, m);
+            assertEquals(new Shape(3, 10), net.forward(ps, x, false).head().getShape());
             List<NDArray> all = net.forwardAll(ps, x, Pooling.NONE);
             assertEquals(net.stageNames().size() + 1, all.size());
             for (String stage : net.stageNames()) {
@@ -49,8 +80,7 @@ class ArchitectureContractTest {
                 assertEquals(3, pooled.getShape().get(0));
             }
             StagedNet five = net.withHead(5, m, 2);
-            assertEquals(new Shape(3, 5), five.forward(ps, new ai.djl.ndarray.NDList(x), false)
-                    .head().getShape());
+            assertEquals(new Shape(3, 5), five.forward(ps, x, false).head().getShape());
             // the trunk is shared, not copied
             for (String stage : net.stageNames()) {
                 String first = net.parameters(stage).keySet().iterator().next();
@@ -63,9 +93,11 @@ class ArchitectureContractTest {
     @EnumSource(Architecture.class)
     void checkpointRoundTripsBitExactly(Architecture arch, @TempDir Path dir) {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(input(arch), 10, ModelOptions.DEFAULT).initialize(m, 7);
+            StagedNet net = arch.build(input(arch), 10, options(arch)).initialize(m, 7);
             ModelSpec spec = spec(net);
-            Checkpoint.save(dir.resolve("ckpt"), net, spec, null);
+            Checkpoint.save(dir.resolve("ckpt"), net, spec, arch.isText()
+                    ? staging -> Files.writeString(staging.resolve(Checkpoint.TOKENIZER), "{}")
+                    : null);
             Checkpoint.Loaded back = Checkpoint.load(dir.resolve("ckpt"), m);
             Map<String, Parameter> a = net.namedParameters();
             Map<String, Parameter> b = back.net().namedParameters();
@@ -212,9 +244,9 @@ class ArchitectureContractTest {
 
     static ModelSpec spec(StagedNet net) {
         return new ModelSpec(ModelSpec.FORMAT_VERSION, net.architecture().id(), net.options(),
-                net.inputShape(), net.numClasses(), null, Normalization.identity(
-                        net.inputShape()[0]), net.stageNames(), Checkpoint.parameterShapes(net),
-                null);
+                net.inputShape(), net.numClasses(), null, net.architecture().isText() ? null
+                        : Normalization.identity(net.inputShape()[0]), net.stageNames(),
+                Checkpoint.parameterShapes(net), null);
     }
 
     @Test
@@ -241,7 +273,7 @@ class ArchitectureContractTest {
     @EnumSource(Architecture.class)
     void channelGroupsNameRealTensorsOfMatchingWidths(Architecture arch) {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet net = arch.build(input(arch), 10, ModelOptions.DEFAULT).initialize(m, 1);
+            StagedNet net = arch.build(input(arch), 10, options(arch)).initialize(m, 1);
             Map<String, Parameter> params = net.namedParameters();
             List<ChannelGroup> groups = arch.channelGroups(input(arch));
             List<Integer> widths = arch.layerWidths(net.options());
@@ -272,7 +304,7 @@ class ArchitectureContractTest {
 
     /** The layer list is what the network computes: run as is, and with BatchNorm folded. */
     @ParameterizedTest
-    @EnumSource(Architecture.class)
+    @EnumSource(value = Architecture.class, names = "BERT", mode = EnumSource.Mode.EXCLUDE)
     void theLayerProgramComputesTheNetworksOutput(Architecture arch) {
         try (NDManager m = NDManager.newBaseManager()) {
             List<ModelOptions> variants = new java.util.ArrayList<>(List.of(ModelOptions.DEFAULT));
@@ -309,6 +341,36 @@ class ArchitectureContractTest {
                 assertArrayEquals(want, folded.forward(x, LayerProgram.Rewrite.NONE)
                         .toFloatArray(), 1e-4f * scale, arch.id() + " folded " + o);
             }
+        }
+    }
+
+    /** Padding changes nothing: a padded text's logits equal those of the text alone. */
+    @Test
+    void bertIgnoresPaddedTokensAndNamesParametersAsHuggingFace() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = Architecture.BERT.build(new int[] {12}, 3, ModelOptions.ofText(
+                    TINY_BERT)).initialize(m, 3);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray alone = net.forward(ps, new ai.djl.ndarray.NDList(
+                    m.create(new long[] {5, 9, 4}, new Shape(1, 3)),
+                    m.create(new long[] {1, 1, 1}, new Shape(1, 3))), false).head();
+            NDArray padded = net.forward(ps, new ai.djl.ndarray.NDList(
+                    m.create(new long[] {5, 9, 4, 0, 0}, new Shape(1, 5)),
+                    m.create(new long[] {1, 1, 1, 0, 0}, new Shape(1, 5))), false).head();
+            assertArrayEquals(alone.toFloatArray(), padded.toFloatArray(), 1e-5f);
+            Map<String, Parameter> p = net.namedParameters();
+            assertEquals(new Shape(50, 16), p.get("embeddings.word_embeddings.weight").getShape());
+            assertEquals(new Shape(16, 16), p.get("encoder.layer.1.attention.self.query.weight")
+                    .getShape());
+            assertEquals(new Shape(32, 16), p.get("encoder.layer.0.intermediate.dense.weight")
+                    .getShape());
+            assertEquals(new Shape(16), p.get("encoder.layer.0.output.LayerNorm.bias").getShape());
+            assertEquals(new Shape(3, 16), p.get("classifier.weight").getShape());
+            // embeddings 50*16 + 12*16 + 2*16 + 2*16; per layer 4*(16*16+16) + 2*2*16
+            // + (16*32+32) + (32*16+16); classifier 3*16+3
+            assertEquals(50 * 16 + 12 * 16 + 2 * 16 + 32 + 2 * (4 * 272 + 64 + 544 + 528) + 51,
+                    net.parameterCount());
+            assertThrows(dev.graft.io.GraftException.class, net::layers);
         }
     }
 }
