@@ -105,7 +105,7 @@ final class AdaptObjective implements Objective {
 
     @Override
     public NDArray compute(Step step) {
-        NDArray loss = ce.compute(step.logits(), step.labels(), step.x());
+        NDArray loss = ce.compute(step.logits(), step.labels(), step.inputs());
         NDArray term = term(step);
         steps++;
         return loss.add(term.mul((float) tradeOff));

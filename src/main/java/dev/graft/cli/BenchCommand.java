@@ -45,12 +45,21 @@ final class BenchCommand implements Callable<Integer> {
             + " PyTorch: bench/compare_inference.sh")
     int inputSize;
 
+    @Option(names = "--model", paramLabel = "ENCODER", description = "A text encoder graft"
+            + " carries (minilm): its inference in graft against ONNX Runtime on the same ONNX"
+            + " file, sentences of --data (default uci-sentiment), --steps x --batch-size of"
+            + " them per round, --epochs + 1 alternating rounds (the first is warm-up).")
+    String model;
+
     @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
         common.refuseOut("bench");
+        if (model != null) {
+            return encoder();
+        }
         Benchmark.Result r = Benchmark.run(new Benchmark.Config(data, arch,
                 new ModelOptions(width, null), batchSize, steps, epochs, common.seed, inputSize),
                 common::log, common.progress());
@@ -68,5 +77,30 @@ final class BenchCommand implements Callable<Integer> {
         }
         common.print(r, sb.toString());
         return 0;
+    }
+
+    private int encoder() {
+        dev.graft.zoo.TextEncoders.Known known = dev.graft.zoo.TextEncoders.Known.byId(model);
+        if (known == null) {
+            throw new IllegalArgumentException("--model " + model + " is not a text encoder graft"
+                    + " carries; known: minilm");
+        }
+        java.nio.file.Path ckpt = dev.graft.zoo.TextEncoders.resolve(java.nio.file.Path.of(model),
+                common::log);
+        String text = data.equals("fashion-mnist") ? "uci-sentiment" : data;
+        try (java.io.InputStream onnx = known.openOnnx()) {
+            dev.graft.export.EncoderSpeed.Result r = dev.graft.export.EncoderSpeed.run(ckpt, onnx,
+                    text, steps * batchSize, batchSize, epochs + 1, common::log);
+            common.print(r, String.format("%s on %s, %d sentences (%.1f tokens on average), batch"
+                    + " %d, %d threads:%n  graft        %,8.1f sentences/s%n  ONNX Runtime"
+                    + " %,8.1f sentences/s%n  graft / ONNX Runtime %.2fx (median of %d timed"
+                    + " rounds)%n", model, text, r.sentences(), r.meanTokens(), r.batchSize(),
+                    r.threads(), r.graftPerSecond(), r.onnxRuntimePerSecond(), r.ratio(),
+                    r.rounds() - 1));
+            return 0;
+        } catch (java.io.IOException e) {
+            throw new dev.graft.io.GraftException("cannot read " + model + "'s ONNX file: "
+                    + e.getMessage(), e);
+        }
     }
 }

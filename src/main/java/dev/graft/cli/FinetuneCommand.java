@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "CKPT", description =
-            "Pretrained checkpoint folder.")
+            "Pretrained checkpoint folder, or minilm (all-MiniLM-L6-v2, for text).")
     Path model;
 
     @Option(names = "--policy", defaultValue = "last-stage", description = "Preset: probe "
@@ -59,6 +59,9 @@ final class FinetuneCommand implements Callable<Integer> {
     TrainOptions train;
 
     @Mixin
+    TextFieldOptions fields;
+
+    @Mixin
     CommonOptions common;
 
     @Override
@@ -66,14 +69,14 @@ final class FinetuneCommand implements Callable<Integer> {
         if (resume && common.out == null) {
             throw new IllegalArgumentException("--resume needs --out DIR, the run to continue");
         }
+        model = dev.graft.zoo.TextEncoders.resolve(model, common::log);
         FineTunePolicy p = FineTunePolicy.preset(policy, stagesOf(model));
         p = new FineTunePolicy(p.name(), freezeTo != null ? freezeTo : p.freezeTo(),
                 unfreezeEvery != null ? unfreezeEvery : p.unfreezeEvery(),
                 discriminativeFactor != null ? discriminativeFactor : p.discriminativeFactor(),
                 stlr != null ? stlr : p.slantedTriangular(), l2sp != null ? l2sp : p.l2sp());
         FineTune.Config config = new FineTune.Config(model, task.data, task.classes, task.shots,
-                task.valFraction, p,
-                train.toConfig(common.seed));
+                task.valFraction, p, train.toConfig(common.seed), fields.fields());
         Path dir = RunNames.folder(common.out, "finetune", p.name(), config);
         FineTune.Result r = new FineTune(common::log).progress(common.progress())
                 .run(config, dir, resume);

@@ -116,6 +116,32 @@ public final class TextData {
         return new Resolved(s.train(), s.validation(), file.toString());
     }
 
+    /** Training, validation and test texts, and where they came from. */
+    public record Prepared(TextDataset train, TextDataset validation, TextDataset test,
+            String source) {}
+
+    /**
+     * Resolves, subsets and splits text as {@code Pretrain.prepareData} does images: the
+     * classes kept, a stratified validation hold-out of the training split, then the shots.
+     */
+    public static Prepared prepare(String data, Fields fields, String classes, Integer shots,
+            double valFraction, long splitSeed, long shotSeed, Consumer<String> log) {
+        Resolved r = resolve(data, fields, log);
+        TextDataset train = r.train();
+        TextDataset test = r.test();
+        if (classes != null) {
+            int[] selected = ClassSelection.parse(classes, train.classNames());
+            train = train.withClasses(selected);
+            test = test.withClasses(selected);
+        }
+        TextDataset.Split split = train.holdOut(valFraction, splitSeed);
+        train = split.train();
+        if (shots != null) {
+            train = train.sampleShots(shots, shotSeed);
+        }
+        return new Prepared(train, split.validation(), test, r.source());
+    }
+
     /** The bundled UCI sentences of {@code sites}, each site split 80/20 per class. */
     static Resolved uciSentiment(List<String> sites) {
         TextDataset train = null;

@@ -62,7 +62,7 @@ final class DistillObjective implements Objective {
     @Override
     public NDArray compute(Step step) {
         Map<String, NDArray> t = targets(step, needs(kind));
-        NDArray hard = unlabeled ? null : ce.compute(step.logits(), step.labels(), step.x());
+        NDArray hard = unlabeled ? null : ce.compute(step.logits(), step.labels(), step.inputs());
         NDArray loss;
         if (kind.usesResponse()) {
             NDArray soft = DistillLosses.response(step.logits(), t.get(TeacherOutputs.LOGITS),

@@ -355,7 +355,8 @@ public final class Distillation {
                         GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(), null, 0,
                         dataName, data.source(), trainImages.fingerprint(),
                         teacherNames(c), "distill"), plan, outputs,
-                        new RunTraining.Data(train, val, test, data.test().classNames()), run);
+                        new RunTraining.Data(train, val, test, data.test().classNames()), train,
+                        run);
                 Map<Kind, Double> costs = epochCosts(shared, manager);
                 List<StudentRun> runs = new ArrayList<>();
                 int total = c.seeds() * c.kinds().size();
@@ -649,7 +650,7 @@ public final class Distillation {
      */
     private record Shared(Config c, Architecture arch, ModelSpec tspec,
             ModelSpec.Provenance provenance, Plan plan, TeacherOutputs outputs,
-            RunTraining.Data data, RunFolder parent) {}
+            RunTraining.Data data, TensorDataset train, RunFolder parent) {}
 
     private StudentRun student(Shared sh, Kind k, int seedIndex, NDManager manager) {
         Config c = sh.c();
@@ -675,7 +676,7 @@ public final class Distillation {
                             k == Kind.ALONE ? null : teacherNames(c), "distill " + k.id()));
             DistillObjective objective = objective(sh, k, net, seed, m);
             if (k.usesHints() && c.terms().hintEpochs() > 0) {
-                hintStage(c, tc, net, objective, sh.plan(), data.train(), m);
+                hintStage(c, tc, net, objective, sh.plan(), sh.train(), m);
             }
             Map<String, Object> runJson = new LinkedHashMap<>();
             runJson.put("command", "distill");
@@ -726,7 +727,7 @@ public final class Distillation {
         Adapter adapter = null;
         if (k.usesHints()) {
             Shape s = stageShapes(net, m).get(sh.plan().hintStudent());
-            Shape target = hintTargetShape(sh.outputs(), sh.data().train(), m);
+            Shape target = hintTargetShape(sh.outputs(), sh.train(), m);
             Shape in = s.dimension() == 4 && target.dimension() == 2 ? new Shape(1, s.get(1)) : s;
             adapter = Adapter.create(in, (int) target.get(1), "adapter", m,
                     Seeds.derive(seed, "adapter"));
@@ -753,7 +754,7 @@ public final class Distillation {
         log.accept(String.format("epoch cost: timing chunks of %,d images, %d rounds", n,
                 EpochCost.ROUNDS));
         try (NDManager m = manager.newSubManager();
-                TensorDataset head = sh.data().train().head(n, m)) {
+                TensorDataset head = sh.train().head(n, m)) {
             for (Kind k : c.kinds()) {
                 if (k == Kind.ALONE) {
                     continue;
@@ -778,7 +779,7 @@ public final class Distillation {
     private static int costChunk(Shared sh, TrainConfig tc, long seed, NDManager manager) {
         try (NDManager m = manager.newSubManager();
                 TrainingLoop alone = new TrainingLoop(newStudent(sh, seed, m), tc, m)) {
-            return EpochCost.chunk(alone, sh.data().train(), tc.batchSize(), m);
+            return EpochCost.chunk(alone, sh.train(), tc.batchSize(), m);
         }
     }
 

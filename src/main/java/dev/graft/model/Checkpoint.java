@@ -45,15 +45,37 @@ public final class Checkpoint {
      * @param extra writes further files into the staging folder (e.g. optimizer state), or null
      */
     public static void save(Path dir, StagedNet net, ModelSpec spec, AtomicFiles.FolderWriter extra) {
+        Path tokenizer = net.architecture().isText() ? inheritedTokenizer(spec) : null;
         AtomicFiles.writeFolder(dir, staging -> {
             try (OutputStream out = Files.newOutputStream(staging.resolve(WEIGHTS))) {
                 writeWeights(net, out);
             }
             Files.writeString(staging.resolve(SPEC), Json.MAPPER.writeValueAsString(spec) + "\n");
+            if (tokenizer != null) {
+                Files.copy(tokenizer, staging.resolve(TOKENIZER));
+            }
             if (extra != null) {
                 extra.write(staging);
             }
         });
+    }
+
+    /**
+     * A text checkpoint derived from another (fine-tuned, distilled, pruned) keeps its parent's
+     * tokenizer: the parent folder's {@code tokenizer.json}, or null when the spec names no
+     * parent (an import writes its own).
+     */
+    private static Path inheritedTokenizer(ModelSpec spec) {
+        String parent = spec.provenance() == null ? null : spec.provenance().parent();
+        if (parent == null) {
+            return null;
+        }
+        Path file = Path.of(parent.split(",")[0].trim()).resolve(TOKENIZER);
+        if (!Files.isRegularFile(file)) {
+            throw new GraftException("a text checkpoint needs its parent's " + TOKENIZER + ", and "
+                    + file + " is missing");
+        }
+        return file;
     }
 
     /** Writes every parameter and buffer of {@code net} as safetensors, PyTorch names. */

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.model.StagedNet;
 import java.util.List;
 
@@ -24,7 +24,7 @@ public record Evaluation(
         @JsonProperty("confusion") long[][] confusion) {
 
     /** Evaluates {@code net} on every example of {@code data}. */
-    public static Evaluation of(StagedNet net, TensorDataset data, List<String> classNames,
+    public static Evaluation of(StagedNet net, Examples data, List<String> classNames,
             NDManager manager) {
         int batchSize = net.inferenceBatchSize();
         int k = net.numClasses();
@@ -39,9 +39,9 @@ public record Evaluation(
             int to = Math.min(data.size(), from + batchSize);
             try (NDManager step = manager.newSubManager()) {
                 dev.graft.data.Batch b = data.range(from, to, step);
-                NDArray logits = net.forward(new ParameterStore(step, false), new NDList(b.x()),
-                        false).head();
-                lossSum += ce.compute(logits, b.y(), b.x()).getFloat() * (to - from);
+                NDArray logits = net.forward(new ParameterStore(step, false), b.inputs(), false)
+                        .head();
+                lossSum += ce.compute(logits, b.y(), b.inputs()).getFloat() * (to - from);
                 long[] pred = logits.argMax(1).toLongArray();
                 for (int i = 0; i < pred.length; i++) {
                     confusion[data.label(from + i)][(int) pred[i]]++;

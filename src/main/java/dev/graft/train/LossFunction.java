@@ -11,10 +11,10 @@ public interface LossFunction {
     /**
      * @param logits {@code [batch, classes]}
      * @param labels {@code [batch]} int64 class indices
-     * @param x the (augmented) inputs {@code [batch, c, h, w]}, for losses that need them
+     * @param inputs the batch's (augmented) inputs, for losses that need them
      * @return a scalar to minimize
      */
-    NDArray compute(NDArray logits, NDArray labels, NDArray x);
+    NDArray compute(NDArray logits, NDArray labels, NDList inputs);
 
     /** Mean softmax cross-entropy: {@code -mean(log_softmax(logits)[i, y_i])}. */
     static LossFunction crossEntropy() {

@@ -1,6 +1,7 @@
 package dev.graft.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import java.util.List;
@@ -26,7 +27,7 @@ public interface Objective {
     record Step(
             NDArray logits,
             NDArray labels,
-            NDArray x,
+            NDList inputs,
             int[] indices,
             boolean augmented,
             Map<String, NDArray> stageOutputs,
@@ -34,9 +35,18 @@ public interface Objective {
             NDArray appendedLogits) {
 
         /** The step's labelled examples only. */
-        public Step(NDArray logits, NDArray labels, NDArray x, int[] indices, boolean augmented,
-                Map<String, NDArray> stageOutputs, NDManager manager) {
-            this(logits, labels, x, indices, augmented, stageOutputs, manager, null);
+        public Step(NDArray logits, NDArray labels, NDList inputs, int[] indices,
+                boolean augmented, Map<String, NDArray> stageOutputs, NDManager manager) {
+            this(logits, labels, inputs, indices, augmented, stageOutputs, manager, null);
+        }
+
+        /** The one input tensor of an image batch ({@code [batch, c, h, w]}). */
+        public NDArray x() {
+            if (inputs.size() != 1) {
+                throw new IllegalStateException("this objective reads images, and the batch"
+                        + " holds " + inputs.size() + " inputs (token ids and a mask)");
+            }
+            return inputs.head();
         }
     }
 
@@ -75,6 +85,6 @@ public interface Objective {
 
     /** The plain objective: {@code f} on the logits, labels and inputs. */
     static Objective of(LossFunction f) {
-        return s -> f.compute(s.logits(), s.labels(), s.x());
+        return s -> f.compute(s.logits(), s.labels(), s.inputs());
     }
 }

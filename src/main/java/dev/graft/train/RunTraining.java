@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.BadFileException;
 import dev.graft.io.GraftException;
@@ -37,7 +37,7 @@ public final class RunTraining {
     static final String TRAINER_STATE = "trainer.json";
 
     /** Train, validation (may be empty) and test tensors. */
-    public record Data(TensorDataset train, TensorDataset validation, TensorDataset test,
+    public record Data(Examples train, Examples validation, Examples test,
             List<String> testClassNames) {}
 
     /**

@@ -2,13 +2,14 @@ package dev.graft.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.graft.data.EpochOrder;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.model.AuxiliaryHead;
 import dev.graft.model.StagedNet;
 import java.util.ArrayList;
@@ -163,6 +164,18 @@ public final class TrainingLoop implements AutoCloseable {
         return optimizer;
     }
 
+    /**
+     * The one image tensor of a batch; an error for a text batch where something that works on
+     * images only (an appended target batch, a replaced forward pass) meets it.
+     */
+    private static NDArray single(NDList inputs) {
+        if (inputs.size() != 1) {
+            throw new IllegalArgumentException("this training step takes one image tensor per"
+                    + " batch; a text batch holds token ids and a mask");
+        }
+        return inputs.head();
+    }
+
     /** Steps in one epoch over {@code n} examples. */
     public long stepsPerEpoch(int n) {
         return (n + config.batchSize() - 1) / config.batchSize();
@@ -174,7 +187,7 @@ public final class TrainingLoop implements AutoCloseable {
      *
      * @param validation may be null: then no early stopping and every epoch counts as improved
      */
-    public Outcome fit(TensorDataset train, TensorDataset validation, int startEpoch,
+    public Outcome fit(Examples train, Examples validation, int startEpoch,
             double bestSoFar, EpochListener listener) {
         long perEpoch = stepsPerEpoch(train.size());
         long total = perEpoch * config.epochs();
@@ -205,7 +218,8 @@ public final class TrainingLoop implements AutoCloseable {
                 lr = config.optimizer().learningRate() * config.schedule().factor(globalStep, total);
                 try (NDManager step = manager.newSubManager()) {
                     dev.graft.data.Batch b = train.batch(idx, step);
-                    NDArray x = config.augmentation().apply(b.x(), rng, step);
+                    NDList x = config.augmentation().isNone() ? b.inputs()
+                            : new NDList(config.augmentation().apply(b.x(), rng, step));
                     NDArray logits;
                     NDArray value;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -216,8 +230,8 @@ public final class TrainingLoop implements AutoCloseable {
                             outputs.put(aux.stage(), null);
                         }
                         NDArray extra = objective.appended(idx.length, step);
-                        NDArray in = extra == null ? x : x.concat(extra, 0);
-                        NDArray all = forward != null ? forward.logits(in, step)
+                        NDList in = extra == null ? x : new NDList(single(x).concat(extra, 0));
+                        NDArray all = forward != null ? forward.logits(single(in), step)
                                 : net.forward(ps, in, true, outputs);
                         logits = extra == null ? all : all.get("0:" + idx.length);
                         value = objective.compute(new Objective.Step(logits, b.y(), x, idx,

@@ -5,6 +5,10 @@ import dev.graft.data.ClassSelection;
 import dev.graft.data.DatasetResolver;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.TensorDataset;
+import dev.graft.data.TextData;
+import dev.graft.data.TextDataset;
+import dev.graft.data.TextTokenizer;
+import dev.graft.data.TokenizedText;
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
 import dev.graft.model.Checkpoint;
@@ -14,6 +18,7 @@ import dev.graft.train.Seeds;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -28,9 +33,10 @@ public final class Extraction {
      * @param data dataset name or folder; null for the one the model was trained on
      * @param classes target classes ({@code 5-9}), relabelled 0..k-1; null for all
      * @param shots training images per class, or null for all
+     * @param fields which fields of a text file hold the text and the label
      */
     public record Config(Path model, String stage, String data, String classes, Integer shots,
-            Pooling pooling, long seed) {}
+            Pooling pooling, long seed, TextData.Fields fields) {}
 
     private Extraction() {}
 
@@ -43,6 +49,9 @@ public final class Extraction {
             if (!loaded.net().stageNames().contains(stage)) {
                 throw new IllegalArgumentException("--stage " + stage + " does not exist in this "
                         + spec.architecture() + "; stages are " + loaded.net().stageNames());
+            }
+            if (loaded.net().architecture().isText()) {
+                return runText(c, loaded, stage, out, log, manager);
             }
             String dataName = c.data() != null ? c.data() : spec.sourceDataset();
             DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName,
@@ -82,5 +91,51 @@ public final class Extraction {
             Json.write(out.resolve(FeatureCodes.INFO), info);
             return info;
         }
+    }
+
+    /** The text encoder's codes: texts tokenized by the checkpoint's own tokenizer. */
+    private static FeatureCodes.Info runText(Config c, Checkpoint.Loaded loaded, String stage,
+            Path out, Consumer<String> log, NDManager manager) {
+        if (c.data() == null) {
+            throw new GraftException("a text encoder needs --data (e.g. uci-sentiment, or a"
+                    + " .csv/.tsv/.jsonl file of texts and labels)");
+        }
+        if (!TextData.isText(c.data())) {
+            throw new GraftException("--data " + c.data() + " is not text, and "
+                    + loaded.spec().architecture() + " reads text: give uci-sentiment or a"
+                    + " .csv, .tsv or .jsonl file");
+        }
+        TextData.Resolved r = TextData.resolve(c.data(), c.fields(), log);
+        TextDataset train = r.train();
+        TextDataset test = r.test();
+        if (c.classes() != null) {
+            int[] cls = ClassSelection.parse(c.classes(), train.classNames());
+            train = train.withClasses(cls);
+            test = test.withClasses(cls);
+        }
+        if (c.shots() != null) {
+            train = train.sampleShots(c.shots(), Seeds.derive(c.seed(), "shots"));
+        }
+        int dim = -1;
+        try (TextTokenizer tok = TextTokenizer.open(c.model().resolve(Checkpoint.TOKENIZER),
+                loaded.net().inputShape()[0], loaded.spec().options().text().vocabSize())) {
+            for (var split : List.of(Map.entry("train", train), Map.entry("test", test))) {
+                TokenizedText t = tok.tokenize(split.getValue());
+                FeatureCodes codes = FeatureCodes.extract(loaded.net(), t, stage, c.pooling(),
+                        split.getValue().classNames(), manager);
+                codes.save(out.resolve(split.getKey() + ".safetensors"));
+                dim = codes.dim();
+                log.accept(String.format("%s: %,d codes of dimension %d at %s%s", split.getKey(),
+                        codes.count(), dim, stage, t.truncated() == 0 ? "" : String.format(
+                                " (%,d texts cut to %d tokens)", t.truncated(),
+                                tok.maxTokens())));
+            }
+        }
+        FeatureCodes.Info info = new FeatureCodes.Info(1, c.model().toString(), stage,
+                c.pooling(), dim, train.classNames(), List.of("train", "test"),
+                c.data() + (c.classes() == null ? "" : " classes " + c.classes())
+                        + (c.shots() == null ? "" : ", " + c.shots() + " shots"));
+        Json.write(out.resolve(FeatureCodes.INFO), info);
+        return info;
     }
 }

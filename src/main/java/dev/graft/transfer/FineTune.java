@@ -2,9 +2,14 @@ package dev.graft.transfer;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.TensorDataset;
+import dev.graft.data.TextData;
+import dev.graft.data.TextTokenizer;
+import dev.graft.data.TokenizedText;
 import dev.graft.io.GraftException;
+import dev.graft.model.Architecture;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
@@ -49,7 +54,19 @@ public final class FineTune {
             @JsonProperty("shots") Integer shots,
             @JsonProperty("val_fraction") double valFraction,
             @JsonProperty("policy") FineTunePolicy policy,
-            @JsonProperty("train") TrainConfig train) {}
+            @JsonProperty("train") TrainConfig train,
+            @JsonProperty("fields") TextData.Fields fields) {
+
+        public Config {
+            fields = fields == null ? TextData.Fields.DEFAULT : fields;
+        }
+
+        /** Fine-tuning on images, or on text files with the default fields. */
+        public Config(Path model, String data, String classes, Integer shots, double valFraction,
+                FineTunePolicy policy, TrainConfig train) {
+            this(model, data, classes, shots, valFraction, policy, train, null);
+        }
+    }
 
     /** What a fine-tuning run produced. */
     public record Result(
@@ -89,34 +106,20 @@ public final class FineTune {
             String dataName = c.data() != null ? c.data()
                     : spec.sourceDataset();
             long seed = c.train().seed();
-            Pretrain.Splits data = Pretrain.prepareData(dataName, spec.inputShape(),
-                    c.classes(), c.shots(), c.valFraction(), seed, log);
-            if (!Arrays.equals(data.train().imageShape(), spec.inputShape())) {
-                throw new GraftException("the model takes inputs " + Arrays.toString(
-                        spec.inputShape()) + " but " + dataName + " has images "
-                        + Arrays.toString(data.train().imageShape()));
-            }
-            ImageDataset sourceTest = TargetTask.sourceTestSet(spec, "forgetting check", log);
-            try (RunFolder run = RunTraining.open(runDir, resume, c, c.train().epochs(), log);
-                    TensorDataset train = TensorDataset.of(data.train(), spec.normalization(),
-                            manager);
-                    TensorDataset val = TensorDataset.of(data.validation(), spec.normalization(),
-                            manager);
-                    TensorDataset test = TensorDataset.of(data.test(), spec.normalization(),
-                            manager);
-                    TensorDataset srcTest = sourceTest == null ? null : TensorDataset.of(
-                            sourceTest, spec.normalization(), manager)) {
-                Double before = srcTest == null ? null : Evaluation.of(sourceNet, srcTest,
-                        null, manager).accuracy();
-                StagedNet net = sourceNet.withHead(data.train().numClasses(), manager,
+            try (Target data = target(c, spec, dataName, manager);
+                    RunFolder run = RunTraining.open(runDir, resume, c, c.train().epochs(),
+                            log)) {
+                Double before = data.sourceTest == null ? null : Evaluation.of(sourceNet,
+                        data.sourceTest, null, manager).accuracy();
+                StagedNet net = sourceNet.withHead(data.classNames.size(), manager,
                         Seeds.derive(seed, "head"));
                 ModelSpec targetSpec = new ModelSpec(ModelSpec.FORMAT_VERSION, spec.architecture(),
                         spec.options(), spec.inputShape(), net.numClasses(),
-                        data.train().classNames(), spec.normalization(), stages,
+                        data.classNames, spec.normalization(), stages,
                         Checkpoint.parameterShapes(net), new ModelSpec.Provenance(
                                 GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(),
-                                Instant.now().toString(), seed, dataName, data.source(),
-                                data.train().fingerprint(), c.model().toString(), "finetune"));
+                                Instant.now().toString(), seed, dataName, data.source,
+                                data.fingerprint, c.model().toString(), "finetune"));
                 TrainConfig tc = c.policy().slantedTriangular() ? new TrainConfig(
                         c.train().epochs(), c.train().batchSize(), c.train().optimizer(),
                         LrSchedule.SlantedTriangular.defaults(), c.train().augmentation(), seed,
@@ -125,15 +128,16 @@ public final class FineTune {
                 runJson.put("command", "finetune");
                 runJson.put("config", c);
                 RunTraining.Outcome o = RunTraining.run(run, net, targetSpec, new RunTraining.Data(
-                        train, val, test, data.test().classNames()), tc,
+                        data.train, data.validation, data.test, data.classNames), tc,
                         epoch -> c.policy().groups(stages, epoch), sourceMask(c.model(),
                                 sourceNet, net, manager), runJson, progress, log, manager);
-                Double after = srcTest == null ? null : Evaluation.of(
-                        o.best().withHeadOf(sourceNet), srcTest, null, manager).accuracy();
+                Double after = data.sourceTest == null ? null : Evaluation.of(
+                        o.best().withHeadOf(sourceNet), data.sourceTest, null, manager)
+                        .accuracy();
                 Result r = new Result(o.test().accuracy(), before, after, c.policy(),
                         trainable(net, c.policy().groups(stages, Math.max(1, o.lastEpoch()))),
                         o.lastEpoch(), o.bestEpoch(), o.loop().meanImagesPerSecond(),
-                        data.train().size(), run.resolve(RunTraining.MODEL).toString(),
+                        data.train.size(), run.resolve(RunTraining.MODEL).toString(),
                         runDir.toString(), o.history(), o.test());
                 runJson.put("status", "finished");
                 runJson.put("result", r);
@@ -141,6 +145,57 @@ public final class FineTune {
                 return r;
             }
         }
+    }
+
+    /**
+     * The target task as the network reads it: images normalized as the source was, or texts
+     * tokenized by the checkpoint's tokenizer; with the source's test set for the forgetting
+     * check where graft has it (not for an imported text encoder, whose head is untrained).
+     */
+    private record Target(Examples train, Examples validation, Examples test,
+            Examples sourceTest, List<String> classNames, String source, String fingerprint)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            for (Examples e : java.util.Arrays.asList(train, validation, test, sourceTest)) {
+                if (e != null) {
+                    e.close();
+                }
+            }
+        }
+    }
+
+    private Target target(Config c, ModelSpec spec, String dataName, NDManager manager) {
+        long seed = c.train().seed();
+        if (Architecture.byId(spec.architecture()).isText()) {
+            TextData.Prepared d = TextData.prepare(dataName, c.fields(), c.classes(), c.shots(),
+                    c.valFraction(), Seeds.derive(seed, "split"), Seeds.derive(seed, "shots"),
+                    log);
+            try (TextTokenizer tok = TextTokenizer.open(c.model().resolve(Checkpoint.TOKENIZER),
+                    spec.inputShape()[0], spec.options().text().vocabSize())) {
+                TokenizedText train = tok.tokenize(d.train());
+                if (train.truncated() > 0) {
+                    log.accept(String.format("%,d training texts cut to %d tokens",
+                            train.truncated(), tok.maxTokens()));
+                }
+                return new Target(train, tok.tokenize(d.validation()), tok.tokenize(d.test()),
+                        null, d.test().classNames(), d.source(), d.train().fingerprint());
+            }
+        }
+        Pretrain.Splits data = Pretrain.prepareData(dataName, spec.inputShape(),
+                c.classes(), c.shots(), c.valFraction(), seed, log);
+        if (!Arrays.equals(data.train().imageShape(), spec.inputShape())) {
+            throw new GraftException("the model takes inputs " + Arrays.toString(
+                    spec.inputShape()) + " but " + dataName + " has images "
+                    + Arrays.toString(data.train().imageShape()));
+        }
+        ImageDataset sourceTest = TargetTask.sourceTestSet(spec, "forgetting check", log);
+        return new Target(TensorDataset.of(data.train(), spec.normalization(), manager),
+                TensorDataset.of(data.validation(), spec.normalization(), manager),
+                TensorDataset.of(data.test(), spec.normalization(), manager),
+                sourceTest == null ? null : TensorDataset.of(sourceTest, spec.normalization(),
+                        manager), data.test().classNames(), data.source(),
+                data.train().fingerprint());
     }
 
     /**

@@ -119,9 +119,13 @@ public final class TextEncoders {
         return dir;
     }
 
-    /** {@link #resolve(Path, Path, Consumer)} under the user's home folder. */
+    /**
+     * {@link #resolve(Path, Path, Consumer)} under the user's home folder (the system property
+     * {@code graft.home} moves it, as tests do).
+     */
     public static Path resolve(Path model, Consumer<String> log) {
-        return resolve(model, Path.of(System.getProperty("user.home")), log);
+        return resolve(model, Path.of(System.getProperty("graft.home",
+                System.getProperty("user.home"))), log);
     }
 
     /**

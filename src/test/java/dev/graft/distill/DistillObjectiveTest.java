@@ -33,7 +33,7 @@ class DistillObjectiveTest {
                     0);
             NDArray teacherLogits = outputs.compute(x).get(TeacherOutputs.LOGITS);
             double soft = DistillLosses.response(logits, teacherLogits, 2).getFloat();
-            double hard = LossFunction.crossEntropy().compute(logits, labels, x).getFloat();
+            double hard = LossFunction.crossEntropy().compute(logits, labels, new ai.djl.ndarray.NDList(x)).getFloat();
 
             DistillObjective labelled = new DistillObjective(Distillation.Kind.RESPONSE, terms,
                     false, outputs, null, null);
@@ -50,7 +50,7 @@ class DistillObjectiveTest {
 
     private static double value(DistillObjective o, NDArray logits, NDArray labels, NDArray x,
             NDManager m) {
-        return o.compute(new Objective.Step(logits, labels, x, new int[] {0, 1, 2, 3}, false,
+        return o.compute(new Objective.Step(logits, labels, new ai.djl.ndarray.NDList(x), new int[] {0, 1, 2, 3}, false,
                 Map.of(), m)).getFloat();
     }
 }

@@ -228,7 +228,7 @@ class TrainingLoopTest {
                         seen.add(new long[] {s.logits().getShape().get(0),
                             s.appendedLogits().getShape().get(0),
                             s.stageOutputs().get("stage3").getShape().get(0)});
-                        return LossFunction.crossEntropy().compute(s.logits(), s.labels(), s.x());
+                        return LossFunction.crossEntropy().compute(s.logits(), s.labels(), s.inputs());
                     }
                 });
                 TrainingLoop.Outcome o = loop.fit(data, null, 1, 0, (ep, i) -> { });
