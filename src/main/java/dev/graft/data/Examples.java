@@ -22,6 +22,11 @@ public interface Examples extends AutoCloseable {
     /** Examples {@code [from, to)} in order, owned by {@code target}. */
     Batch range(int from, int to, NDManager target);
 
+    /** One epoch's shuffled training batches: uniformly random, unless examples vary in size. */
+    default java.util.List<int[]> trainingBatches(int batchSize, java.util.SplittableRandom rng) {
+        return EpochOrder.batches(size(), batchSize, rng);
+    }
+
     /**
      * The order in which inference batches these examples best: as stored, or, for texts,
      * shortest first, so each batch pads little.

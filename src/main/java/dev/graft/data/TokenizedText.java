@@ -96,6 +96,12 @@ public final class TokenizedText implements Examples {
         return batch(idx, target);
     }
 
+    /** Length-grouped batches ({@link EpochOrder#lengthGrouped}): texts pad to their batch. */
+    @Override
+    public java.util.List<int[]> trainingBatches(int batchSize, java.util.SplittableRandom rng) {
+        return EpochOrder.lengthGrouped(size(), batchSize, rng, i -> ids[i].length);
+    }
+
     /** Shortest texts first (stable), so a batch of neighbours pads little. */
     @Override
     public int[] inferenceOrder() {

@@ -205,7 +205,7 @@ public final class TrainingLoop implements AutoCloseable {
             applyFreezing();
             SplittableRandom rng = EpochOrder.random(Seeds.derive(config.seed(), "shuffle"), epoch);
             Engine.getInstance().setRandomSeed((int) Seeds.derive(config.seed(), "dropout" + epoch));
-            List<int[]> batches = EpochOrder.batches(train.size(), config.batchSize(), rng);
+            List<int[]> batches = train.trainingBatches(config.batchSize(), rng);
             MemoryProbe.resetPeak();
             progress.start(String.format("epoch %d/%d", epoch, config.epochs()), batches.size());
             double lossSum = 0;

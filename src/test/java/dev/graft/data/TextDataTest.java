@@ -119,4 +119,27 @@ class TextDataTest {
         }
         assertArrayEquals(new int[] {1, 0, 2}, t.inferenceOrder());
     }
+
+    @Test
+    void lengthGroupedBatchesDrawEveryTextOnceAndPadLittle() {
+        int n = 200;
+        java.util.List<int[]> batches = EpochOrder.lengthGrouped(n, 10, new java.util.SplittableRandom(3),
+                i -> i % 37);
+        int[] seen = new int[n];
+        for (int[] b : batches) {
+            int lo = Integer.MAX_VALUE;
+            int hi = Integer.MIN_VALUE;
+            for (int i : b) {
+                seen[i]++;
+                lo = Math.min(lo, i % 37);
+                hi = Math.max(hi, i % 37);
+            }
+            // 200 texts sorted by 37 lengths (5 or 6 each) into batches of 10: 3 lengths at most
+            assertTrue(hi - lo <= 2, "lengths " + lo + ".." + hi);
+        }
+        assertEquals(20, batches.size());
+        for (int c : seen) {
+            assertEquals(1, c);
+        }
+    }
 }
