@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
             LowRankCommand.class, ClusterCommand.class,
             QuantizeCommand.class, LotteryCommand.class, AnalyzeCommand.class,
             ExportCommand.class, CompressCommand.class, ImportCommand.class,
-            PredictCommand.class, BenchCommand.class,
+            PredictCommand.class, BenchCommand.class, TfIdfCommand.class,
             DataCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
