@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
             + " logistic regression.", "",
             "As scikit-learn's TfidfVectorizer(ngram_range=(1, 2)) + LogisticRegression:",
             "lowercased words of two or more letters, smoothed idf, unit-length rows;",
-            "LIBLINEAR's L2 logistic regression with C chosen on 20% of the training texts.",
+            "LIBLINEAR's L2 logistic regression with C chosen on 20%% of the training texts.",
             "No pretrained model is involved: it shows what the labels alone give.", ""},
         footer = {"", "Example (8 labelled reviews per class):",
             "  graft tfidf --data uci-sentiment --shots 8"})
