@@ -1,5 +1,6 @@
 package dev.graft.analysis;
 
+import dev.graft.data.Batch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
@@ -99,7 +100,7 @@ final class Blend {
         for (int i = 0; i < batches; i++) {
             int from = (int) ((long) i * batchSize % Math.max(1, n - batchSize + 1));
             try (NDManager step = manager.newSubManager()) {
-                dev.graft.data.Batch b = data.range(from, Math.min(n, from + batchSize), step);
+                Batch b = data.range(from, Math.min(n, from + batchSize), step);
                 net.forward(new ParameterStore(step, false), b.x(), true, new java.util
                         .LinkedHashMap<>());
             }

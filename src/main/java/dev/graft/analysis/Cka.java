@@ -1,5 +1,6 @@
 package dev.graft.analysis;
 
+import dev.graft.data.Batch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -83,7 +84,7 @@ public final class Cka {
         List<List<NDArray>> parts = new ArrayList<>();
         for (int from = 0; from < count; from += batch) {
             int to = Math.min(count, from + batch);
-            dev.graft.data.Batch b = data.range(from, to, manager);
+            Batch b = data.range(from, to, manager);
             List<NDArray> all = net.forwardAll(new ParameterStore(manager, false), b.x(),
                     Pooling.FLATTEN);
             for (int s = 0; s < all.size(); s++) {

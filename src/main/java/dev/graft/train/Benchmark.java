@@ -1,5 +1,6 @@
 package dev.graft.train;
 
+import dev.graft.data.Batch;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
@@ -74,7 +75,7 @@ public final class Benchmark {
         long started = System.nanoTime();
         for (int from = 0; from < images; from += batchSize) {
             try (NDManager step = manager.newSubManager()) {
-                dev.graft.data.Batch b = data.range(from, Math.min(images, from + batchSize),
+                Batch b = data.range(from, Math.min(images, from + batchSize),
                         step);
                 net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
             }

@@ -1,5 +1,6 @@
 package dev.graft.train;
 
+import dev.graft.data.Batch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -38,7 +39,7 @@ public record Evaluation(
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
             try (NDManager step = manager.newSubManager()) {
-                dev.graft.data.Batch b = data.range(from, to, step);
+                Batch b = data.range(from, to, step);
                 NDArray logits = net.forward(new ParameterStore(step, false), b.inputs(), false)
                         .head();
                 lossSum += ce.compute(logits, b.y(), b.inputs()).getFloat() * (to - from);

@@ -1,5 +1,6 @@
 package dev.graft.train;
 
+import dev.graft.data.Batch;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -217,7 +218,7 @@ public final class TrainingLoop implements AutoCloseable {
             for (int[] idx : batches) {
                 lr = config.optimizer().learningRate() * config.schedule().factor(globalStep, total);
                 try (NDManager step = manager.newSubManager()) {
-                    dev.graft.data.Batch b = train.batch(idx, step);
+                    Batch b = train.batch(idx, step);
                     NDList x = config.augmentation().isNone() ? b.inputs()
                             : new NDList(config.augmentation().apply(b.x(), rng, step));
                     NDArray logits;
