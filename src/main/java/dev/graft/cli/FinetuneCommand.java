@@ -76,7 +76,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 discriminativeFactor != null ? discriminativeFactor : p.discriminativeFactor(),
                 stlr != null ? stlr : p.slantedTriangular(), l2sp != null ? l2sp : p.l2sp());
         FineTune.Config config = new FineTune.Config(model, task.data, task.classes, task.shots,
-                task.valFraction, p, train.toConfig(common.seed), fields.fields());
+                task.valFraction, p, train.toConfig(common.seed, 3, isText(model)), fields.fields());
         Path dir = RunNames.folder(common.out, "finetune", p.name(), config);
         FineTune.Result r = new FineTune(common::log).progress(common.progress())
                 .run(config, dir, resume);
@@ -91,8 +91,13 @@ final class FinetuneCommand implements Callable<Integer> {
 
     /** The checkpoint's stage names, from its model.json. */
     private static java.util.List<String> stagesOf(Path model) {
-        var spec = dev.graft.io.Json.read(model.resolve(dev.graft.model.Checkpoint.SPEC),
-                dev.graft.model.ModelSpec.class);
+        var spec = dev.graft.model.Checkpoint.readSpec(model, "--model");
         return spec.stages() == null ? java.util.List.of() : spec.stages();
+    }
+
+    /** True when the checkpoint is a text encoder. */
+    static boolean isText(Path model) {
+        return dev.graft.model.Architecture.byId(dev.graft.model.Checkpoint.readSpec(model,
+                "--model").architecture()).isText();
     }
 }

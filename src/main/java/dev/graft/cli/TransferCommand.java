@@ -19,6 +19,12 @@ import picocli.CommandLine.Option;
             "  last-stage  top stage and new head train",
             "  full        everything trains from the pretrained weights",
             "  ulmfit      gradual unfreezing + discriminative rates + slanted triangular rate",
+            "Text encoders (--model minilm or a text checkpoint) compare instead:",
+            "  tfidf       no transfer: word 1-2-gram TF-IDF + logistic regression",
+            "  probe, last-stage, full, ulmfit  as above",
+            "  setfit      encoder tuned on sentence pairs (cosine similarity), then a",
+            "              logistic regression on its embeddings (SetFit's defaults)",
+            "and train with AdamW at 5e-5, batch 32 unless --optimizer, --lr, --batch-size say.",
             "",
             "Within a seed every strategy sees the same labelled images; no labels beyond the",
             "budget are used (no validation split). Small budgets are repeated so that an epoch",
@@ -27,11 +33,12 @@ import picocli.CommandLine.Option;
         footer = {"", "Examples:",
             "  graft transfer --model runs/src/model --classes 5-9 --disjoint",
             "  graft transfer --model runs/src/model --classes 5-9 --shots 1,10,100,all --seeds 3",
-            "  graft transfer --model runs/src/model --classes 5-9 --strategies scratch,full"})
+            "  graft transfer --model runs/src/model --classes 5-9 --strategies scratch,full",
+            "  graft transfer --model minilm --data uci-sentiment --shots 8,64 --seeds 10"})
 final class TransferCommand implements Callable<Integer> {
 
-    @Option(names = "--strategies", defaultValue = "scratch,probe,last-stage,full,ulmfit",
-            description = "Comma-separated (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--strategies", description = "Comma-separated (default: scratch,probe,"
+            + "last-stage,full,ulmfit; text: tfidf,probe,last-stage,full,ulmfit,setfit).")
     String strategies;
 
     @Option(names = "--shots", defaultValue = "10,100", description = "Label budgets per "
@@ -53,14 +60,20 @@ final class TransferCommand implements Callable<Integer> {
     TrainOptions train;
 
     @Mixin
+    TextFieldOptions fields;
+
+    @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
+        target.model = dev.graft.zoo.TextEncoders.resolve(target.model, common::log);
+        boolean text = FinetuneCommand.isText(target.model);
         Comparison.Config config = new Comparison.Config(target.model, target.data, target.classes,
-                Arrays.stream(strategies.split(",")).map(Strategy::byId).toList(),
+                strategies == null ? Strategy.defaults(text) : Arrays.stream(strategies.split(
+                        ",")).map(Strategy::byId).toList(),
                 Comparison.parseShots(shots), seeds, minSteps, target.disjoint,
-                train.toConfig(common.seed, 10));
+                train.toConfig(common.seed, 10, text), fields.fields());
         Path dir = RunNames.stableFolder(common.out, "transfer", target.label(), config);
         common.log("run folder: " + dir);
         Comparison.Result r = new Comparison(common::log).progress(common.progress())

@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  *
  * <p>Pixels: {@code [count, channels, height, width]}, row-major, values 0..255.
  */
-public final class ImageDataset {
+public final class ImageDataset implements Labelled {
 
     private final String name;
     private final byte[] pixels;
@@ -56,10 +56,12 @@ public final class ImageDataset {
         this.classNames = List.copyOf(classNames);
     }
 
+    @Override
     public String name() {
         return name;
     }
 
+    @Override
     public int size() {
         return labels.length;
     }
@@ -86,20 +88,24 @@ public final class ImageDataset {
         return new int[] {channels, height, width};
     }
 
+    @Override
     public List<String> classNames() {
         return classNames;
     }
 
+    @Override
     public int numClasses() {
         return classNames.size();
     }
 
     /** The label of image {@code i}. */
+    @Override
     public int label(int i) {
         return labels[i];
     }
 
     /** A copy of the labels. */
+    @Override
     public int[] labels() {
         return labels.clone();
     }
@@ -115,6 +121,7 @@ public final class ImageDataset {
     }
 
     /** Images per class, indexed by class. */
+    @Override
     public int[] classCounts() {
         int[] counts = new int[numClasses()];
         for (int l : labels) {
@@ -124,6 +131,7 @@ public final class ImageDataset {
     }
 
     /** The images at the given positions, in that order. */
+    @Override
     public ImageDataset select(int[] indices) {
         int n = imageSize();
         byte[] p = new byte[indices.length * n];
@@ -139,6 +147,7 @@ public final class ImageDataset {
      * Keeps only the given classes and relabels them {@code 0..k-1} in the order given, so
      * {@code withClasses(5, 6, 7)} turns class 5 into class 0.
      */
+    @Override
     public ImageDataset withClasses(int... classes) {
         Splits.Selection s = Splits.classes(labels, classNames, name, classes);
         return new ImageDataset(name, select(s.indices()).pixels, s.labels(), channels, height,
@@ -157,6 +166,7 @@ public final class ImageDataset {
      * A k-shot sample: {@code shots} images of every class, drawn without replacement by a
      * seeded shuffle, kept in their original order.
      */
+    @Override
     public ImageDataset sampleShots(int shots, long seed) {
         return select(Splits.shots(labels, classNames, shots, seed, "images"));
     }
@@ -175,6 +185,7 @@ public final class ImageDataset {
     }
 
     /** SHA-256 over shape, class names, labels and pixels: identifies the exact data trained on. */
+    @Override
     public String fingerprint() {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

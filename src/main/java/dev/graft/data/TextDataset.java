@@ -13,7 +13,7 @@ import java.util.List;
  * datasets, exactly as {@link ImageDataset}'s do. A tokenizer turns one into
  * {@link TokenizedText} for a network.
  */
-public final class TextDataset {
+public final class TextDataset implements Labelled {
 
     private final String name;
     private final List<String> texts;
@@ -38,10 +38,12 @@ public final class TextDataset {
         this.classNames = List.copyOf(classNames);
     }
 
+    @Override
     public String name() {
         return name;
     }
 
+    @Override
     public int size() {
         return labels.length;
     }
@@ -54,27 +56,33 @@ public final class TextDataset {
         return texts;
     }
 
+    @Override
     public int label(int i) {
         return labels[i];
     }
 
+    @Override
     public int[] labels() {
         return labels.clone();
     }
 
+    @Override
     public List<String> classNames() {
         return classNames;
     }
 
+    @Override
     public int numClasses() {
         return classNames.size();
     }
 
+    @Override
     public int[] classCounts() {
         return Splits.counts(labels, numClasses());
     }
 
     /** The texts at the given positions, in that order. */
+    @Override
     public TextDataset select(int[] indices) {
         List<String> t = new ArrayList<>(indices.length);
         int[] l = new int[indices.length];
@@ -86,6 +94,7 @@ public final class TextDataset {
     }
 
     /** Keeps the given classes, relabelled {@code 0..k-1} in the order given. */
+    @Override
     public TextDataset withClasses(int... classes) {
         Splits.Selection s = Splits.classes(labels, classNames, name, classes);
         return new TextDataset(name, select(s.indices()).texts, s.labels(), s.classNames());
@@ -97,6 +106,7 @@ public final class TextDataset {
     }
 
     /** {@code shots} texts of every class, seeded, kept in their original order. */
+    @Override
     public TextDataset sampleShots(int shots, long seed) {
         return select(Splits.shots(labels, classNames, shots, seed, "texts"));
     }
@@ -125,6 +135,7 @@ public final class TextDataset {
     }
 
     /** SHA-256 over class names, labels and texts: identifies the exact data trained on. */
+    @Override
     public String fingerprint() {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

@@ -52,15 +52,6 @@ final class Bert {
         return new Shape[] {new Shape(batch, tokens), new Shape(batch, tokens)};
     }
 
-    /**
-     * The mean of {@code hidden} over the tokens {@code mask} keeps, {@code [batch, hidden]}:
-     * {@code sum(h * m) / max(sum(m), 1e-9)}, as sentence-transformers pools.
-     */
-    static NDArray meanPool(NDArray hidden, NDArray mask) {
-        NDArray m = mask.expandDims(2);
-        return hidden.mul(m).sum(new int[] {1}).div(m.sum(new int[] {1}).maximum(1e-9f));
-    }
-
     private abstract static class TextModule extends TorchModule {
         @Override
         java.util.List<dev.graft.model.Layer> layers(String path) {
@@ -243,7 +234,7 @@ final class Bert {
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training,
                 PairList<String, Object> params) {
-            return classifier.forward(ps, new NDList(meanPool(inputs.get(0), inputs.get(1))),
+            return classifier.forward(ps, new NDList(Pooling.maskedMean(inputs.get(0), inputs.get(1))),
                     training);
         }
 

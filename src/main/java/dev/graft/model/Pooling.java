@@ -7,5 +7,16 @@ public enum Pooling {
     /** Global average over space: {@code [batch, c, h, w] -> [batch, c]}. */
     AVERAGE,
     /** Flatten everything but the batch: {@code [batch, c, h, w] -> [batch, c*h*w]}. */
-    FLATTEN
+    FLATTEN;
+
+    /**
+     * The mean of a text stage's {@code hidden [batch, tokens, width]} over the tokens
+     * {@code mask [batch, tokens]} keeps, {@code [batch, width]}: {@code sum(h * m) /
+     * max(sum(m), 1e-9)}, as sentence-transformers pools.
+     */
+    public static ai.djl.ndarray.NDArray maskedMean(ai.djl.ndarray.NDArray hidden,
+            ai.djl.ndarray.NDArray mask) {
+        ai.djl.ndarray.NDArray m = mask.expandDims(2);
+        return hidden.mul(m).sum(new int[] {1}).div(m.sum(new int[] {1}).maximum(1e-9f));
+    }
 }

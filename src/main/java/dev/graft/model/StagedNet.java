@@ -386,7 +386,7 @@ public final class StagedNet extends AbstractBlock {
                 throw new IllegalArgumentException("a text encoder's tokens vary in number from"
                         + " batch to batch: pool them with avg, not flatten");
             }
-            return Bert.meanPool(a, stageOutput.get(1));
+            return Pooling.maskedMean(a, stageOutput.get(1));
         }
         if (a.getShape().dimension() <= 2 || pooling == Pooling.NONE) {
             return a;

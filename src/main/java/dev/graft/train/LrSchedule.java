@@ -27,6 +27,17 @@ public sealed interface LrSchedule {
         }
     }
 
+    /**
+     * Linear decay to zero, {@code 1 - t / total}: with {@link Warmup}, Hugging Face's
+     * {@code get_linear_schedule_with_warmup} (sentence-transformers' {@code WarmupLinear}).
+     */
+    record Linear() implements LrSchedule {
+        @Override
+        public double factor(long t, long total) {
+            return Math.max(0, 1 - (double) t / total);
+        }
+    }
+
     /** Cosine decay to zero: {@code 0.5 * (1 + cos(pi * t / total))}. */
     record Cosine() implements LrSchedule {
         @Override
@@ -130,10 +141,11 @@ public sealed interface LrSchedule {
         LrSchedule base = switch (name.toLowerCase(java.util.Locale.ROOT)) {
             case "constant" -> new Constant();
             case "cosine" -> new Cosine();
+            case "linear" -> new Linear();
             case "one-cycle", "onecycle" -> OneCycle.defaults();
             case "stlr", "slanted-triangular" -> SlantedTriangular.defaults();
             default -> throw new IllegalArgumentException("unknown schedule '" + name
-                    + "'; choose constant, cosine, one-cycle or stlr");
+                    + "'; choose constant, linear, cosine, one-cycle or stlr");
         };
         return warmupSteps > 0 ? new Warmup(warmupSteps, base) : base;
     }

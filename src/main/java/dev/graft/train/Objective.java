@@ -80,6 +80,14 @@ public interface Objective {
         return Map.of();
     }
 
+    /**
+     * False when the step's labels are not classes of the logits (a pair's similarity target,
+     * say): the loop then counts no training accuracy.
+     */
+    default boolean classifies() {
+        return true;
+    }
+
     /** The scalar to minimize. */
     NDArray compute(Step step);
 

@@ -304,14 +304,18 @@ public final class TrainingLoop implements AutoCloseable {
                         h.afterStep(net, epoch, globalStep, step);
                     }
                     lossSum += (double) l * idx.length;
-                    correct += logits.argMax(1).eq(b.y()).sum().getLong();
+                    correct += objective.classifies()
+                            ? logits.argMax(1).eq(b.y()).sum().getLong() : 0;
                     seen += idx.length;
                 }
                 double ls = lossSum;
                 long c = correct;
                 long s = seen;
-                progress.step(() -> String.format("loss %.4f acc %.2f%% %,.0f img/s", ls / s,
-                        100.0 * c / s, s / ((System.nanoTime() - started) / 1e9)));
+                boolean classifies = objective.classifies();
+                progress.step(() -> classifies ? String.format("loss %.4f acc %.2f%% %,.0f img/s",
+                        ls / s, 100.0 * c / s, s / ((System.nanoTime() - started) / 1e9))
+                        : String.format("loss %.4f %,.0f img/s", ls / s,
+                                s / ((System.nanoTime() - started) / 1e9)));
             }
             double trainSeconds = (System.nanoTime() - started) / 1e9;
             Double valLoss = null;
@@ -322,7 +326,7 @@ public final class TrainingLoop implements AutoCloseable {
                 valAcc = ev.accuracy();
             }
             EpochMetrics m = new EpochMetrics("epoch", epoch, globalStep, lossSum / seen,
-                    (double) correct / seen, valLoss, valAcc, lr, seen / trainSeconds,
+                    objective.classifies() ? (double) correct / seen : Double.NaN, valLoss, valAcc, lr, seen / trainSeconds,
                     (System.nanoTime() - started) / 1e9, MemoryProbe.peakRssMb(),
                     MemoryProbe.heapUsedMb(), skipped);
             history.add(m);
@@ -334,8 +338,9 @@ public final class TrainingLoop implements AutoCloseable {
             } else {
                 sinceBest++;
             }
-            progress.finish(String.format("loss %.4f acc %.2f%%%s %,.0f img/s%s", m.trainLoss(),
-                    100 * m.trainAccuracy(), valAcc == null ? ""
+            progress.finish(String.format("loss %.4f%s%s %,.0f img/s%s", m.trainLoss(),
+                    Double.isNaN(m.trainAccuracy()) ? "" : String.format(" acc %.2f%%",
+                            100 * m.trainAccuracy()), valAcc == null ? ""
                             : String.format(" val %.2f%%", 100 * valAcc), m.imagesPerSecond(),
                     skipped == 0 ? "" : String.format(" (%d step%s skipped: gradients not"
                             + " finite)", skipped, skipped == 1 ? "" : "s")));

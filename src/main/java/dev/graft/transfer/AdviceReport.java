@@ -41,6 +41,10 @@ public final class AdviceReport {
             case FULL -> "full: fine-tune every stage from the pretrained weights";
             case ULMFIT -> "ulmfit: gradual unfreezing with discriminative rates";
             case SCRATCH -> "scratch: the pretrained weights do not help; train from scratch";
+            case SETFIT -> "setfit: tune the encoder on sentence pairs, then a logistic"
+                    + " regression on its embeddings";
+            case TFIDF -> "tfidf: the pretrained encoder does not help; TF-IDF and a logistic"
+                    + " regression";
         };
     }
 

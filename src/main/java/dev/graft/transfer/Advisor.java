@@ -119,7 +119,8 @@ public final class Advisor {
     public Advice advise(Config c, TargetTask task) {
         long started = System.nanoTime();
         long seed = c.train().seed();
-        ImageDataset labelled = task.budget(c.shots(), Seeds.derive(seed, "shots"));
+        ImageDataset labelled = TargetTask.images(task.budget(c.shots(), Seeds.derive(seed,
+                "shots")), "graft advise (use graft transfer to compare strategies on text)");
         int perClass = Arrays.stream(labelled.classCounts()).min().orElse(0);
         List<String> stages = task.stages();
         List<StageEvidence> curve = new ArrayList<>();
@@ -128,7 +129,8 @@ public final class Advisor {
             ImageDataset curveSet = perClass > CURVE_PER_CLASS
                     ? labelled.sampleShots(CURVE_PER_CLASS, Seeds.derive(seed, "curve")) : labelled;
             ImageDataset sourceImages = sourceImages(task, seed);
-            ImageDataset targetImages = sample(task.pool(), DISTANCE_IMAGES,
+            ImageDataset targetImages = sample(TargetTask.images(task.pool(), "graft advise"),
+                    DISTANCE_IMAGES,
                     Seeds.derive(seed, "target-sample"));
             try (TensorDataset labelledT = TensorDataset.of(curveSet,
                     task.spec().normalization(), manager);

@@ -3,9 +3,12 @@ package dev.graft.transfer;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
+import dev.graft.data.Labelled;
 import dev.graft.data.Normalization;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.TextData;
+import dev.graft.data.TokenizedText;
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
 import dev.graft.model.Architecture;
@@ -69,7 +72,8 @@ public final class Comparison {
             @JsonProperty("seeds") int seeds,
             @JsonProperty("min_steps_per_epoch") int minStepsPerEpoch,
             @JsonProperty("disjoint") boolean disjoint,
-            @JsonProperty("train") TrainConfig train) {
+            @JsonProperty("train") TrainConfig train,
+            @JsonProperty("fields") TextData.Fields fields) {
 
         public Config {
             if (strategies == null || strategies.isEmpty()) {
@@ -102,6 +106,15 @@ public final class Comparison {
             }
             strategies = List.copyOf(strategies);
             shots = java.util.Collections.unmodifiableList(new ArrayList<>(shots));
+            fields = fields == null ? TextData.Fields.DEFAULT : fields;
+        }
+
+        /** A comparison on images, or on texts with the default fields. */
+        public Config(Path model, String data, String classes, List<Strategy> strategies,
+                List<Integer> shots, int seeds, int minStepsPerEpoch, boolean disjoint,
+                TrainConfig train) {
+            this(model, data, classes, strategies, shots, seeds, minStepsPerEpoch, disjoint,
+                    train, null);
         }
     }
 
@@ -127,9 +140,10 @@ public final class Comparison {
     /**
      * Mean and spread of one (strategy, budget) pair over its seeds.
      *
-     * @param vsScratch accuracy minus scratch's on the same labelled images, over the seeds both
-     *     ran: within a seed every strategy sees the same images, so the spread of this
-     *     difference is the noise that matters when asking whether a strategy beats scratch
+     * @param vsScratch accuracy minus the baseline's (scratch, or tfidf for text) on the same
+     *     labelled examples, over the seeds both ran: within a seed every strategy sees the same
+     *     examples, so the spread of this difference is the noise that matters when asking
+     *     whether a strategy beats the baseline
      */
     public record Row(
             @JsonProperty("strategy") Strategy strategy,
@@ -178,13 +192,15 @@ public final class Comparison {
 
     /** Runs every cell not already finished in {@code dir} and writes the table. */
     public Result run(Config c, Path dir) {
-        TargetTask task = TargetTask.load(c.model(), c.data(), c.classes(), c.disjoint(), log);
+        TargetTask task = TargetTask.load(c.model(), c.data(), c.classes(), c.disjoint(),
+                c.fields(), log);
         task.checkBudgets(c.shots());
         return run(c, task, dir);
     }
 
     /** As {@link #run(Config, Path)} with the task already loaded. */
     public Result run(Config c, TargetTask task, Path dir) {
+        c.strategies().forEach(s -> s.checkApplies(task.isText()));
         try (RunFolder run = openRun(dir, c)) {
             List<Cell> cells = new ArrayList<>();
             int total = c.strategies().size() * c.shots().size() * c.seeds();
@@ -256,23 +272,41 @@ public final class Comparison {
     private Cell runCell(Config c, TargetTask task, Strategy s, Integer shots, int seedIndex,
             int n, int total) {
         long seed = Seeds.derive(c.train().seed(), "seed" + seedIndex);
-        ImageDataset train = task.budget(shots, Seeds.derive(seed, "shots"));
+        Labelled train = task.budget(shots, Seeds.derive(seed, "shots"));
         long started = System.nanoTime();
-        try (NDManager manager = NDManager.newBaseManager()) {
-            Trained t = train(task, s, train, c.train(), seed, c.minStepsPerEpoch(),
-                    progress, manager);
-            Evaluation ev;
-            try (TensorDataset test = TensorDataset.of(task.test(), t.normalization(), manager)) {
-                ev = Evaluation.of(t.net(), test, task.test().classNames(), manager);
+        double accuracy;
+        Evaluation ev = null;
+        long steps;
+        long trainable;
+        List<Double> losses;
+        if (s == Strategy.TFIDF) {
+            TfIdf.Result r = TfIdf.run(TargetTask.texts(train, "tfidf"),
+                    TargetTask.texts(task.test(), "tfidf"), Seeds.derive(seed, "tfidf"));
+            accuracy = r.testAccuracy();
+            steps = 0;
+            // one weight per gram and a bias, per class beyond two (one-vs-rest)
+            trainable = (r.vocabulary() + 1L) * (train.numClasses() == 2 ? 1
+                    : train.numClasses());
+            losses = List.of();
+        } else {
+            try (NDManager manager = NDManager.newBaseManager()) {
+                Trained t = train(task, s, train, c.train(), seed, c.minStepsPerEpoch(),
+                        progress, manager);
+                try (Examples test = task.examples(task.test(), t.normalization(), manager)) {
+                    ev = Evaluation.of(t.net(), test, task.test().classNames(), manager);
+                }
+                accuracy = ev.accuracy();
+                steps = t.steps();
+                trainable = t.trainableParameters();
+                losses = t.history().stream().map(EpochMetrics::trainLoss).toList();
             }
-            double seconds = (System.nanoTime() - started) / 1e9;
-            log.accept(String.format("[%d/%d] %-10s %5s  seed %d: %.2f%%  (%.1f s, %,d trainable)",
-                    n, total, s.id(), shotsLabel(shots), seedIndex, 100 * ev.accuracy(), seconds,
-                    t.trainableParameters()));
-            return new Cell(s, shots, seedIndex, ev.accuracy(), seconds,
-                    t.trainableParameters(), train.size(), t.steps(), t.history().stream()
-                            .map(EpochMetrics::trainLoss).toList(), ev);
         }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        log.accept(String.format("[%d/%d] %-10s %5s  seed %d: %.2f%%  (%.1f s, %,d trainable)",
+                n, total, s.id(), shotsLabel(shots), seedIndex, 100 * accuracy, seconds,
+                trainable));
+        return new Cell(s, shots, seedIndex, accuracy, seconds, trainable, train.size(), steps,
+                losses, ev);
     }
 
     /** A network trained for the target task. */
@@ -282,14 +316,17 @@ public final class Comparison {
     /**
      * Trains one strategy on {@code train}: scratch builds the source architecture afresh (its
      * inputs normalized with statistics of {@code train}); the others put a new head on a fresh
-     * copy of the pretrained network and follow the strategy's policy.
+     * copy of the pretrained network and follow the strategy's policy; setfit tunes the trunk
+     * on sentence pairs first, then fits its head as the probe does.
      *
      * @param seed seeds the head or the initial weights, the order of examples and dropout
      */
-    public static Trained train(TargetTask task, Strategy s, ImageDataset train,
+    public static Trained train(TargetTask task, Strategy s, Labelled train,
             TrainConfig base, long seed, int minStepsPerEpoch, Progress progress,
             NDManager manager) {
+        s.checkApplies(task.isText());
         List<String> stages = task.stages();
+        String top = stages.get(stages.size() - 1);
         FineTunePolicy policy = s.policy(stages);
         LrSchedule schedule = policy != null && policy.slantedTriangular()
                 ? LrSchedule.SlantedTriangular.defaults() : base.schedule();
@@ -302,16 +339,23 @@ public final class Comparison {
         IntFunction<List<ParamGroup>> groups = null;
         long trainable;
         if (s == Strategy.SCRATCH) {
-            norm = Normalization.fit(train);
-            net = Architecture.byId(task.spec().architecture()).build(train.imageShape(),
+            ImageDataset images = TargetTask.images(train, "scratch");
+            norm = Normalization.fit(images);
+            net = Architecture.byId(task.spec().architecture()).build(images.imageShape(),
                     train.numClasses(), task.spec().options()).initialize(manager,
                     Seeds.derive(seed, "init"));
             trainable = net.parameterCount();
-        } else if (s == Strategy.PROBE) {
+        } else if (s == Strategy.PROBE || s == Strategy.SETFIT) {
             norm = task.spec().normalization();
             net = task.loadSource(manager).withHead(train.numClasses(), manager,
                     Seeds.derive(seed, "head"));
-            return fitProbe(net, norm, train, stages.get(stages.size() - 1), seed, manager);
+            try (Examples data = task.examples(train, norm, manager)) {
+                long steps = s == Strategy.SETFIT ? SetFit.tune(net, (TokenizedText) data,
+                        base.epochs() * minStepsPerEpoch, Seeds.derive(seed, "pairs"), progress,
+                        manager) : 0;
+                return fitProbe(net, norm, data, train.classNames(), top, steps, seed,
+                        s == Strategy.SETFIT ? net.parameterCount() : 0, manager);
+            }
         } else {
             norm = task.spec().normalization();
             net = task.loadSource(manager).withHead(train.numClasses(), manager,
@@ -319,9 +363,9 @@ public final class Comparison {
             groups = epoch -> policy.groups(stages, epoch);
             trainable = FineTune.trainable(net, policy.groups(stages, base.epochs()));
         }
-        ImageDataset shown = repeatToFill(train, minStepsPerEpoch * batch);
+        Labelled shown = repeatToFill(train, minStepsPerEpoch * batch);
         try (TrainingLoop loop = new TrainingLoop(net, tc, manager);
-                TensorDataset data = TensorDataset.of(shown, norm, manager)) {
+                Examples data = task.examples(shown, norm, manager)) {
             loop.progress(progress);
             if (groups != null) {
                 loop.groupsByEpoch(groups);
@@ -333,25 +377,26 @@ public final class Comparison {
     }
 
     /**
-     * The feature-extractor strategy: the frozen trunk's codes at {@code stage}, a logistic
-     * regression on them (LIBLINEAR, C chosen on a split of the labelled images), and that
+     * The feature-extractor strategy: the trunk's codes at {@code stage}, a logistic
+     * regression on them (LIBLINEAR, C chosen on a split of the labelled examples), and that
      * regression set as the network's head.
+     *
+     * @param tunedTrunk parameters of the trunk trained before (setfit), 0 when it stayed frozen
      */
-    private static Trained fitProbe(StagedNet net, Normalization norm, ImageDataset train,
-            String stage, long seed, NDManager manager) {
-        try (TensorDataset data = TensorDataset.of(train, norm, manager)) {
-            FeatureCodes codes = FeatureCodes.extract(net, data, stage,
-                    dev.graft.model.Pooling.AVERAGE, train.classNames(), manager);
-            LinearProbe.LinearMap map = LinearProbe.fitLinear(codes, LinearProbe.Config.defaults(
-                    LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")));
-            net.setLinearHead(map.weight(), map.bias());
-            return new Trained(net, norm, 0, (long) map.weight().length + map.bias().length,
-                    List.of());
-        }
+    private static Trained fitProbe(StagedNet net, Normalization norm, Examples data,
+            List<String> classNames, String stage, long steps, long seed, long tunedTrunk,
+            NDManager manager) {
+        FeatureCodes codes = FeatureCodes.extract(net, data, stage,
+                dev.graft.model.Pooling.AVERAGE, classNames, manager);
+        LinearProbe.LinearMap map = LinearProbe.fitLinear(codes, LinearProbe.Config.defaults(
+                LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")));
+        net.setLinearHead(map.weight(), map.bias());
+        long head = (long) map.weight().length + map.bias().length;
+        return new Trained(net, norm, steps, head + tunedTrunk, List.of());
     }
 
-    /** {@code d} repeated whole until it holds at least {@code minImages} images. */
-    static ImageDataset repeatToFill(ImageDataset d, int minImages) {
+    /** {@code d} repeated whole until it holds at least {@code minImages} examples. */
+    static Labelled repeatToFill(Labelled d, int minImages) {
         if (d.size() >= minImages) {
             return d;
         }
@@ -377,18 +422,21 @@ public final class Comparison {
                         java.util.Arrays.stream(acc).min().orElse(Double.NaN),
                         java.util.Arrays.stream(acc).max().orElse(Double.NaN),
                         mine.stream().mapToDouble(Cell::wallSeconds).average().orElse(0),
-                        mine.get(0).trainableParameters(), s == Strategy.SCRATCH ? null
+                        mine.get(0).trainableParameters(), s.isBaseline() ? null
                                 : vsScratch(mine, cells)));
             }
         }
         return rows;
     }
 
-    /** Paired differences to scratch at the same budget and seed; null without scratch. */
+    /**
+     * Paired differences to the baseline (scratch, or TF-IDF for text) at the same budget and
+     * seed; null without one.
+     */
     private static Spread vsScratch(List<Cell> mine, List<Cell> all) {
         List<Double> diffs = new ArrayList<>();
         for (Cell cell : mine) {
-            all.stream().filter(x -> x.strategy() == Strategy.SCRATCH
+            all.stream().filter(x -> x.strategy().isBaseline()
                     && java.util.Objects.equals(x.shots(), cell.shots())
                     && x.seedIndex() == cell.seedIndex()).findFirst()
                     .ifPresent(scratch -> diffs.add(cell.testAccuracy()

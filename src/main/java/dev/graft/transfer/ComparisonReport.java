@@ -16,8 +16,10 @@ public final class ComparisonReport {
 
     /** The comparison as a text table, best strategy per budget marked. */
     public static String text(Comparison.Result r) {
+        String baseline = r.table().stream().anyMatch(row -> row.strategy() == Strategy.TFIDF)
+                ? "tfidf" : "scratch";
         StringBuilder sb = new StringBuilder(String.format("%6s  %-10s  %-20s  %-17s  %7s"
-                + "  %11s%n", "shots", "strategy", "test accuracy", "vs scratch", "wall s",
+                + "  %11s%n", "shots", "strategy", "test accuracy", "vs " + baseline, "wall s",
                 "trainable"));
         Integer last = -1;
         for (Comparison.Row row : r.table()) {
@@ -34,8 +36,9 @@ public final class ComparisonReport {
         }
         sb.append("* best mean at the budget; ± is the sample standard deviation over seeds\n");
         if (r.table().stream().anyMatch(row -> row.vsScratch() != null)) {
-            sb.append("vs scratch: accuracy minus scratch's on the same images, in points, mean"
-                    + " ± std over seeds;\n  ! where the mean is beyond one std of zero\n");
+            sb.append("vs " + baseline + ": accuracy minus " + baseline + "'s on the same"
+                    + " examples, in points, mean ± std over seeds;\n  ! where the mean is beyond"
+                    + " one std of zero\n");
         }
         return sb.toString();
     }
@@ -58,13 +61,15 @@ public final class ComparisonReport {
                 + c.train().optimizer().learningRate());
         page.heading("Transfer comparison").facts(facts);
         page.chart(accuracyByBudget(c, task, r));
+        String baseline = task.isText() ? "tfidf" : "scratch";
         page.table(List.of("labels per class", "strategy", "mean accuracy", "std", "min", "max",
-                "vs scratch (points)", "runs", "wall s", "trainable parameters"), rows(r),
+                "vs " + baseline + " (points)", "runs", "wall s", "trainable parameters"), rows(r),
                 best(r));
         page.paragraph("Bold: the best mean at each budget. Every strategy sees the same labelled"
-                + " images within a seed; std is the sample standard deviation over seeds. "
-                + "'vs scratch' is the paired difference to scratch on the same images (mean ±"
-                + " std over seeds), marked ! where its mean is more than one std from zero.");
+                + " examples within a seed; std is the sample standard deviation over seeds. "
+                + "'vs " + baseline + "' is the paired difference to " + baseline + " on the same"
+                + " examples (mean ± std over seeds), marked ! where its mean is more than one"
+                + " std from zero.");
         Integer smallest = c.shots().get(0);
         List<Chart.Series> losses = new ArrayList<>();
         for (Comparison.Cell cell : r.cells()) {
@@ -86,7 +91,8 @@ public final class ComparisonReport {
         for (Integer shots : c.shots()) {
             Comparison.Row best = r.best(shots);
             r.cells().stream().filter(x -> x.strategy() == best.strategy() && x.seedIndex() == 1
-                    && Objects.equals(x.shots(), shots)).findFirst().ifPresent(cell -> page
+                    && Objects.equals(x.shots(), shots) && x.test() != null).findFirst()
+                    .ifPresent(cell -> page
                             .confusion("Confusion on the target test set: " + best.strategy().id()
                                     + " at " + Comparison.shotsLabel(shots)
                                     + " labels per class (seed 1)", cell.test().classNames(),
@@ -110,7 +116,7 @@ public final class ComparisonReport {
             series.add(new Chart.Series(s.id(), x, y, c.seeds() > 1 ? e : null));
         }
         return Chart.lines("Target test accuracy by label budget (mean and std over seeds)",
-                "labelled images per class", "test accuracy (%)", series,
+                "labelled examples per class", "test accuracy (%)", series,
                 c.shots().size() > 1);
     }
 

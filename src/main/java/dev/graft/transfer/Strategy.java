@@ -17,7 +17,17 @@ public enum Strategy {
     /** Every stage trains, starting from the pretrained weights. */
     FULL("full"),
     /** Gradual unfreezing, discriminative rates and the slanted triangular schedule. */
-    ULMFIT("ulmfit");
+    ULMFIT("ulmfit"),
+    /**
+     * Text: the encoder fine-tuned contrastively on pairs of labelled sentences, then a
+     * logistic regression on its embeddings (SetFit, Tunstall et al. 2022).
+     */
+    SETFIT("setfit"),
+    /**
+     * Text without transfer: word 1-2-gram TF-IDF and logistic regression, the {@code scratch}
+     * of text.
+     */
+    TFIDF("tfidf");
 
     private final String id;
 
@@ -30,9 +40,41 @@ public enum Strategy {
         return id;
     }
 
-    /** The fine-tuning policy of this strategy for a trunk with these stages; null for scratch. */
+    /**
+     * The fine-tuning policy of this strategy for a trunk with these stages; null for the
+     * baselines that start from nothing (scratch, TF-IDF).
+     */
     public FineTunePolicy policy(List<String> stages) {
-        return this == SCRATCH ? null : FineTunePolicy.preset(id, stages);
+        return switch (this) {
+            case SCRATCH, TFIDF -> null;
+            case SETFIT -> FineTunePolicy.preset("full", stages);
+            default -> FineTunePolicy.preset(id, stages);
+        };
+    }
+
+    /** True for the baselines a strategy is compared against (no pretrained weights). */
+    public boolean isBaseline() {
+        return this == SCRATCH || this == TFIDF;
+    }
+
+    /** The strategies {@code graft transfer} compares by default, for images or texts. */
+    public static List<Strategy> defaults(boolean text) {
+        return text ? List.of(TFIDF, PROBE, LAST_STAGE, FULL, ULMFIT, SETFIT)
+                : List.of(SCRATCH, PROBE, LAST_STAGE, FULL, ULMFIT);
+    }
+
+    /** Refuses a strategy that does not apply to the task's modality. */
+    public void checkApplies(boolean text) {
+        if (text && this == SCRATCH) {
+            throw new dev.graft.io.GraftException("scratch trains the image architecture"
+                    + " afresh; the no-transfer baseline of text is tfidf (--strategies"
+                    + " tfidf,probe,...)");
+        }
+        if (!text && (this == SETFIT || this == TFIDF)) {
+            throw new dev.graft.io.GraftException(id + " is a strategy for text encoders, and"
+                    + " the model reads images; image strategies are scratch, probe,"
+                    + " last-stage, full, ulmfit");
+        }
     }
 
     @JsonCreator

@@ -3,8 +3,16 @@ package dev.graft.transfer;
 import ai.djl.ndarray.NDManager;
 import dev.graft.data.ClassSelection;
 import dev.graft.data.DatasetResolver;
+import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
+import dev.graft.data.Labelled;
+import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
+import dev.graft.data.TextData;
+import dev.graft.data.TextDataset;
+import dev.graft.data.TextTokenizer;
 import dev.graft.io.GraftException;
+import dev.graft.model.Architecture;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
@@ -16,13 +24,13 @@ import java.util.function.Consumer;
 
 /**
  * A pretrained source checkpoint and the target task it should serve: the labelled pool every
- * label budget is drawn from, and the target test set. Loaded and checked once, before any
- * training.
+ * label budget is drawn from, and the target test set, as images or texts (as the checkpoint
+ * reads). Loaded and checked once, before any training.
  *
- * @param pool every labelled target training image (budgets sample from it)
+ * @param pool every labelled target training example (budgets sample from it)
  * @param dataSource where the data came from (for the run's record)
  */
-public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDataset test,
+public record TargetTask(Path model, ModelSpec spec, Labelled pool, Labelled test,
         String dataName, String dataSource) {
 
     /**
@@ -32,22 +40,43 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
      */
     public static TargetTask load(Path model, String data, String classes, boolean disjoint,
             Consumer<String> log) {
+        return load(model, data, classes, disjoint, TextData.Fields.DEFAULT, log);
+    }
+
+    /** As {@link #load(Path, String, String, boolean, Consumer)}, naming a text file's fields. */
+    public static TargetTask load(Path model, String data, String classes, boolean disjoint,
+            TextData.Fields fields, Consumer<String> log) {
         ModelSpec spec = Checkpoint.readSpec(model, "--model");
         String dataName = data != null ? data : spec.sourceDataset();
-        DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, spec.inputShape(),
-                log);
-        log.accept("data: " + dataName + " from " + r.source());
-        ImageDataset pool = r.train();
-        ImageDataset test = r.test();
+        if (dataName == null) {
+            throw new GraftException("--model " + model + " names no dataset of its own; give"
+                    + " the target with --data");
+        }
+        Labelled pool;
+        Labelled test;
+        String source;
+        if (Architecture.byId(spec.architecture()).isText()) {
+            TextData.Resolved r = TextData.resolve(dataName, fields, log);
+            pool = r.train();
+            test = r.test();
+            source = r.source();
+        } else {
+            DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName,
+                    spec.inputShape(), log);
+            if (!Arrays.equals(r.train().imageShape(), spec.inputShape())) {
+                throw new GraftException("--model " + model + " takes inputs " + Arrays.toString(
+                        spec.inputShape()) + " but " + dataName + " has images "
+                        + Arrays.toString(r.train().imageShape()));
+            }
+            pool = r.train();
+            test = r.test();
+            source = r.source();
+        }
+        log.accept("data: " + dataName + " from " + source);
         if (classes != null) {
             int[] selected = ClassSelection.parse(classes, pool.classNames());
             pool = pool.withClasses(selected);
             test = test.withClasses(selected);
-        }
-        if (!Arrays.equals(pool.imageShape(), spec.inputShape())) {
-            throw new GraftException("--model " + model + " takes inputs " + Arrays.toString(
-                    spec.inputShape()) + " but " + dataName + " has images "
-                    + Arrays.toString(pool.imageShape()));
         }
         List<String> shared = new ArrayList<>(pool.classNames());
         shared.retainAll(spec.classNames() == null ? List.of() : spec.classNames());
@@ -59,7 +88,47 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
             }
             log.accept("note: " + msg);
         }
-        return new TargetTask(model, spec, pool, test, dataName, r.source());
+        return new TargetTask(model, spec, pool, test, dataName, source);
+    }
+
+    /** True when the checkpoint reads texts. */
+    public boolean isText() {
+        return Architecture.byId(spec.architecture()).isText();
+    }
+
+    /**
+     * Examples of this task as the network reads them: images normalized with {@code norm}, or
+     * texts through the checkpoint's tokenizer.
+     */
+    public Examples examples(Labelled d, Normalization norm, NDManager manager) {
+        if (d instanceof TextDataset text) {
+            try (TextTokenizer tok = tokenizer()) {
+                return tok.tokenize(text);
+            }
+        }
+        return TensorDataset.of(images(d, "this step"), norm, manager);
+    }
+
+    /** The checkpoint's tokenizer (text checkpoints only). */
+    public TextTokenizer tokenizer() {
+        return TextTokenizer.open(model.resolve(Checkpoint.TOKENIZER), spec.inputShape()[0],
+                spec.options().text().vocabSize());
+    }
+
+    /** {@code d} as images, or a clear refusal naming what needs them. */
+    public static ImageDataset images(Labelled d, String what) {
+        if (d instanceof ImageDataset images) {
+            return images;
+        }
+        throw new GraftException(what + " works on images, and " + d.name() + " holds texts");
+    }
+
+    /** {@code d} as texts, or a clear refusal naming what needs them. */
+    public static TextDataset texts(Labelled d, String what) {
+        if (d instanceof TextDataset texts) {
+            return texts;
+        }
+        throw new GraftException(what + " works on texts, and " + d.name() + " holds images");
     }
 
     /** The source model's stage names. */
@@ -73,10 +142,10 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
     }
 
     /**
-     * {@code shots} labelled images per class drawn from the pool with {@code seed}; null for
+     * {@code shots} labelled examples per class drawn from the pool with {@code seed}; null for
      * the whole pool.
      */
-    public ImageDataset budget(Integer shots, long seed) {
+    public Labelled budget(Integer shots, long seed) {
         return shots == null ? pool : pool.sampleShots(shots, seed);
     }
 
@@ -86,7 +155,7 @@ public record TargetTask(Path model, ModelSpec spec, ImageDataset pool, ImageDat
         for (Integer k : shots) {
             if (k != null && k > fewest) {
                 throw new GraftException("--shots " + k + " is more than the target data has:"
-                        + " its smallest class has " + fewest + " images; use at most "
+                        + " its smallest class has " + fewest + " examples; use at most "
                         + fewest + " (or 'all')");
             }
         }

@@ -49,6 +49,45 @@ class TextCliTest {
         assertTrue(acc > 0.8, "probe accuracy " + acc);
     }
 
+    /**
+     * The strategies of text side by side on real reviews: TF-IDF, the frozen probe, SetFit's
+     * pairs and full fine-tuning, each a row of the table with its own cells; scratch refused.
+     */
+    @Test
+    void transferComparesTextStrategies() throws Exception {
+        CliTest.Run r = CliTest.graft("transfer", "--model", "minilm", "--data",
+                "uci-sentiment:yelp", "--shots", "4", "--seeds", "1", "--epochs", "1",
+                "--min-steps", "2", "--strategies", "tfidf,probe,setfit,full", "--out",
+                tmp.resolve("transfer").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode table = r.json().get("table");
+        assertEquals(4, table.size());
+        for (JsonNode row : table) {
+            double acc = row.get("mean_accuracy").asDouble();
+            assertTrue(acc > 0.3 && acc <= 1, row.toString());
+            if (!row.get("strategy").asText().equals("tfidf")) {
+                assertTrue(row.get("vs_scratch").has("mean"), "paired with tfidf: " + row);
+            }
+        }
+        for (JsonNode cell : r.json().get("cells")) {
+            String s = cell.get("strategy").asText();
+            // setfit: 8 sentences give 40 pairs, capped at 1 epoch x 2 steps x 16
+            long expected = switch (s) {
+                case "setfit" -> 2;
+                case "full" -> 2;
+                default -> 0;
+            };
+            assertEquals(expected, cell.get("steps").asLong(), s);
+            assertEquals(8, cell.get("train_examples").asInt(), s);
+        }
+        CliTest.Run scratch = CliTest.graft("transfer", "--model", "minilm", "--data",
+                "uci-sentiment:yelp", "--strategies", "scratch", "--out",
+                tmp.resolve("scratch").toString());
+        assertEquals(2, scratch.code());
+        assertTrue(scratch.err().contains("the no-transfer baseline of text is tfidf"),
+                scratch.err());
+    }
+
     @Test
     void textAndImageDataDoNotMix() {
         CliTest.Run r = CliTest.graft("extract", "--model", "minilm", "--data",

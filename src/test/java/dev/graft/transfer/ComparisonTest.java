@@ -96,13 +96,13 @@ class ComparisonTest {
         Comparison.Config c = config(List.of(Strategy.PROBE), List.of(10));
         TargetTask task = TargetTask.load(source, c.data(), c.classes(), true, s -> { });
         long seed = Seeds.derive(c.train().seed(), "seed1");
-        ImageDataset budget = task.budget(10, Seeds.derive(seed, "shots"));
+        ImageDataset budget = (ImageDataset) task.budget(10, Seeds.derive(seed, "shots"));
         try (NDManager m = NDManager.newBaseManager()) {
             Comparison.Trained t = Comparison.train(task, Strategy.PROBE, budget, c.train(),
                     seed, 3, dev.graft.train.Progress.SILENT, m);
             StagedNet net = t.net();
             try (TensorDataset tr = TensorDataset.of(budget, t.normalization(), m);
-                    TensorDataset te = TensorDataset.of(task.test(), t.normalization(), m)) {
+                    TensorDataset te = TensorDataset.of((ImageDataset) task.test(), t.normalization(), m)) {
                 String top = net.stageNames().get(net.stageNames().size() - 1);
                 FeatureCodes trainCodes = FeatureCodes.extract(net, tr, top, Pooling.AVERAGE,
                         budget.classNames(), m);
@@ -173,7 +173,7 @@ class ComparisonTest {
     void smallBudgetsRepeatToFillAnEpoch() {
         ImageDataset d = new ImageDataset("t", new byte[] {1, 2, 3}, new int[] {0, 1, 0}, 1, 1,
                 1, List.of("a", "b"));
-        ImageDataset r = Comparison.repeatToFill(d, 7);
+        ImageDataset r = (ImageDataset) Comparison.repeatToFill(d, 7);
         assertEquals(9, r.size());
         assertEquals(3, r.pixel(8));
         assertEquals(2, r.pixel(4));
