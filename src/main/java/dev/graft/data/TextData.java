@@ -63,7 +63,7 @@ public final class TextData {
     public static final double TEST_FRACTION = 0.2;
 
     /** The fixed seed of that split, so the test set never changes between runs. */
-    private static final long SPLIT_SEED = 20_240_331L;
+    static final long SPLIT_SEED = 20_240_331L;
 
     private TextData() {}
 
@@ -74,15 +74,20 @@ public final class TextData {
         }
         String d = data.toLowerCase(Locale.ROOT);
         return d.equals(UCI) || d.startsWith(UCI + ":") || d.startsWith("train=")
+                || WordNetGlosses.names(data)
                 || d.endsWith(".csv") || d.endsWith(".tsv") || d.endsWith(".jsonl");
     }
 
     /**
-     * Resolves {@code data}: {@code uci-sentiment[:site,...]}, one file (split 80/20 per class,
-     * seeded), or {@code train=FILE,test=FILE}.
+     * Resolves {@code data}: {@code uci-sentiment[:site,...]}, {@code wordnet-glosses} (see
+     * {@link WordNetGlosses}), one file (split 80/20 per class, seeded), or
+     * {@code train=FILE,test=FILE}.
      */
     public static Resolved resolve(String data, Fields fields, Consumer<String> log) {
         String d = data.trim();
+        if (WordNetGlosses.names(d)) {
+            return WordNetGlosses.resolve(d, log);
+        }
         if (d.toLowerCase(Locale.ROOT).equals(UCI) || d.toLowerCase(Locale.ROOT).startsWith(
                 UCI + ":")) {
             return uciSentiment(d.indexOf(':') < 0 ? UCI_SITES
