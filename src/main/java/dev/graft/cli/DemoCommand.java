@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 
 /** {@code graft demo}: the end-to-end showcase. */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        subcommands = DemoTextCommand.class,
         description = {"The whole transfer story on Fashion-MNIST, in under ten minutes on two"
             + " cores:", "",
             "  1. pretrain the convnet on the source classes 0-4 (reused when already done);",
@@ -18,8 +19,9 @@ import picocli.CommandLine.Option;
             "  4. check the advice against what was measured, and write report.html.", "",
             "Uses the full dataset when it is installed (apt-get install dataset-fashion-mnist),",
             "otherwise the subset bundled in graft. Running the demo again reuses what is done.",
+            "", "graft demo text: the same story on review sentences with a sentence encoder.",
             ""},
-        footer = {"", "Examples:", "  graft demo", "  graft demo --quick",
+        footer = {"", "Examples:", "  graft demo", "  graft demo --quick", "  graft demo text",
             "  graft demo --seeds 3 --out runs/demo3"})
 final class DemoCommand implements Callable<Integer> {
 

@@ -88,6 +88,18 @@ class TextCliTest {
                 scratch.err());
     }
 
+    /** The text demo, cut to two cheap strategies: its table and its report. */
+    @Test
+    void textDemoWritesItsTableAndReport() throws Exception {
+        Path out = tmp.resolve("demo-text");
+        CliTest.Run r = CliTest.graft("demo", "text", "--shots", "4", "--strategies",
+                "tfidf,probe", "--out", out.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2, r.json().get("table").size());
+        String report = Files.readString(out.resolve("report.html"));
+        assertTrue(report.contains("vs tfidf"), "the text baseline names its column");
+    }
+
     @Test
     void textAndImageDataDoNotMix() {
         CliTest.Run r = CliTest.graft("extract", "--model", "minilm", "--data",
