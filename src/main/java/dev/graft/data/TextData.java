@@ -81,7 +81,7 @@ public final class TextData {
     /**
      * Resolves {@code data}: {@code uci-sentiment[:site,...]}, {@code wordnet-glosses} (see
      * {@link WordNetGlosses}), one file (split 80/20 per class, seeded), or
-     * {@code train=FILE,test=FILE}.
+     * {@code train=A,test=B}, each a file or a named set ({@code +} joins sites there).
      */
     public static Resolved resolve(String data, Fields fields, Consumer<String> log) {
         String d = data.trim();
@@ -91,10 +91,10 @@ public final class TextData {
         if (d.toLowerCase(Locale.ROOT).equals(UCI) || d.toLowerCase(Locale.ROOT).startsWith(
                 UCI + ":")) {
             return uciSentiment(d.indexOf(':') < 0 ? UCI_SITES
-                    : List.of(d.substring(d.indexOf(':') + 1).split(",")));
+                    : List.of(d.substring(d.indexOf(':') + 1).split("[,+]")));
         }
         if (d.startsWith("train=")) {
-            Map<String, Path> parts = new LinkedHashMap<>();
+            Map<String, String> parts = new LinkedHashMap<>();
             for (String part : d.split(",")) {
                 int eq = part.indexOf('=');
                 String key = eq < 0 ? "" : part.substring(0, eq).trim();
@@ -102,14 +102,19 @@ public final class TextData {
                     throw new IllegalArgumentException("--data " + data + ": write"
                             + " train=FILE,test=FILE");
                 }
-                parts.put(key, Path.of(part.substring(eq + 1).trim()));
+                parts.put(key, part.substring(eq + 1).trim());
             }
             if (parts.size() != 2) {
                 throw new IllegalArgumentException("--data " + data + ": give both train=FILE"
                         + " and test=FILE");
             }
-            TextDataset train = read(parts.get("train"), fields, null);
-            TextDataset test = read(parts.get("test"), fields, train.classNames());
+            TextDataset train = part(parts.get("train"), true, fields, null, log);
+            TextDataset test = part(parts.get("test"), false, fields, train.classNames(), log);
+            if (!test.classNames().equals(train.classNames())) {
+                throw new IllegalArgumentException("--data " + data + ": the test set's classes "
+                        + test.classNames() + " are not the training set's "
+                        + train.classNames());
+            }
             log.accept("data: " + train + " and " + test);
             return new Resolved(train, test, parts.get("train") + ", " + parts.get("test"));
         }
@@ -119,6 +124,21 @@ public final class TextData {
         log.accept("data: " + all + ", " + Math.round(TEST_FRACTION * 100) + "% of each class"
                 + " held out as the test split");
         return new Resolved(s.train(), s.validation(), file.toString());
+    }
+
+    /**
+     * One side of {@code train=...,test=...}: a file read whole, or a named set's training or
+     * test split ({@code train=uci-sentiment:amazon+imdb,test=uci-sentiment:yelp} trains on two
+     * sites and tests on the third's usual test split).
+     */
+    private static TextDataset part(String value, boolean train, Fields fields,
+            List<String> classNames, Consumer<String> log) {
+        String v = value.toLowerCase(Locale.ROOT);
+        if (v.equals(UCI) || v.startsWith(UCI + ":") || WordNetGlosses.names(value)) {
+            Resolved r = resolve(value.replace('+', ','), fields, log);
+            return train ? r.train() : r.test();
+        }
+        return read(Path.of(value), fields, classNames);
     }
 
     /** Training, validation and test texts, and where they came from. */

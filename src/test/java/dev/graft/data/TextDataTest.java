@@ -105,6 +105,20 @@ class TextDataTest {
                 "uci-sentiment:twitter", TextData.Fields.DEFAULT, s -> { }));
     }
 
+    /** Cross-site: two sites' training splits, the third's usual test split. */
+    @Test
+    void trainAndTestMayNameSitesOfTheBundledSet() {
+        TextData.Resolved cross = TextData.resolve("train=uci-sentiment:amazon+imdb,"
+                + "test=uci-sentiment:yelp", TextData.Fields.DEFAULT, s -> { });
+        TextData.Resolved yelp = TextData.resolve("uci-sentiment:yelp", TextData.Fields.DEFAULT,
+                s -> { });
+        TextData.Resolved two = TextData.resolve("uci-sentiment:amazon+imdb",
+                TextData.Fields.DEFAULT, s -> { });
+        assertEquals(1600, cross.train().size());
+        assertEquals(two.train().texts(), cross.train().texts());
+        assertEquals(yelp.test().texts(), cross.test().texts());
+    }
+
     @Test
     void aTokenizedBatchPadsToItsLongestTextAndMasksThePadding() {
         TokenizedText t = new TokenizedText(new long[][] {{101, 7, 102}, {101, 102},
