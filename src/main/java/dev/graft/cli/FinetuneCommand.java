@@ -11,10 +11,11 @@ import picocli.CommandLine.Option;
 /** {@code graft finetune}: fine-tune a checkpoint on a target task with a policy. */
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tune a checkpoint on a target task under a fresh head.", "",
-            "A policy preset (probe, last-stage, full, ulmfit) sets which stages train and how;",
-            "the options after it override its parts. Frozen stages run in inference mode, so",
-            "their BatchNorm statistics stay as pretrained. Also reports the source task's",
-            "accuracy through the original head before and after (catastrophic forgetting).", ""},
+            "A policy preset (probe, last-stage, full, ulmfit, lp-ft) sets which stages train",
+            "and how; the options after it override its parts. Frozen stages run in inference",
+            "mode, so their BatchNorm statistics stay as pretrained. Also reports the source",
+            "task's accuracy through the original head before and after (catastrophic",
+            "forgetting).", ""},
         footer = {"", "Examples:",
             "  graft finetune --model runs/src/model --classes 5-9 --shots 10 --policy full",
             "  graft finetune --model runs/src/model --classes 5-9 --policy ulmfit --epochs 4",
@@ -26,7 +27,8 @@ final class FinetuneCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--policy", defaultValue = "last-stage", description = "Preset: probe "
-            + "(head only), last-stage, full, ulmfit (default: ${DEFAULT-VALUE}).")
+            + "(head only), last-stage, full, ulmfit, lp-ft (the probe's head, then full)"
+            + " (default: ${DEFAULT-VALUE}).")
     String policy;
 
     @Option(names = "--freeze-to", paramLabel = "STAGE", description = "Freeze this stage and "
@@ -74,9 +76,11 @@ final class FinetuneCommand implements Callable<Integer> {
         p = new FineTunePolicy(p.name(), freezeTo != null ? freezeTo : p.freezeTo(),
                 unfreezeEvery != null ? unfreezeEvery : p.unfreezeEvery(),
                 discriminativeFactor != null ? discriminativeFactor : p.discriminativeFactor(),
-                stlr != null ? stlr : p.slantedTriangular(), l2sp != null ? l2sp : p.l2sp());
+                stlr != null ? stlr : p.slantedTriangular(), l2sp != null ? l2sp : p.l2sp(),
+                p.probeHead());
         FineTune.Config config = new FineTune.Config(model, task.data, task.classes, task.shots,
-                task.valFraction, p, train.toConfig(common.seed, 3, isText(model)), fields.fields());
+                task.valFraction, p, train.toConfig(common.seed, 3, isText(model)),
+                fields.fields());
         Path dir = RunNames.folder(common.out, "finetune", p.name(), config);
         FineTune.Result r = new FineTune(common::log).progress(common.progress())
                 .run(config, dir, resume);

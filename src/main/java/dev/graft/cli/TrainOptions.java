@@ -56,8 +56,8 @@ final class TrainOptions {
     double clipGradNorm;
 
     @Option(names = "--schedule", defaultValue = "one-cycle", description = "Learning-rate "
-            + "schedule: constant, linear (decay to 0), cosine, one-cycle (PyTorch OneCycleLR) or stlr (ULMFiT's "
-            + "slanted triangular) (default: ${DEFAULT-VALUE}).")
+            + "schedule: constant, linear (decay to 0), cosine, one-cycle (PyTorch OneCycleLR)"
+            + " or stlr (ULMFiT's slanted triangular) (default: ${DEFAULT-VALUE}).")
     String schedule;
 
     @Option(names = "--warmup", defaultValue = "0", paramLabel = "STEPS", description =

@@ -19,9 +19,10 @@ import picocli.CommandLine.Option;
             "  last-stage  top stage and new head train",
             "  full        everything trains from the pretrained weights",
             "  ulmfit      gradual unfreezing + discriminative rates + slanted triangular rate",
+            "  lp-ft       the probe's logistic regression as the head, then full fine-tuning",
             "Text encoders (--model minilm or a text checkpoint) compare instead:",
             "  tfidf       no transfer: word 1-2-gram TF-IDF + logistic regression",
-            "  probe, last-stage, full, ulmfit  as above",
+            "  probe, last-stage, full, ulmfit, lp-ft  as above",
             "  setfit      encoder tuned on sentence pairs (cosine similarity), then a",
             "              logistic regression on its embeddings (SetFit's defaults)",
             "and train with AdamW at 5e-5, batch 32 unless --optimizer, --lr, --batch-size say.",
@@ -38,7 +39,7 @@ import picocli.CommandLine.Option;
 final class TransferCommand implements Callable<Integer> {
 
     @Option(names = "--strategies", description = "Comma-separated (default: scratch,probe,"
-            + "last-stage,full,ulmfit; text: tfidf,probe,last-stage,full,ulmfit,setfit).")
+            + "last-stage,full,ulmfit; text: tfidf,probe,last-stage,full,ulmfit,lp-ft,setfit).")
     String strategies;
 
     @Option(names = "--shots", defaultValue = "10,100", description = "Label budgets per "

@@ -40,6 +40,7 @@ public final class AdviceReport {
                     + ", fine-tune the top stage and a new head";
             case FULL -> "full: fine-tune every stage from the pretrained weights";
             case ULMFIT -> "ulmfit: gradual unfreezing with discriminative rates";
+            case LP_FT -> "lp-ft: the probe's head first, then fine-tune every stage";
             case SCRATCH -> "scratch: the pretrained weights do not help; train from scratch";
             case SETFIT -> "setfit: tune the encoder on sentence pairs, then a logistic"
                     + " regression on its embeddings";

@@ -360,6 +360,11 @@ public final class Comparison {
             norm = task.spec().normalization();
             net = task.loadSource(manager).withHead(train.numClasses(), manager,
                     Seeds.derive(seed, "head"));
+            if (policy.probeHead()) {
+                try (Examples data = task.examples(train, norm, manager)) {
+                    probeHead(net, data, train.classNames(), top, seed, manager);
+                }
+            }
             groups = epoch -> policy.groups(stages, epoch);
             trainable = FineTune.trainable(net, policy.groups(stages, base.epochs()));
         }
@@ -378,21 +383,30 @@ public final class Comparison {
 
     /**
      * The feature-extractor strategy: the trunk's codes at {@code stage}, a logistic
-     * regression on them (LIBLINEAR, C chosen on a split of the labelled examples), and that
-     * regression set as the network's head.
+     * regression on them, and that regression set as the network's head.
      *
      * @param tunedTrunk parameters of the trunk trained before (setfit), 0 when it stayed frozen
      */
     private static Trained fitProbe(StagedNet net, Normalization norm, Examples data,
             List<String> classNames, String stage, long steps, long seed, long tunedTrunk,
             NDManager manager) {
+        LinearProbe.LinearMap map = probeHead(net, data, classNames, stage, seed, manager);
+        long head = (long) map.weight().length + map.bias().length;
+        return new Trained(net, norm, steps, head + tunedTrunk, List.of());
+    }
+
+    /**
+     * Sets {@code net}'s head to a logistic regression (LIBLINEAR, C chosen on a split of the
+     * labelled examples) on its codes at {@code stage}, pooled by average.
+     */
+    static LinearProbe.LinearMap probeHead(StagedNet net, Examples data, List<String> classNames,
+            String stage, long seed, NDManager manager) {
         FeatureCodes codes = FeatureCodes.extract(net, data, stage,
                 dev.graft.model.Pooling.AVERAGE, classNames, manager);
         LinearProbe.LinearMap map = LinearProbe.fitLinear(codes, LinearProbe.Config.defaults(
                 LinearProbe.Classifier.LOGREG, Seeds.derive(seed, "probe")));
         net.setLinearHead(map.weight(), map.bias());
-        long head = (long) map.weight().length + map.bias().length;
-        return new Trained(net, norm, steps, head + tunedTrunk, List.of());
+        return map;
     }
 
     /** {@code d} repeated whole until it holds at least {@code minImages} examples. */

@@ -113,6 +113,13 @@ public final class FineTune {
                         data.sourceTest, null, manager).accuracy();
                 StagedNet net = sourceNet.withHead(data.classNames.size(), manager,
                         Seeds.derive(seed, "head"));
+                if (c.policy().probeHead()) {
+                    LinearProbe.LinearMap head = Comparison.probeHead(net, data.train,
+                            data.classNames, stages.get(stages.size() - 1), seed, manager);
+                    log.accept(String.format("head: the probe's logistic regression on %s"
+                            + " (%,d weights)", stages.get(stages.size() - 1),
+                            head.weight().length));
+                }
                 ModelSpec targetSpec = new ModelSpec(ModelSpec.FORMAT_VERSION, spec.architecture(),
                         spec.options(), spec.inputShape(), net.numClasses(),
                         data.classNames, spec.normalization(), stages,

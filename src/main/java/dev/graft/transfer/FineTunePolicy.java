@@ -19,13 +19,17 @@ import java.util.Locale;
  *       this factor (the head at the base rate);
  *   <li>{@code slantedTriangular}: ULMFiT's STLR instead of the run's schedule;
  *   <li>{@code l2sp}: weight decay of the trunk pulls toward the pretrained weights with this
- *       strength instead of toward zero.
+ *       strength instead of toward zero;
+ *   <li>{@code probeHead}: the new head starts as the linear probe's logistic regression on the
+ *       frozen trunk's codes, not at random (LP-FT, Kumar et al. 2022: a fitted head sends small
+ *       gradients into the pretrained features where a random one distorts them).
  * </ul>
  *
  * @param freezeTo the highest frozen stage, or null
  * @param unfreezeEvery epochs between unfreezing steps; 0 for none
  * @param discriminativeFactor 1 for one rate everywhere; ULMFiT uses 2.6
  * @param l2sp strength of the pull toward the pretrained weights, or null for none
+ * @param probeHead start the head from the linear probe's fit
  */
 public record FineTunePolicy(
         @JsonProperty("name") String name,
@@ -33,7 +37,8 @@ public record FineTunePolicy(
         @JsonProperty("unfreeze_every") int unfreezeEvery,
         @JsonProperty("discriminative_factor") double discriminativeFactor,
         @JsonProperty("slanted_triangular") boolean slantedTriangular,
-        @JsonProperty("l2sp") Double l2sp) {
+        @JsonProperty("l2sp") Double l2sp,
+        @JsonProperty("probe_head") boolean probeHead) {
 
     public FineTunePolicy {
         if (unfreezeEvery < 0) {
@@ -49,13 +54,21 @@ public record FineTunePolicy(
         }
     }
 
+    /** A policy whose head starts at random. */
+    public FineTunePolicy(String name, String freezeTo, int unfreezeEvery,
+            double discriminativeFactor, boolean slantedTriangular, Double l2sp) {
+        this(name, freezeTo, unfreezeEvery, discriminativeFactor, slantedTriangular, l2sp, false);
+    }
+
     /** The named presets. */
-    public static final List<String> PRESETS = List.of("probe", "last-stage", "full", "ulmfit");
+    public static final List<String> PRESETS = List.of("probe", "last-stage", "full", "ulmfit",
+            "lp-ft");
 
     /**
      * A preset for a network with these stages: {@code probe} (head only), {@code last-stage}
      * (top stage and head), {@code full} (everything), {@code ulmfit} (gradual unfreezing every
-     * epoch, discriminative factor 2.6, slanted triangular rate).
+     * epoch, discriminative factor 2.6, slanted triangular rate), {@code lp-ft} (the probe's
+     * head, then everything).
      */
     public static FineTunePolicy preset(String name, List<String> stages) {
         String top = stages.isEmpty() ? null : stages.get(stages.size() - 1);
@@ -65,6 +78,7 @@ public record FineTunePolicy(
             case "last-stage" -> new FineTunePolicy("last-stage", belowTop, 0, 1, false, null);
             case "full" -> new FineTunePolicy("full", null, 0, 1, false, null);
             case "ulmfit" -> new FineTunePolicy("ulmfit", null, 1, 2.6, true, null);
+            case "lp-ft" -> new FineTunePolicy("lp-ft", null, 0, 1, false, null, true);
             default -> throw new IllegalArgumentException("unknown policy '" + name
                     + "'; presets are " + PRESETS);
         };

@@ -19,6 +19,11 @@ public enum Strategy {
     /** Gradual unfreezing, discriminative rates and the slanted triangular schedule. */
     ULMFIT("ulmfit"),
     /**
+     * The probe's logistic regression as the head, then every stage fine-tunes (LP-FT, Kumar
+     * et al. 2022).
+     */
+    LP_FT("lp-ft"),
+    /**
      * Text: the encoder fine-tuned contrastively on pairs of labelled sentences, then a
      * logistic regression on its embeddings (SetFit, Tunstall et al. 2022).
      */
@@ -59,7 +64,7 @@ public enum Strategy {
 
     /** The strategies {@code graft transfer} compares by default, for images or texts. */
     public static List<Strategy> defaults(boolean text) {
-        return text ? List.of(TFIDF, PROBE, LAST_STAGE, FULL, ULMFIT, SETFIT)
+        return text ? List.of(TFIDF, PROBE, LAST_STAGE, FULL, ULMFIT, LP_FT, SETFIT)
                 : List.of(SCRATCH, PROBE, LAST_STAGE, FULL, ULMFIT);
     }
 

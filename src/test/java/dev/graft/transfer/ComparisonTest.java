@@ -118,6 +118,37 @@ class ComparisonTest {
         }
     }
 
+    /**
+     * LP-FT starts from the probe's head: at a rate of 1e-12 (below a float32 weight's ulp)
+     * training moves nothing (the mlp has no BatchNorm), so the lp-ft cell scores exactly what
+     * the probe cell scores. 50 labelled images, batch 32, at least 3 steps: repeated to 100
+     * images, 4 steps.
+     */
+    @Test
+    void lpFtStartsFromTheProbesHead() {
+        Comparison.Config c = config(List.of(Strategy.PROBE, Strategy.LP_FT), List.of(10));
+        TrainConfig still = new TrainConfig(1, 32, OptimizerConfig.adam(1e-12),
+                LrSchedule.OneCycle.defaults(), dev.graft.data.Augmentation.NONE, 7, 0, List.of());
+        TargetTask task = TargetTask.load(source, c.data(), c.classes(), true, s -> { });
+        long seed = Seeds.derive(c.train().seed(), "seed1");
+        ImageDataset budget = (ImageDataset) task.budget(10, Seeds.derive(seed, "shots"));
+        double[] acc = new double[2];
+        int i = 0;
+        for (Strategy s : List.of(Strategy.PROBE, Strategy.LP_FT)) {
+            try (NDManager m = NDManager.newBaseManager()) {
+                Comparison.Trained t = Comparison.train(task, s, budget, still, seed, 3,
+                        dev.graft.train.Progress.SILENT, m);
+                try (TensorDataset te = TensorDataset.of((ImageDataset) task.test(),
+                        t.normalization(), m)) {
+                    acc[i++] = dev.graft.train.Evaluation.of(t.net(), te, null, m).accuracy();
+                }
+                assertEquals(s == Strategy.LP_FT ? 4 : 0, t.steps(), s.id());
+            }
+        }
+        assertEquals(acc[0], acc[1], 0.0, "lp-ft's starting head is the probe's");
+        assertTrue(acc[0] > 0.5, "10-shot probe on mlp codes: " + acc[0]);
+    }
+
     @Test
     void badRequestsFailBeforeAnyWork() {
         Path dir = tmp.resolve("bad");

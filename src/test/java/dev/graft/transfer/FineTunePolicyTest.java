@@ -23,6 +23,10 @@ class FineTunePolicyTest {
         assertEquals("FFTT", frozen(FineTunePolicy.preset("last-stage", STAGES)
                 .groups(STAGES, 1)));
         assertEquals("TTTT", frozen(FineTunePolicy.preset("full", STAGES).groups(STAGES, 1)));
+        // lp-ft trains what full trains, from the probe's head
+        assertEquals("TTTT", frozen(FineTunePolicy.preset("lp-ft", STAGES).groups(STAGES, 1)));
+        assertEquals(true, FineTunePolicy.preset("lp-ft", STAGES).probeHead());
+        assertEquals(false, FineTunePolicy.preset("full", STAGES).probeHead());
     }
 
     @Test

@@ -99,7 +99,7 @@ class SetFitTest {
                 .getMessage().contains("text encoders"));
         Strategy.SETFIT.checkApplies(true);
         Strategy.SCRATCH.checkApplies(false);
-        assertEquals(List.of("tfidf", "probe", "last-stage", "full", "ulmfit", "setfit"),
+        assertEquals(List.of("tfidf", "probe", "last-stage", "full", "ulmfit", "lp-ft", "setfit"),
                 Strategy.defaults(true).stream().map(Strategy::id).toList());
     }
 }
