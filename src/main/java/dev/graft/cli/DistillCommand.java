@@ -38,6 +38,7 @@ import picocli.CommandLine.Option;
             "  graft distill --teacher runs/teacher/model --student-arch mlp --unlabeled"
                 + " --transfer-classes 0-8",
             "  graft distill --teacher runs/t1/model,runs/t2/model,runs/t3/model --seeds 3",
+            "  graft distill --teacher runs/minilm-sentiment/model --student-layers 2 --epochs 3",
             ""})
 final class DistillCommand implements Callable<Integer> {
 
@@ -47,9 +48,15 @@ final class DistillCommand implements Callable<Integer> {
                     + " setting; hints and relations read the first one's stages).")
     List<Path> teachers;
 
-    @Option(names = "--student-arch", defaultValue = "convnet", paramLabel = "ARCH",
-            description = "mlp, convnet or resnet18 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--student-arch", paramLabel = "ARCH", description = "mlp, convnet or"
+            + " resnet18 (default: convnet; for a text teacher: bert).")
     String studentArch;
+
+    @Option(names = "--student-layers", defaultValue = "2", paramLabel = "N", description =
+            "Text: the student keeps N of the teacher's layers, started from every"
+            + " (teacher/N)-th of them and its embeddings, as DistilBERT (default:"
+            + " ${DEFAULT-VALUE}).")
+    int studentLayers;
 
     @Option(names = "--student-width", defaultValue = "1", paramLabel = "N",
             description = "Channel multiplier of a convnet student; below 1 for a thinner one, e.g."
@@ -126,14 +133,19 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dev.graft.model.ModelSpec teacher = dev.graft.model.Checkpoint.readSpec(teachers.get(0),
+                "--teacher");
+        boolean text = dev.graft.model.Architecture.byId(teacher.architecture()).isText();
+        String arch = studentArch != null ? studentArch : text ? "bert" : "convnet";
+        ModelOptions options = text ? ModelOptions.ofText(teacher.options().text().withLayers(
+                studentLayers)) : new ModelOptions(studentWidth, null);
         Distillation.Config config = new Distillation.Config(teachers, task.data, task.classes,
-                task.shots, transferClasses, unlabeled, task.valFraction, studentArch,
-                new ModelOptions(studentWidth, null),
+                task.shots, transferClasses, unlabeled, task.valFraction, arch, options,
                 Arrays.stream(kinds.split(",")).map(Distillation.Kind::parse).toList(), seeds,
                 new Distillation.Terms(temperature, alpha, hintStudent, hintTeacher, hintWeight,
                         attentionWeight, distanceWeight, angleWeight, hintEpochs), cacheMb,
-                train.toConfig(common.seed, 5));
-        Path dir = RunNames.folder(common.out, "distill", studentArch, config);
+                train.toConfig(common.seed, 5, text));
+        Path dir = RunNames.folder(common.out, "distill", arch, config);
         common.log("run folder: " + dir);
         Distillation.Result r = new Distillation(common::log).progress(common.progress())
                 .run(config, dir);

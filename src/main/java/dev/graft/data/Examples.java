@@ -19,6 +19,12 @@ public interface Examples extends AutoCloseable {
     /** Gathers the examples at {@code indices} into arrays owned by {@code target}. */
     Batch batch(int[] indices, NDManager target);
 
+    /**
+     * The first {@code n} examples, as examples of their own (arrays, if any, owned by a
+     * sub-manager of {@code parent}; closing the result frees them).
+     */
+    Examples head(int n, NDManager parent);
+
     /** Examples {@code [from, to)} in order, owned by {@code target}. */
     Batch range(int from, int to, NDManager target);
 

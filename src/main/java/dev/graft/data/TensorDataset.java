@@ -133,6 +133,7 @@ public final class TensorDataset implements Examples {
      * The first {@code n} examples as a dataset of their own (copies owned by a child of
      * {@code parent}); example {@code i} keeps index {@code i}.
      */
+    @Override
     public TensorDataset head(int n, NDManager parent) {
         if (n < 1 || n > size()) {
             throw new IllegalArgumentException("head(" + n + ") of a dataset of " + size());

@@ -88,6 +88,15 @@ public final class TokenizedText implements Examples {
     }
 
     @Override
+    public TokenizedText head(int n, NDManager parent) {
+        if (n < 1 || n > size()) {
+            throw new IllegalArgumentException("head(" + n + ") of " + size() + " texts");
+        }
+        return new TokenizedText(java.util.Arrays.copyOf(ids, n), java.util.Arrays.copyOf(
+                labels, n), numClasses, 0);
+    }
+
+    @Override
     public Batch range(int from, int to, NDManager target) {
         int[] idx = new int[to - from];
         for (int i = 0; i < idx.length; i++) {

@@ -134,7 +134,7 @@ final class DistillObjective implements Objective {
     /** The teacher's targets for the step: looked up when all are cached and still valid. */
     private Map<String, NDArray> targets(Step step, List<String> keys) {
         return teacher.cached(keys) && !step.augmented()
-                ? teacher.lookup(step.indices(), keys, step.manager()) : teacher.compute(step.x());
+                ? teacher.lookup(step.indices(), keys, step.manager()) : teacher.compute(step.inputs());
     }
 
     private static NDArray add(NDArray a, NDArray b) {

@@ -6,8 +6,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.ClassSelection;
+import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
+import dev.graft.data.Labelled;
 import dev.graft.data.TensorDataset;
+import dev.graft.data.TextData;
+import dev.graft.data.TextDataset;
+import dev.graft.data.TextTokenizer;
 import dev.graft.io.GraftException;
 import dev.graft.model.Adapter;
 import dev.graft.model.Architecture;
@@ -317,12 +322,12 @@ public final class Distillation {
             ModelSpec tspec = specs.get(0);
             checkEnsemble(c.teachers(), specs);
             String dataName = c.data() != null ? c.data() : tspec.sourceDataset();
-            long root = c.train().seed();
-            Pretrain.Splits data = Pretrain.prepareData(dataName, tspec.inputShape(),
-                    c.classes(), c.shots(), c.valFraction(), root, log);
-            checkTask(c.teachers().get(0), c, tspec, dataName, data);
-            ImageDataset trainImages = transferSet(c, data.train());
+            if (dataName == null) {
+                throw new GraftException("--teacher " + c.teachers().get(0) + " names no"
+                        + " dataset of its own; give the task with --data");
+            }
             Architecture arch = Architecture.byId(c.student());
+            checkModality(c, tspec, arch);
             StagedNet probeStudent = arch.build(tspec.inputShape(), tspec.numClasses(),
                     c.studentOptions()).initialize(manager, 0);
             OneDnnCheck.requireSafeTraining(probeStudent); // before the teacher's outputs
@@ -331,13 +336,10 @@ public final class Distillation {
             runJson.put("command", "distill");
             runJson.put("config", c);
             runJson.put("plan", plan);
-            try (RunFolder run = RunFolder.open(runDir, true);
-                    TensorDataset train = TensorDataset.of(trainImages, tspec.normalization(),
-                            manager);
-                    TensorDataset val = TensorDataset.of(data.validation(),
-                            tspec.normalization(), manager);
-                    TensorDataset test = TensorDataset.of(data.test(), tspec.normalization(),
-                            manager)) {
+            try (Task data = task(c, tspec, dataName, manager);
+                    RunFolder run = RunFolder.open(runDir, true)) {
+                Examples train = data.train();
+                Examples test = data.test();
                 runJson.put("status", "running");
                 run.writeRun(runJson);
                 TeacherOutputs outputs = teacherOutputs(members, plan, probeStudent, manager);
@@ -353,10 +355,10 @@ public final class Distillation {
                 String cacheNote = cache(c, outputs, train, manager);
                 Shared shared = new Shared(c, arch, tspec, new ModelSpec.Provenance(
                         GraftVersion.graft(), GraftVersion.djl(), GraftVersion.engine(), null, 0,
-                        dataName, data.source(), trainImages.fingerprint(),
+                        dataName, data.source(), data.fingerprint(),
                         teacherNames(c), "distill"), plan, outputs,
-                        new RunTraining.Data(train, val, test, data.test().classNames()), train,
-                        run);
+                        new RunTraining.Data(train, data.validation(), test, data.classNames()),
+                        train, teacher, run);
                 Map<Kind, Double> costs = epochCosts(shared, manager);
                 List<StudentRun> runs = new ArrayList<>();
                 int total = c.seeds() * c.kinds().size();
@@ -398,7 +400,7 @@ public final class Distillation {
      * its speed theirs run one after the other, and its accuracy that of the mean logits.
      */
     private Model teacherModel(Config c, List<StagedNet> members, List<ModelSpec> specs,
-            TeacherOutputs outputs, TensorDataset test, NDManager manager) {
+            TeacherOutputs outputs, Examples test, NDManager manager) {
         long parameters = 0;
         double secondsPerImage = 0;
         for (int i = 0; i < members.size(); i++) {
@@ -447,25 +449,134 @@ public final class Distillation {
         }
     }
 
-    private static void checkTask(Path teacher, Config c, ModelSpec tspec, String dataName,
-            Pretrain.Splits data) {
+    /**
+     * The task's examples as the teacher reads them: images normalized as it was trained, or
+     * texts through its tokenizer; the training set cut to --transfer-classes.
+     */
+    private record Task(Examples train, Examples validation, Examples test,
+            List<String> classNames, String source, String fingerprint)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            train.close();
+            validation.close();
+            test.close();
+        }
+    }
+
+    private Task task(Config c, ModelSpec tspec, String dataName, NDManager manager) {
+        long root = c.train().seed();
+        Path teacher = c.teachers().get(0);
+        if (Architecture.byId(tspec.architecture()).isText()) {
+            TextData.Prepared d = TextData.prepare(dataName, TextData.Fields.DEFAULT,
+                    c.classes(), c.shots(), c.valFraction(), Seeds.derive(root, "split"),
+                    Seeds.derive(root, "shots"), log);
+            checkClasses(teacher, c, tspec, dataName, d.train());
+            TextDataset train = (TextDataset) transferSet(c, d.train());
+            try (TextTokenizer tok = TextTokenizer.open(teacher.resolve(Checkpoint.TOKENIZER),
+                    tspec.inputShape()[0], tspec.options().text().vocabSize())) {
+                return new Task(tok.tokenize(train), tok.tokenize(d.validation()),
+                        tok.tokenize(d.test()), d.test().classNames(), d.source(),
+                        train.fingerprint());
+            }
+        }
+        Pretrain.Splits data = Pretrain.prepareData(dataName, tspec.inputShape(),
+                c.classes(), c.shots(), c.valFraction(), root, log);
         if (!Arrays.equals(data.train().imageShape(), tspec.inputShape())) {
             throw new GraftException("--teacher " + teacher + " was trained on images "
                     + Arrays.toString(tspec.inputShape()) + " but " + dataName + " has "
                     + Arrays.toString(data.train().imageShape()) + "; distill on the teacher's"
                     + " kind of data");
         }
-        if (data.train().numClasses() != tspec.numClasses()) {
+        checkClasses(teacher, c, tspec, dataName, data.train());
+        ImageDataset train = (ImageDataset) transferSet(c, data.train());
+        return new Task(TensorDataset.of(train, tspec.normalization(), manager),
+                TensorDataset.of(data.validation(), tspec.normalization(), manager),
+                TensorDataset.of(data.test(), tspec.normalization(), manager),
+                data.test().classNames(), data.source(), train.fingerprint());
+    }
+
+    private static void checkClasses(Path teacher, Config c, ModelSpec tspec, String dataName,
+            Labelled train) {
+        if (train.numClasses() != tspec.numClasses()) {
             throw new GraftException("--teacher " + teacher + " has " + tspec.numClasses()
                     + " classes " + tspec.classNames() + " but " + dataName
                     + (c.classes() == null ? "" : " --classes " + c.classes()) + " has "
-                    + data.train().numClasses() + " " + data.train().classNames()
+                    + train.numClasses() + " " + train.classNames()
                     + "; pass --classes to select the teacher's classes");
         }
     }
 
-    /** The training images distilled on: all, or those of --transfer-classes. */
-    private static ImageDataset transferSet(Config c, ImageDataset train) {
+    /**
+     * A text teacher takes a text student (a BERT of fewer layers, started from the teacher's,
+     * see {@link #fromTeacherLayers}) and the terms that compare outputs; hints and relations
+     * compare feature maps of images.
+     */
+    static void checkModality(Config c, ModelSpec tspec, Architecture student) {
+        boolean text = Architecture.byId(tspec.architecture()).isText();
+        if (text != student.isText()) {
+            throw new GraftException("--student-arch " + student.id() + (text
+                    ? " reads images, and the teacher is a text encoder; a text student is"
+                    + " bert (its size from --student-layers)"
+                    : " reads text, and the teacher reads images"));
+        }
+        if (text) {
+            for (Kind k : c.kinds()) {
+                if (k.usesHints() || k.usesRelations()) {
+                    throw new GraftException("--kind " + k.id() + ": hints and relations"
+                            + " compare image feature maps; a text student takes alone and"
+                            + " response");
+                }
+            }
+            if (c.studentOptions().text() == null) {
+                throw new GraftException("a text student needs its sizes (--student-layers)");
+            }
+            int teacherLayers = tspec.options().text().layers();
+            int studentLayers = c.studentOptions().text().layers();
+            if (studentLayers < 1 || studentLayers > teacherLayers) {
+                throw new GraftException("--student-layers " + studentLayers + ": a text"
+                        + " student takes 1 to " + teacherLayers + " of its teacher's layers");
+            }
+            if (!c.studentOptions().text().withLayers(teacherLayers).equals(
+                    tspec.options().text())) {
+                throw new GraftException("a text student keeps its teacher's sizes but for the"
+                        + " number of layers (teacher " + tspec.options().text() + ")");
+            }
+        }
+    }
+
+    /**
+     * Starts a text student from its teacher, as DistilBERT does (Sanh et al. 2019): the
+     * embeddings and the head copied, student layer {@code i} from teacher layer
+     * {@code i * (teacher layers / student layers)} (6 to 2: layers 0 and 3; 6 to 3: 0, 2, 4).
+     */
+    static void fromTeacherLayers(StagedNet student, StagedNet teacher) {
+        int stride = layers(teacher) / layers(student);
+        Map<String, ai.djl.nn.Parameter> from = teacher.namedParameters();
+        for (Map.Entry<String, ai.djl.nn.Parameter> e : student.namedParameters().entrySet()) {
+            String name = e.getKey();
+            java.util.regex.Matcher m = LAYER.matcher(name);
+            String source = m.lookingAt() ? "encoder.layer." + Integer.parseInt(m.group(1))
+                    * stride + "." + name.substring(m.end()) : name;
+            ai.djl.nn.Parameter p = from.get(source);
+            if (p == null || !p.getArray().getShape().equals(e.getValue().getArray()
+                    .getShape())) {
+                throw new GraftException("the teacher has no " + source + " of shape "
+                        + e.getValue().getArray().getShape() + " for the student's " + name);
+            }
+            e.getValue().getArray().set(p.getArray().toFloatArray());
+        }
+    }
+
+    private static final java.util.regex.Pattern LAYER = java.util.regex.Pattern.compile(
+            "encoder\\.layer\\.(\\d+)\\.");
+
+    private static int layers(StagedNet net) {
+        return (int) net.stageNames().stream().filter(n -> n.startsWith("layer")).count();
+    }
+
+    /** The training examples distilled on: all, or those of --transfer-classes. */
+    private static Labelled transferSet(Config c, Labelled train) {
         if (c.transferClasses() == null) {
             return train;
         }
@@ -493,6 +604,9 @@ public final class Distillation {
 
     /** Resolves the stages the terms connect, checking names and sizes before any training. */
     static Plan plan(Config c, StagedNet student, StagedNet teacher, NDManager manager) {
+        if (c.kinds().stream().noneMatch(k -> k.usesHints() || k.usesRelations())) {
+            return new Plan(null, null, null, null, null); // only the logits are compared
+        }
         Map<String, Shape> ss = stageShapes(student, manager);
         Map<String, Shape> ts = stageShapes(teacher, manager);
         List<String> sNames = student.stageNames();
@@ -605,7 +719,7 @@ public final class Distillation {
      * Caches what fits of the teacher's outputs (logits first, then relation embeddings, then
      * hint maps), unless augmentation would make them stale; returns what was done, in words.
      */
-    private String cache(Config c, TeacherOutputs outputs, TensorDataset train,
+    private String cache(Config c, TeacherOutputs outputs, Examples train,
             NDManager manager) {
         if (c.kinds().stream().allMatch(k -> k == Kind.ALONE)) {
             return "not used";
@@ -650,7 +764,7 @@ public final class Distillation {
      */
     private record Shared(Config c, Architecture arch, ModelSpec tspec,
             ModelSpec.Provenance provenance, Plan plan, TeacherOutputs outputs,
-            RunTraining.Data data, TensorDataset train, RunFolder parent) {}
+            RunTraining.Data data, Examples train, StagedNet teacher, RunFolder parent) {}
 
     private StudentRun student(Shared sh, Kind k, int seedIndex, NDManager manager) {
         Config c = sh.c();
@@ -673,7 +787,8 @@ public final class Distillation {
                             sh.provenance().djlVersion(), sh.provenance().engine(),
                             Instant.now().toString(), seed, sh.provenance().dataset(),
                             sh.provenance().dataSource(), sh.provenance().dataFingerprint(),
-                            k == Kind.ALONE ? null : teacherNames(c), "distill " + k.id()));
+                            k == Kind.ALONE && !arch.isText() ? null : teacherNames(c),
+                            "distill " + k.id()));
             DistillObjective objective = objective(sh, k, net, seed, m);
             if (k.usesHints() && c.terms().hintEpochs() > 0) {
                 hintStage(c, tc, net, objective, sh.plan(), sh.train(), m);
@@ -712,10 +827,17 @@ public final class Distillation {
         }
     }
 
-    /** A student with the initial weights of {@code seed}. */
+    /**
+     * A student with the initial weights of {@code seed}; a text student starts from the
+     * teacher's layers instead (and keeps the teacher's tokenizer through its provenance).
+     */
     private static StagedNet newStudent(Shared sh, long seed, NDManager m) {
-        return sh.arch().build(sh.tspec().inputShape(), sh.tspec().numClasses(),
+        StagedNet net = sh.arch().build(sh.tspec().inputShape(), sh.tspec().numClasses(),
                 sh.c().studentOptions()).initialize(m, Seeds.derive(seed, "init"));
+        if (sh.arch().isText()) {
+            fromTeacherLayers(net, sh.teacher());
+        }
+        return net;
     }
 
     /** The objective of kind {@code k} for {@code net}, with a fresh adapter; null alone. */
@@ -754,7 +876,7 @@ public final class Distillation {
         log.accept(String.format("epoch cost: timing chunks of %,d images, %d rounds", n,
                 EpochCost.ROUNDS));
         try (NDManager m = manager.newSubManager();
-                TensorDataset head = sh.train().head(n, m)) {
+                Examples head = sh.train().head(n, m)) {
             for (Kind k : c.kinds()) {
                 if (k == Kind.ALONE) {
                     continue;
@@ -783,17 +905,17 @@ public final class Distillation {
         }
     }
 
-    private static Shape hintTargetShape(TeacherOutputs outputs, TensorDataset train,
+    private static Shape hintTargetShape(TeacherOutputs outputs, Examples train,
             NDManager m) {
         try (NDManager sub = m.newSubManager()) {
-            return outputs.compute(train.range(0, 1, sub).x()).get(DistillObjective.HINT)
+            return outputs.compute(train.range(0, 1, sub).inputs()).get(DistillObjective.HINT)
                     .getShape();
         }
     }
 
     /** FitNets' first stage: only the hint, training the student's stages up to the hint's. */
     private void hintStage(Config c, TrainConfig tc, StagedNet net, DistillObjective objective,
-            Plan plan, TensorDataset train, NDManager m) {
+            Plan plan, Examples train, NDManager m) {
         List<ParamGroup> groups = new ArrayList<>();
         boolean above = false;
         for (String g : net.groupNames()) {

@@ -1,10 +1,11 @@
 package dev.graft.distill;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.model.StagedNet;
 import dev.graft.train.Progress;
 import java.util.LinkedHashMap;
@@ -58,8 +59,8 @@ final class TeacherOutputs {
     }
 
     /** The teacher's logits for inputs {@code x}; the first member's stages into {@code capture}. */
-    NDArray logits(NDArray x, Map<String, NDArray> capture) {
-        ParameterStore ps = new ParameterStore(x.getManager(), false);
+    NDArray logits(NDList x, Map<String, NDArray> capture) {
+        ParameterStore ps = new ParameterStore(x.head().getManager(), false);
         NDArray sum = members.get(0).forward(ps, x, false, capture);
         for (StagedNet m : members.subList(1, members.size())) {
             sum = sum.add(m.forward(ps, x, false, new LinkedHashMap<>()));
@@ -68,7 +69,7 @@ final class TeacherOutputs {
     }
 
     /** The targets for inputs {@code x}, computed now. */
-    Map<String, NDArray> compute(NDArray x) {
+    Map<String, NDArray> compute(NDList x) {
         Map<String, NDArray> outputs = new LinkedHashMap<>();
         stages.forEach(s -> outputs.put(s, null));
         NDArray logits = logits(x, outputs);
@@ -76,13 +77,13 @@ final class TeacherOutputs {
     }
 
     /** The teacher's test accuracy on {@code data} (an ensemble's from its mean logits). */
-    double accuracy(TensorDataset data, NDManager manager) {
+    double accuracy(Examples data, NDManager manager) {
         int batchSize = members.get(0).inferenceBatchSize();
         long correct = 0;
         for (int from = 0; from < data.size(); from += batchSize) {
             int to = Math.min(data.size(), from + batchSize);
             try (NDManager m = manager.newSubManager()) {
-                long[] pred = logits(data.range(from, to, m).x(), new LinkedHashMap<>())
+                long[] pred = logits(data.range(from, to, m).inputs(), new LinkedHashMap<>())
                         .argMax(1).toLongArray();
                 for (int i = 0; i < pred.length; i++) {
                     correct += pred[i] == data.label(from + i) ? 1 : 0;
@@ -93,16 +94,16 @@ final class TeacherOutputs {
     }
 
     /** Floats per example of each target, measured on one example. */
-    Map<String, Long> floatsPerExample(TensorDataset data, NDManager manager) {
+    Map<String, Long> floatsPerExample(Examples data, NDManager manager) {
         Map<String, Long> out = new LinkedHashMap<>();
         try (NDManager m = manager.newSubManager()) {
-            compute(data.range(0, 1, m).x()).forEach((k, v) -> out.put(k, v.size()));
+            compute(data.range(0, 1, m).inputs()).forEach((k, v) -> out.put(k, v.size()));
         }
         return out;
     }
 
     /** Computes the targets of every example of {@code data}; keeps those named in {@code keep}. */
-    void cache(TensorDataset data, java.util.Set<String> keep, Progress progress,
+    void cache(Examples data, java.util.Set<String> keep, Progress progress,
             NDManager manager) {
         int batchSize = members.get(0).inferenceBatchSize();
         Map<String, float[]> values = new LinkedHashMap<>();
@@ -112,7 +113,7 @@ final class TeacherOutputs {
         for (int from = 0; from < n; from += batchSize) {
             int to = Math.min(n, from + batchSize);
             try (NDManager m = manager.newSubManager()) {
-                for (Map.Entry<String, NDArray> e : compute(data.range(from, to, m).x())
+                for (Map.Entry<String, NDArray> e : compute(data.range(from, to, m).inputs())
                         .entrySet()) {
                     if (!keep.contains(e.getKey())) {
                         continue;

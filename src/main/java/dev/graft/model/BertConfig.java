@@ -33,6 +33,12 @@ public record BertConfig(int vocabSize, int hiddenSize, int layers, int heads,
         }
     }
 
+    /** The same encoder with {@code n} layers (a distilled student's, say). */
+    public BertConfig withLayers(int n) {
+        return new BertConfig(vocabSize, hiddenSize, n, heads, intermediateSize, maxPositions,
+                typeVocabSize, layerNormEps);
+    }
+
     /** Each head's width. */
     public int headSize() {
         return hiddenSize / heads;

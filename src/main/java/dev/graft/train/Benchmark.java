@@ -7,6 +7,7 @@ import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.Augmentation;
 import dev.graft.data.DatasetResolver;
+import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Normalization;
 import dev.graft.data.TensorDataset;
@@ -59,25 +60,27 @@ public final class Benchmark {
      * Inference throughput of {@code net} over every image of {@code data} (predicted classes
      * copied to the host), after one warm-up batch.
      */
-    public static double inferenceImagesPerSecond(StagedNet net, TensorDataset data,
+    public static double inferenceImagesPerSecond(StagedNet net, Examples data,
             int batchSize, NDManager manager) {
         inferenceSeconds(net, data, Math.min(batchSize, data.size()), batchSize, manager);
         return data.size() / inferenceSeconds(net, data, data.size(), batchSize, manager);
     }
 
     /**
-     * Seconds {@code net} takes over the first {@code images} images of {@code data} (predicted
-     * classes copied to the host), no warm-up.
+     * Seconds {@code net} takes over the first {@code images} examples of {@code data} in its
+     * inference order (texts shortest first; predicted classes copied to the host), no
+     * warm-up.
      */
-    public static double inferenceSeconds(StagedNet net, TensorDataset data, int images,
+    public static double inferenceSeconds(StagedNet net, Examples data, int images,
             int batchSize, NDManager manager) {
         ParameterStore ps = new ParameterStore(manager, false);
+        int[] order = data.inferenceOrder();
         long started = System.nanoTime();
         for (int from = 0; from < images; from += batchSize) {
             try (NDManager step = manager.newSubManager()) {
-                Batch b = data.range(from, Math.min(images, from + batchSize),
-                        step);
-                net.forward(ps, new NDList(b.x()), false).head().argMax(1).toLongArray();
+                Batch b = data.batch(java.util.Arrays.copyOfRange(order, from, Math.min(images,
+                        from + batchSize)), step);
+                net.forward(ps, b.inputs(), false).head().argMax(1).toLongArray();
             }
         }
         return (System.nanoTime() - started) / 1e9;

@@ -1,7 +1,7 @@
 package dev.graft.train;
 
 import ai.djl.ndarray.NDManager;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 
 /**
  * What an objective adds to the cost of a training epoch: chunks of training with it and
@@ -27,11 +27,11 @@ public final class EpochCost {
      * Images per timed chunk: {@link #STEPS} batches, or as many whole batches as {@code plain}
      * needs to train for {@link #MIN_SECONDS} (at most the training set).
      */
-    public static int chunk(TrainingLoop plain, TensorDataset train, int batch,
+    public static int chunk(TrainingLoop plain, Examples train, int batch,
             NDManager manager) {
         int total = train.size();
         int n = Math.min(total, STEPS * batch);
-        try (NDManager m = manager.newSubManager(); TensorDataset head = train.head(n, m)) {
+        try (NDManager m = manager.newSubManager(); Examples head = train.head(n, m)) {
             secondsPerImage(plain, head); // warm-up
             double seconds = secondsPerImage(plain, head) * n;
             if (seconds >= MIN_SECONDS) {
@@ -43,12 +43,12 @@ public final class EpochCost {
     }
 
     /** {@code candidate}'s seconds per training image over {@code plain}'s, side by side. */
-    public static double ratio(TrainingLoop plain, TrainingLoop candidate, TensorDataset chunk) {
+    public static double ratio(TrainingLoop plain, TrainingLoop candidate, Examples chunk) {
         return Benchmark.sideBySideRatio(() -> secondsPerImage(plain, chunk),
                 () -> secondsPerImage(candidate, chunk), ROUNDS);
     }
 
-    private static double secondsPerImage(TrainingLoop loop, TensorDataset data) {
+    private static double secondsPerImage(TrainingLoop loop, Examples data) {
         return 1 / loop.fit(data, null, 1, Double.NEGATIVE_INFINITY, (e, improved) -> { })
                 .history().get(0).imagesPerSecond();
     }

@@ -169,6 +169,11 @@ public final class SetFit {
         }
 
         @Override
+        public PairedText head(int n, NDManager parent) {
+            return new PairedText(text, pairs.subList(0, n));
+        }
+
+        @Override
         public Batch range(int from, int to, NDManager target) {
             return batch(java.util.stream.IntStream.range(from, to).toArray(), target);
         }

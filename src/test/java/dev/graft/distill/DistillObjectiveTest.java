@@ -31,7 +31,7 @@ class DistillObjectiveTest {
             NDArray others = m.create(new long[] {2, 2, 1, 1});
             Distillation.Terms terms = new Distillation.Terms(2, 0.3, null, null, 1, 0, 25, 50,
                     0);
-            NDArray teacherLogits = outputs.compute(x).get(TeacherOutputs.LOGITS);
+            NDArray teacherLogits = outputs.compute(new ai.djl.ndarray.NDList(x)).get(TeacherOutputs.LOGITS);
             double soft = DistillLosses.response(logits, teacherLogits, 2).getFloat();
             double hard = LossFunction.crossEntropy().compute(logits, labels, new ai.djl.ndarray.NDList(x)).getFloat();
 

@@ -144,7 +144,7 @@ class DistillationTest {
                 int[] idx = {5, 0, 3};
                 Map<String, NDArray> looked = outputs.lookup(idx, List.of(TeacherOutputs.LOGITS,
                         "hint"), m);
-                Map<String, NDArray> computed = outputs.compute(data.batch(idx, m).x());
+                Map<String, NDArray> computed = outputs.compute(data.batch(idx, m).inputs());
                 for (String k : List.of(TeacherOutputs.LOGITS, "hint")) {
                     assertEquals(computed.get(k).getShape(), looked.get(k).getShape());
                     assertTrue(computed.get(k).sub(looked.get(k)).abs().max().getFloat() < 1e-5,
@@ -168,7 +168,7 @@ class DistillationTest {
                 dev.graft.data.Batch batch = data.range(0, 50, m);
                 float[] la = forward(a, batch.x(), m);
                 float[] lb = forward(b, batch.x(), m);
-                Map<String, NDArray> t = outputs.compute(batch.x());
+                Map<String, NDArray> t = outputs.compute(batch.inputs());
                 float[] mean = t.get(TeacherOutputs.LOGITS).toFloatArray();
                 for (int i = 0; i < mean.length; i++) {
                     assertEquals((la[i] + lb[i]) / 2, mean[i], 1e-5);

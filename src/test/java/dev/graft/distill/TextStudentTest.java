@@ -1,0 +1,79 @@
+package dev.graft.distill;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import dev.graft.io.GraftException;
+import dev.graft.model.Architecture;
+import dev.graft.model.BertConfig;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.ModelSpec;
+import dev.graft.model.StagedNet;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A text student started from its teacher's layers, as DistilBERT starts. */
+class TextStudentTest {
+
+    static final BertConfig FOUR = new BertConfig(50, 16, 4, 2, 32, 12, 2, 1e-12);
+
+    static float[] of(StagedNet net, String name) {
+        return net.namedParameters().get(name).getArray().toFloatArray();
+    }
+
+    /** Four teacher layers to two: student layer 1 is teacher layer 2; the rest as named. */
+    @Test
+    void studentLayersComeFromEveryOtherTeacherLayer() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet teacher = Architecture.BERT.build(new int[] {12}, 3,
+                    ModelOptions.ofText(FOUR)).initialize(m, 1);
+            StagedNet student = Architecture.BERT.build(new int[] {12}, 3,
+                    ModelOptions.ofText(FOUR.withLayers(2))).initialize(m, 2);
+            String q1 = "encoder.layer.1.attention.self.query.weight";
+            assertNotEquals(of(teacher, "encoder.layer.2.attention.self.query.weight")[0],
+                    of(student, q1)[0], "different seeds start different weights");
+            Distillation.fromTeacherLayers(student, teacher);
+            assertArrayEquals(of(teacher, "encoder.layer.2.attention.self.query.weight"),
+                    of(student, q1));
+            assertArrayEquals(of(teacher, "encoder.layer.0.output.dense.weight"),
+                    of(student, "encoder.layer.0.output.dense.weight"));
+            assertArrayEquals(of(teacher, "embeddings.word_embeddings.weight"),
+                    of(student, "embeddings.word_embeddings.weight"));
+            assertArrayEquals(of(teacher, "classifier.weight"), of(student, "classifier.weight"));
+            assertEquals(List.of("embeddings", "layer0", "layer1"), student.stageNames());
+        }
+    }
+
+    @Test
+    void aTextTeacherRefusesImageStudentsAndMapTerms() {
+        ModelSpec teacher = new ModelSpec(ModelSpec.FORMAT_VERSION, "bert", ModelOptions.ofText(
+                FOUR), new int[] {12}, 3, List.of("a", "b", "c"), null, null, Map.of(), null);
+        GraftException image = assertThrows(GraftException.class, () -> Distillation
+                .checkModality(config("convnet", ModelOptions.DEFAULT, Distillation.Kind.ALONE),
+                        teacher, Architecture.byId("convnet")));
+        assertTrue(image.getMessage().contains("a text student is bert"), image.getMessage());
+        GraftException hints = assertThrows(GraftException.class, () -> Distillation
+                .checkModality(config("bert", ModelOptions.ofText(FOUR.withLayers(2)),
+                        Distillation.Kind.FEATURE), teacher, Architecture.BERT));
+        assertTrue(hints.getMessage().contains("alone and response"), hints.getMessage());
+        GraftException deeper = assertThrows(GraftException.class, () -> Distillation
+                .checkModality(config("bert", ModelOptions.ofText(FOUR.withLayers(6)),
+                        Distillation.Kind.RESPONSE), teacher, Architecture.BERT));
+        assertTrue(deeper.getMessage().contains("1 to 4"), deeper.getMessage());
+        Distillation.checkModality(config("bert", ModelOptions.ofText(FOUR.withLayers(2)),
+                Distillation.Kind.RESPONSE), teacher, Architecture.BERT);
+    }
+
+    static Distillation.Config config(String arch, ModelOptions options, Distillation.Kind k) {
+        return new Distillation.Config(List.of(java.nio.file.Path.of("teacher")), "x", null, null,
+                null, false, 0.1, arch, options, List.of(k), 1, Distillation.Terms.defaults(),
+                0, new dev.graft.train.TrainConfig(1, 8, dev.graft.train.OptimizerConfig.adamW(
+                        5e-5), new dev.graft.train.LrSchedule.Constant(),
+                        dev.graft.data.Augmentation.NONE, 1, 0, List.of()));
+    }
+}
