@@ -129,7 +129,7 @@ public final class Demo {
                     task));
         }
         Comparison.Config cc = new Comparison.Config(model, c.data(), c.targetClasses(),
-                List.of(Strategy.values()), c.shots(), c.seeds(), c.minStepsPerEpoch(), true,
+                Strategy.defaults(false), c.shots(), c.seeds(), c.minStepsPerEpoch(), true,
                 cellRecipe);
         Path cmpDir = dir.resolve("transfer");
         log.accept("comparison: " + Strategy.ids() + " at " + c.shots()

@@ -78,7 +78,7 @@ public enum Strategy {
         if (!text && (this == SETFIT || this == TFIDF)) {
             throw new dev.graft.io.GraftException(id + " is a strategy for text encoders, and"
                     + " the model reads images; image strategies are scratch, probe,"
-                    + " last-stage, full, ulmfit");
+                    + " last-stage, full, ulmfit, lp-ft");
         }
     }
 

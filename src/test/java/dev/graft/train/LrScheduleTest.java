@@ -61,7 +61,9 @@ class LrScheduleTest {
         assertEquals(new LrSchedule.Cosine(), LrSchedule.parse("cosine", 0));
         assertEquals(new LrSchedule.Warmup(5, new LrSchedule.Constant()),
                 LrSchedule.parse("constant", 5));
-        assertThrows(IllegalArgumentException.class, () -> LrSchedule.parse("linear", 0));
+        assertEquals(new LrSchedule.Linear(), LrSchedule.parse("linear", 0));
+        assertEquals(0.75, new LrSchedule.Linear().factor(1, 4), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> LrSchedule.parse("exponential", 0));
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule.SlantedTriangular(0, 32));
     }
 
