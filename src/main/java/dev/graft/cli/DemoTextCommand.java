@@ -34,7 +34,7 @@ final class DemoTextCommand implements Callable<Integer> {
     String shots;
 
     @Option(names = "--strategies", defaultValue = "tfidf,probe,full", description =
-            "Comma-separated, of " + "tfidf, probe, last-stage, full, ulmfit, setfit (default:"
+            "Comma-separated, of tfidf, probe, last-stage, full, ulmfit, lp-ft, setfit (default:"
             + " ${DEFAULT-VALUE}).")
     String strategies;
 
