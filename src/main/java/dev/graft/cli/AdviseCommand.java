@@ -15,13 +15,17 @@ import picocli.CommandLine.Option;
             "Fits a probe on the codes of every stage (the transferability curve), measures how",
             "far the target's codes are from the source's (proxy A-distance), places the task",
             "in the small/large x similar/different guide, then pilots the guide's two",
-            "candidates on halves of the labelled images and recommends the better one.", ""},
+            "candidates on halves of the labelled examples and recommends the better one.",
+            "On text (--model minilm or a text checkpoint) the stages are the encoder's layers,",
+            "the pilot trains with AdamW 5e-5 unless told otherwise, and the no-transfer",
+            "candidate is tfidf (word 1-2-gram TF-IDF + logistic regression).", ""},
         footer = {"", "Examples:",
             "  graft advise --model runs/src/model --classes 5-9 --shots 10",
-            "  graft advise --model runs/src/model --classes 5-9 --no-pilot --json"})
+            "  graft advise --model runs/src/model --classes 5-9 --no-pilot --json",
+            "  graft advise --model minilm --data uci-sentiment --shots 16"})
 final class AdviseCommand implements Callable<Integer> {
 
-    @Option(names = "--shots", description = "Labelled images per class you have (default:"
+    @Option(names = "--shots", description = "Labelled examples per class you have (default:"
             + " all of the target's).")
     Integer shots;
 
@@ -44,8 +48,11 @@ final class AdviseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        target.model = dev.graft.zoo.TextEncoders.resolve(target.model, common::log);
+        boolean text = FinetuneCommand.isText(target.model);
         Advisor.Config config = new Advisor.Config(target.model, target.data, target.classes,
-                shots, target.disjoint, pilot, minSteps, train.toConfig(common.seed, 10));
+                shots, target.disjoint, pilot, minSteps, train.toConfig(common.seed,
+                        text ? 3 : 10, text));
         Path dir = RunNames.folder(common.out, "advise", target.label(), config);
         Advisor.Advice a;
         String command;
@@ -69,6 +76,7 @@ final class AdviseCommand implements Callable<Integer> {
             case PROBE -> "graft extract --model " + target.model + " --stage " + a.cutStage()
                     + task + " --out codes/  &&  graft probe --codes codes/";
             case SCRATCH -> "graft pretrain" + task;
+            case TFIDF -> "graft tfidf" + task;
             default -> "graft finetune --model " + target.model + task + " --policy "
                     + a.strategy().id();
         };

@@ -18,17 +18,21 @@ import picocli.CommandLine.Option;
             "model.int8.onnx: int8 weights (one scale per output channel) and uint8 inputs of",
             "every convolution and linear layer, as QuantizeLinear/DequantizeLinear (QDQ), which",
             "ONNX Runtime runs with integer kernels. Input 'input' [batch, C, H, W], normalized",
-            "as the model's metadata says; output 'logits'. Before reporting, each file runs on",
-            "the model's test images in ONNX Runtime: float32 must match graft within 1e-4;",
-            "int8 is compared with graft's int8 simulation. Sizes and speed (side by side with",
-            "graft's float32 inference at batch 64) go to export.json.", ""},
+            "as the model's metadata says; output 'logits'. A text encoder takes 'input_ids'",
+            "and 'attention_mask' (int64 [batch, tokens]) from the tokenizer.json written beside",
+            "it; int8 there covers every linear layer (attention's own products stay float).",
+            "Before reporting, each file runs on the model's test examples in ONNX Runtime:",
+            "float32 must match graft within 1e-4; int8 is compared with graft's int8",
+            "simulation. Sizes and speed (side by side with graft's float32 inference at batch",
+            "64) go to export.json.", ""},
         footer = {"", "Examples:",
             "  graft export --model runs/fm/model --out runs/fm-onnx",
-            "  graft export --model runs/fm/model --int8 --calibration percentile", ""})
+            "  graft export --model runs/fm/model --int8 --calibration percentile",
+            "  graft export --model runs/minilm-sentiment/model --int8", ""})
 final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "CKPT",
-            description = "Checkpoint folder.")
+            description = "Checkpoint folder, or minilm (the text encoder graft carries).")
     Path model;
 
     @Option(names = "--format", defaultValue = "onnx", description = "onnx, the one format"
@@ -43,7 +47,7 @@ final class ExportCommand implements Callable<Integer> {
     String calibration;
 
     @Option(names = "--calibration-images", defaultValue = "512", paramLabel = "N",
-            description = "With --int8: training images that set the activation ranges"
+            description = "With --int8: training examples that set the activation ranges"
                     + " (default: ${DEFAULT-VALUE}).")
     int calibrationImages;
 
@@ -64,6 +68,7 @@ final class ExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--format " + format + " is not supported; graft"
                     + " exports onnx");
         }
+        model = dev.graft.zoo.TextEncoders.resolve(model, common::log);
         Export.Config config = new Export.Config(model, data, int8,
                 Int8.Calibration.parse(calibration), calibrationImages, threads, common.seed);
         Path dir = RunNames.folder(common.out, "export", int8 ? "onnx-int8" : "onnx", config);
@@ -83,7 +88,7 @@ final class ExportCommand implements Callable<Integer> {
                     String.format(Locale.ROOT, "%.2fx", f.speedup())));
         }
         common.print(r, dev.graft.report.TextTable.render(List.of("model", "bytes",
-                "test accuracy (%)", "max |logit diff|", "same class", "images/s", "speed"),
+                "test accuracy (%)", "max |logit diff|", "same class", "examples/s", "speed"),
                 rows) + (r.int8SimulatedAccuracy() == null ? "" : String.format(Locale.ROOT,
                         "graft's int8 simulation: %.2f%%; 'same class' for int8 compares with"
                         + " it%n", 100 * r.int8SimulatedAccuracy()))

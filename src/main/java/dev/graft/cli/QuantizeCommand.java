@@ -13,11 +13,13 @@ import picocli.CommandLine.Option;
 @Command(name = "quantize", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measure int8 post-training quantization of a checkpoint.", "",
             "Weights: int8, symmetric, one scale per output channel. The input of every",
-            "convolution and linear layer: uint8 over a range calibrated on training images,",
+            "convolution and linear layer: uint8 over a range calibrated on training examples,",
             "min-max (all values) or percentile (0.01%% clipped at each end). BatchNorm is folded",
             "into the convolutions first, as deployment does. graft runs the network this way",
             "(quantize, then dequantize) and reports test accuracy beside float32 and how often",
-            "the two pick the same class. 'graft export --int8' writes the ONNX model.", ""},
+            "the two pick the same class. A text encoder quantizes every linear layer (the",
+            "attention's own products stay float). 'graft export --int8' writes the ONNX model.",
+            ""},
         footer = {"", "Examples:",
             "  graft quantize --model runs/fm/model",
             "  graft quantize --model runs/fm/model --calibration percentile"
@@ -26,7 +28,7 @@ import picocli.CommandLine.Option;
 final class QuantizeCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "CKPT",
-            description = "Checkpoint folder.")
+            description = "Checkpoint folder, or minilm (the text encoder graft carries).")
     Path model;
 
     @Option(names = "--calibration", split = ",", defaultValue = "min-max,percentile",
@@ -35,7 +37,7 @@ final class QuantizeCommand implements Callable<Integer> {
     List<String> calibration;
 
     @Option(names = "--calibration-images", defaultValue = "512", paramLabel = "N",
-            description = "Training images that set the activation ranges"
+            description = "Training examples that set the activation ranges"
                     + " (default: ${DEFAULT-VALUE}).")
     int calibrationImages;
 
@@ -58,6 +60,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model = dev.graft.zoo.TextEncoders.resolve(model, common::log);
         Quantization.Config config = new Quantization.Config(model, data, calibration.stream()
                 .map(Int8.Calibration::parse).toList(), calibrationImages, qatEpochs == 0 ? null
                         : qatConfig(), common.seed);
@@ -74,6 +77,6 @@ final class QuantizeCommand implements Callable<Integer> {
                     + qatEpochs + " disagree; give --qat-epochs only");
         }
         train.epochs = qatEpochs;
-        return train.toConfig(common.seed);
+        return train.toConfig(common.seed, qatEpochs, FinetuneCommand.isText(model));
     }
 }

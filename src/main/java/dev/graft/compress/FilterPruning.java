@@ -33,6 +33,12 @@ public final class FilterPruning {
                     + " (its layers " + net.options().ranks().keySet() + " are low-rank pairs);"
                     + " remove filters first, then factorize the smaller model");
         }
+        if (net.architecture().isText()) {
+            throw new GraftException("structured pruning removes convolution filters, and "
+                    + net.architecture().id() + " is a text encoder (its widths are tied"
+                    + " across every layer's residual sums and attention heads); use"
+                    + " unstructured pruning (--sparsity) or graft lowrank");
+        }
         List<ChannelGroup> groups = net.architecture().channelGroups(net.inputShape());
         if (groups.isEmpty()) {
             boolean residual = net.layers().stream().anyMatch(l -> l instanceof Layer.Residual);

@@ -2,7 +2,7 @@ package dev.graft.compress;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.model.StagedNet;
 import dev.graft.train.Benchmark;
 
@@ -24,7 +24,7 @@ public record InferenceSpeed(
     /** Batch size of the timing. */
     static final int BATCH = 64;
 
-    public static InferenceSpeed measure(StagedNet given, StagedNet compressed, TensorDataset test,
+    public static InferenceSpeed measure(StagedNet given, StagedNet compressed, Examples test,
             NDManager manager) {
         int n = Math.min(IMAGES, test.size());
         double[] seconds = new double[2];

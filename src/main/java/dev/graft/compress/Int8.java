@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.model.Layer;
 import dev.graft.model.LayerProgram;
 import java.util.ArrayList;
@@ -145,7 +145,7 @@ public final class Int8 {
      * Runs {@code program} on {@code images} examples of {@code data} drawn with {@code seed}
      * and sets each quantized layer's input range.
      */
-    public static Plan calibrate(LayerProgram program, TensorDataset data, int images,
+    public static Plan calibrate(LayerProgram program, Examples data, int images,
             Calibration method, long seed, NDManager manager) {
         int n = Math.min(images, data.size());
         if (n == 0) {
@@ -192,7 +192,7 @@ public final class Int8 {
             try (NDManager step = manager.newSubManager()) {
                 int[] idx = Arrays.copyOfRange(order, from, Math.min(n, from + batch));
                 Arrays.sort(idx);
-                program.forward(data.batch(idx, step).x(), observe);
+                program.forward(data.batch(idx, step).inputs(), observe);
             }
         }
         Map<String, Activation> inputs = new LinkedHashMap<>();

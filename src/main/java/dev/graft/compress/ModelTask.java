@@ -2,9 +2,14 @@ package dev.graft.compress;
 
 import ai.djl.ndarray.NDManager;
 import dev.graft.data.DatasetResolver;
+import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.TensorDataset;
+import dev.graft.data.TextData;
+import dev.graft.data.TextDataset;
+import dev.graft.data.TextTokenizer;
 import dev.graft.io.GraftException;
+import dev.graft.model.Architecture;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
@@ -17,6 +22,7 @@ import dev.graft.train.TrainConfig;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -24,7 +30,8 @@ import java.util.function.Consumer;
 /**
  * The task a checkpoint was trained on, which a compression step is tuned and judged on: its
  * dataset (or another with its classes), its classes selected by name, a validation hold-out
- * and the test set, as tensors normalized the model's way.
+ * and the test set, as the network reads them (images normalized the model's way, or texts
+ * through its tokenizer).
  */
 public final class ModelTask implements AutoCloseable {
 
@@ -32,22 +39,21 @@ public final class ModelTask implements AutoCloseable {
     final String dataName;
     final String source;
     final String fingerprint;
-    final TensorDataset train;
-    final TensorDataset validation;
-    final TensorDataset test;
+    final Examples train;
+    final Examples validation;
+    final Examples test;
     private final RunTraining.Data data;
 
-    private ModelTask(ModelSpec spec, String dataName, String source, ImageDataset train,
-            ImageDataset validation, ImageDataset test, NDManager manager) {
+    private ModelTask(ModelSpec spec, String dataName, String source, String fingerprint,
+            Examples train, Examples validation, Examples test, List<String> classNames) {
         this.spec = spec;
         this.dataName = dataName;
         this.source = source;
-        this.fingerprint = train.fingerprint();
-        this.train = TensorDataset.of(train, spec.normalization(), manager);
-        this.validation = TensorDataset.of(validation, spec.normalization(), manager);
-        this.test = TensorDataset.of(test, spec.normalization(), manager);
-        this.data = new RunTraining.Data(this.train, this.validation, this.test,
-                test.classNames());
+        this.fingerprint = fingerprint;
+        this.train = train;
+        this.validation = validation;
+        this.test = test;
+        this.data = new RunTraining.Data(train, validation, test, classNames);
     }
 
     /**
@@ -58,6 +64,13 @@ public final class ModelTask implements AutoCloseable {
             long seed,
             Consumer<String> log, NDManager manager) {
         String dataName = data != null ? data : spec.sourceDataset();
+        if (dataName == null) {
+            throw new GraftException("--model " + model + " names no dataset of its own; give"
+                    + " its task with --data");
+        }
+        if (Architecture.byId(spec.architecture()).isText()) {
+            return text(model, spec, dataName, valFraction, seed, log);
+        }
         DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName, spec.inputShape(),
                 log);
         log.accept("data: " + dataName + " from " + r.source());
@@ -68,9 +81,7 @@ public final class ModelTask implements AutoCloseable {
                 train = train.withClassNames(spec.classNames());
                 test = test.withClassNames(spec.classNames());
             } catch (IllegalArgumentException e) {
-                throw new GraftException("--model " + model + " was trained on classes "
-                        + spec.classNames() + ", which " + dataName + " lacks: "
-                        + e.getMessage() + "; pass --data with the model's dataset");
+                throw wrongClasses(model, spec, dataName, e);
             }
         }
         if (!Arrays.equals(train.imageShape(), spec.inputShape())) {
@@ -79,17 +90,54 @@ public final class ModelTask implements AutoCloseable {
                     + Arrays.toString(train.imageShape()));
         }
         ImageDataset.Split split = train.holdOut(valFraction, seed);
-        return new ModelTask(spec, dataName, r.source(), split.train(), split.validation(), test,
-                manager);
+        return new ModelTask(spec, dataName, r.source(), split.train().fingerprint(),
+                TensorDataset.of(split.train(), spec.normalization(), manager),
+                TensorDataset.of(split.validation(), spec.normalization(), manager),
+                TensorDataset.of(test, spec.normalization(), manager), test.classNames());
     }
 
-    /** The training images (less the validation hold-out). */
-    public TensorDataset train() {
+    private static ModelTask text(Path model, ModelSpec spec, String dataName,
+            double valFraction, long seed, Consumer<String> log) {
+        TextData.Prepared d = TextData.prepare(dataName, TextData.Fields.DEFAULT, null, null,
+                valFraction, seed, seed, log);
+        TextDataset train = d.train();
+        TextDataset validation = d.validation();
+        TextDataset test = d.test();
+        if (spec.classNames() != null && !spec.classNames().equals(train.classNames())) {
+            try {
+                train = train.withClassNames(spec.classNames());
+                validation = validation.withClassNames(spec.classNames());
+                test = test.withClassNames(spec.classNames());
+            } catch (IllegalArgumentException e) {
+                throw wrongClasses(model, spec, dataName, e);
+            }
+        }
+        try (TextTokenizer tok = Checkpoint.tokenizer(model, spec)) {
+            return new ModelTask(spec, dataName, d.source(), train.fingerprint(),
+                    tok.tokenize(train), tok.tokenize(validation), tok.tokenize(test),
+                    test.classNames());
+        }
+    }
+
+    private static GraftException wrongClasses(Path model, ModelSpec spec, String dataName,
+            IllegalArgumentException e) {
+        return new GraftException("--model " + model + " was trained on classes "
+                + spec.classNames() + ", which " + dataName + " lacks: " + e.getMessage()
+                + "; pass --data with the model's dataset");
+    }
+
+    /** True when the model reads texts. */
+    public boolean isText() {
+        return Architecture.byId(spec.architecture()).isText();
+    }
+
+    /** The training examples (less the validation hold-out). */
+    public Examples train() {
         return train;
     }
 
-    /** The test images. */
-    public TensorDataset test() {
+    /** The test examples. */
+    public Examples test() {
         return test;
     }
 

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.LayerProgram;
 import dev.graft.model.StagedNet;
@@ -102,7 +102,7 @@ public final class Quantization {
             try (ModelTask task = ModelTask.load(c.model(), loaded.spec(), c.data(), 0,
                     Seeds.derive(c.seed(), "split"), log, manager);
                     RunFolder run = RunFolder.open(runDir, true)) {
-                TensorDataset test = task.test();
+                Examples test = task.test();
                 int[] fp32 = classes(net, null, null, test, manager);
                 double fp32Accuracy = accuracy(fp32, test);
                 List<Row> rows = new ArrayList<>();
@@ -160,13 +160,13 @@ public final class Quantization {
 
     /** The class picked for every test image, by {@code net} or by {@code program}. */
     private static int[] classes(StagedNet net, LayerProgram program,
-            LayerProgram.Rewrite rewrite, TensorDataset test, NDManager manager) {
+            LayerProgram.Rewrite rewrite, Examples test, NDManager manager) {
         int[] out = new int[test.size()];
         ParameterStore ps = new ParameterStore(manager, false);
         for (int from = 0; from < out.length; from += 64) {
             try (NDManager step = manager.newSubManager()) {
-                NDArray x = test.range(from, Math.min(out.length, from + 64), step).x();
-                NDArray y = net != null ? net.forward(ps, new NDList(x), false).head()
+                NDList x = test.range(from, Math.min(out.length, from + 64), step).inputs();
+                NDArray y = net != null ? net.forward(ps, x, false).head()
                         : program.forward(x, rewrite);
                 long[] c = y.argMax(1).toLongArray();
                 for (int i = 0; i < c.length; i++) {
@@ -177,7 +177,7 @@ public final class Quantization {
         return out;
     }
 
-    private static double accuracy(int[] predicted, TensorDataset test) {
+    private static double accuracy(int[] predicted, Examples test) {
         long correct = 0;
         for (int i = 0; i < predicted.length; i++) {
             correct += predicted[i] == test.label(i) ? 1 : 0;

@@ -473,8 +473,7 @@ public final class Distillation {
                     Seeds.derive(root, "shots"), log);
             checkClasses(teacher, c, tspec, dataName, d.train());
             TextDataset train = (TextDataset) transferSet(c, d.train());
-            try (TextTokenizer tok = TextTokenizer.open(teacher.resolve(Checkpoint.TOKENIZER),
-                    tspec.inputShape()[0], tspec.options().text().vocabSize())) {
+            try (TextTokenizer tok = Checkpoint.tokenizer(teacher, tspec)) {
                 return new Task(tok.tokenize(train), tok.tokenize(d.validation()),
                         tok.tokenize(d.test()), d.test().classNames(), d.source(),
                         train.fingerprint());

@@ -63,9 +63,8 @@ public final class EncoderSpeed {
                 TextDataset texts = TextData.resolve(data, TextData.Fields.DEFAULT, log).train();
                 int n = Math.min(sentences, texts.size());
                 TokenizedText tokens;
-                try (TextTokenizer tok = TextTokenizer.open(checkpoint.resolve(
-                        Checkpoint.TOKENIZER), net.inputShape()[0],
-                        loaded.spec().options().text().vocabSize())) {
+                try (TextTokenizer tok = Checkpoint.tokenizer(checkpoint,
+                        loaded.spec())) {
                     tokens = tok.tokenize(texts.select(java.util.stream.IntStream.range(0, n)
                             .toArray()));
                 }

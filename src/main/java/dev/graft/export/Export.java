@@ -7,7 +7,7 @@ import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.compress.Int8;
 import dev.graft.compress.ModelTask;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Examples;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.Json;
 import dev.graft.model.Checkpoint;
@@ -113,7 +113,7 @@ public final class Export {
             LayerProgram folded = LayerProgram.of(net).foldBatchNorm(manager);
             try (ModelTask task = ModelTask.load(c.model(), loaded.spec(), c.data(), 0,
                     Seeds.derive(c.seed(), "split"), log, manager)) {
-                TensorDataset test = task.test();
+                Examples test = task.test();
                 double graftAccuracy = task.accuracy(net, manager);
                 Int8.Plan plan = null;
                 Double simulated = null;
@@ -129,6 +129,10 @@ public final class Export {
                             c.model().toString()).toByteArray());
                 }
                 Files.createDirectories(out);
+                if (OnnxExport.isText(folded)) {
+                    AtomicFiles.write(out.resolve(Checkpoint.TOKENIZER), o -> Files.copy(
+                            c.model().resolve(Checkpoint.TOKENIZER), o));
+                }
                 List<Path> paths = List.of(out.resolve(FP32_FILE), out.resolve(INT8_FILE));
                 for (int i = 0; i < models.size(); i++) {
                     byte[] bytes = models.get(i);
@@ -181,7 +185,7 @@ public final class Export {
             long int8Correct) {}
 
     private static Reference reference(StagedNet net, LayerProgram folded, Int8.Plan plan,
-            TensorDataset test, NDManager manager) {
+            Examples test, NDManager manager) {
         int n = test.size();
         float[] logits = new float[n * net.numClasses()];
         int[] fp32 = new int[n];
@@ -192,8 +196,8 @@ public final class Export {
         for (int from = 0; from < n; from += BATCH) {
             int to = Math.min(n, from + BATCH);
             try (NDManager step = manager.newSubManager()) {
-                NDArray x = test.range(from, to, step).x();
-                NDArray y = net.forward(ps, new NDList(x), false).head();
+                NDList x = test.range(from, to, step).inputs();
+                NDArray y = net.forward(ps, x, false).head();
                 System.arraycopy(y.toFloatArray(), 0, logits, from * net.numClasses(),
                         (to - from) * net.numClasses());
                 long[] c = y.argMax(1).toLongArray();
@@ -213,7 +217,7 @@ public final class Export {
     }
 
     private static File check(OnnxRuntimeModel ort, Path file, boolean int8, Reference graft,
-            TensorDataset test) throws IOException {
+            Examples test) throws IOException {
         int n = test.size();
         int k = graft.classes();
         double maxDiff = 0;
@@ -223,8 +227,7 @@ public final class Export {
             for (int from = 0; from < n; from += BATCH) {
                 int to = Math.min(n, from + BATCH);
                 try (NDManager step = tmp.newSubManager()) {
-                    NDArray x = test.range(from, to, step).x();
-                    float[] y = ort.run(x.toFloatArray(), x.getShape().getShape());
+                    float[] y = logits(ort, test.range(from, to, step).inputs());
                     for (int i = 0; i < to - from; i++) {
                         int best = 0;
                         for (int j = 0; j < k; j++) {
@@ -245,28 +248,50 @@ public final class Export {
                 correct / (double) n, int8 ? null : maxDiff, agree / (double) n, 0, 0);
     }
 
+    /** {@code ort}'s logits for a batch as graft's network reads it, row-major. */
+    static float[] logits(OnnxRuntimeModel ort, NDList inputs) {
+        return ortInput(inputs).run(ort);
+    }
+
+    /** A batch copied out of the engine once, in the form ONNX Runtime takes. */
+    private interface OrtInput {
+        float[] run(OnnxRuntimeModel ort);
+    }
+
+    private static OrtInput ortInput(NDList inputs) {
+        long[] shape = inputs.head().getShape().getShape();
+        if (inputs.size() == 1) {
+            float[] x = inputs.head().toFloatArray();
+            return ort -> ort.run(x, shape);
+        }
+        java.util.Map<String, long[]> tokens = java.util.Map.of(OnnxExport.INPUT_IDS,
+                inputs.get(0).toLongArray(), OnnxExport.ATTENTION_MASK,
+                inputs.get(1).toLongArray());
+        return ort -> ort.runInt64(tokens, shape, "logits");
+    }
+
     /**
-     * Images per second of graft float32 and of {@code ort} (last round), and how many times
-     * faster {@code ort} is (median of the alternating rounds).
+     * Examples per second of graft float32 and of {@code ort} (last round), and how many times
+     * faster {@code ort} is (median of the alternating rounds); both batch the same examples in
+     * the same order.
      */
-    private static double[] speed(StagedNet net, OnnxRuntimeModel ort, TensorDataset test,
+    private static double[] speed(StagedNet net, OnnxRuntimeModel ort, Examples test,
             NDManager manager) {
         int n = Math.min(TIMED_IMAGES, test.size());
-        List<float[]> batches = new ArrayList<>();
-        List<long[]> shapes = new ArrayList<>();
+        int[] order = test.inferenceOrder();
+        List<OrtInput> batches = new ArrayList<>();
         for (int from = 0; from < n; from += BATCH) {
             try (NDManager step = manager.newSubManager()) {
-                NDArray x = test.range(from, Math.min(n, from + BATCH), step).x();
-                batches.add(x.toFloatArray());
-                shapes.add(x.getShape().getShape().clone());
+                batches.add(ortInput(test.batch(java.util.Arrays.copyOfRange(order, from,
+                        Math.min(n, from + BATCH)), step).inputs()));
             }
         }
         double[] seconds = new double[2];
         double ratio = Benchmark.sideBySideRatio(
                 () -> seconds[0] = Benchmark.inferenceSeconds(net, test, n, BATCH, manager), () -> {
             long t = System.nanoTime();
-            for (int b = 0; b < batches.size(); b++) {
-                ort.run(batches.get(b), shapes.get(b));
+            for (OrtInput b : batches) {
+                b.run(ort);
             }
             return seconds[1] = (System.nanoTime() - t) / 1e9;
         }, 5);

@@ -94,15 +94,28 @@ final class OnnxGraph {
         for (long d : rest) {
             shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
         }
+        return tensor(name, TensorProto.DataType.FLOAT, shape);
+    }
+
+    private static ValueInfoProto tensor(String name, TensorProto.DataType type,
+            TensorShapeProto.Builder shape) {
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder()
                 .setTensorType(TypeProto.Tensor.newBuilder()
-                        .setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape)))
+                        .setElemType(type.getNumber()).setShape(shape)))
                 .build();
     }
 
     void input(String name, long... rest) {
         used.merge(name, 1, Integer::sum);
         graph.addInput(batchTensor(name, rest));
+    }
+
+    /** An int64 graph input {@code [batch, tokens]}, both variable (token ids, a mask). */
+    void tokenInput(String name) {
+        used.merge(name, 1, Integer::sum);
+        graph.addInput(tensor(name, TensorProto.DataType.INT64, TensorShapeProto.newBuilder()
+                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("tokens"))));
     }
 
     void output(String name, long... rest) {

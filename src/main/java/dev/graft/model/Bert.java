@@ -11,7 +11,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import dev.graft.io.GraftException;
 import dev.graft.model.StagedNet.Stage;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,8 +28,7 @@ import java.util.List;
  */
 final class Bert {
 
-    /** HF's additive mask value, {@code torch.finfo(torch.float32).min}. */
-    static final float MASKED = -Float.MAX_VALUE;
+    static final float MASKED = dev.graft.model.Layer.MASKED_SCORE;
 
     private Bert() {}
 
@@ -53,12 +51,6 @@ final class Bert {
     }
 
     private abstract static class TextModule extends TorchModule {
-        @Override
-        java.util.List<dev.graft.model.Layer> layers(String path) {
-            throw new GraftException("text encoders are not described layer by layer yet, so"
-                    + " ONNX export and int8 simulation do not take them");
-        }
-
         @Override
         protected void initializeChildBlocks(NDManager manager, DataType dataType,
                 Shape... inputShapes) {
@@ -119,6 +111,11 @@ final class Bert {
             x = Dropout.dropout(norm.apply(ps, x, training), BertConfig.DROPOUT, training)
                     .singletonOrThrow();
             return new NDList(x, mask);
+        }
+
+        @Override
+        List<dev.graft.model.Layer> layers(String path) {
+            return List.of(new dev.graft.model.Layer.Embeddings(path, norm.epsilon()));
         }
 
         @Override
@@ -205,6 +202,27 @@ final class Bert {
         }
 
         @Override
+        List<dev.graft.model.Layer> layers(String path) {
+            var attention = new dev.graft.model.Layer.SelfAttention(linear(path,
+                    "attention.self.query"), linear(path, "attention.self.key"), linear(path,
+                    "attention.self.value"), c.heads());
+            return List.of(
+                    new dev.graft.model.Layer.Residual(List.of(attention, linear(path,
+                            "attention.output.dense")), List.of()),
+                    new dev.graft.model.Layer.LayerNorm(join(path,
+                            "attention.output.LayerNorm"), attentionNorm.epsilon()),
+                    new dev.graft.model.Layer.Residual(List.of(linear(path,
+                            "intermediate.dense"), new dev.graft.model.Layer.Gelu(),
+                            linear(path, "output.dense")), List.of()),
+                    new dev.graft.model.Layer.LayerNorm(join(path, "output.LayerNorm"),
+                            outputNorm.epsilon()));
+        }
+
+        private static dev.graft.model.Layer.Linear linear(String path, String name) {
+            return new dev.graft.model.Layer.Linear(join(path, name), true);
+        }
+
+        @Override
         long inputWidth(Linear linear) {
             return linear == output ? c.intermediateSize() : c.hiddenSize();
         }
@@ -239,9 +257,9 @@ final class Bert {
         }
 
         @Override
-        java.util.List<dev.graft.model.Layer> layers(String path) {
-            throw new GraftException("text encoders are not described layer by layer yet, so"
-                    + " ONNX export and int8 simulation do not take them");
+        List<dev.graft.model.Layer> layers(String path) {
+            return List.of(new dev.graft.model.Layer.MaskedMeanPool(),
+                    new dev.graft.model.Layer.Linear(join(path, "classifier"), true));
         }
 
         @Override

@@ -118,6 +118,18 @@ public final class Checkpoint {
         return readChecked(dir);
     }
 
+    /**
+     * The tokenizer of the text checkpoint in {@code dir}, truncating at its input length and
+     * checked against its vocabulary.
+     */
+    public static dev.graft.data.TextTokenizer tokenizer(Path dir, ModelSpec spec) {
+        if (spec.options().text() == null) {
+            throw new GraftException(dir + " reads images, not text: it has no tokenizer");
+        }
+        return dev.graft.data.TextTokenizer.open(dir.resolve(TOKENIZER), spec.inputShape()[0],
+                spec.options().text().vocabSize());
+    }
+
     /** The largest image side a checkpoint may declare (ImageNet models use 224 to 299). */
     static final int MAX_SIDE = 2048;
 

@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.pooling.Pool;
@@ -114,24 +116,43 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
     }
 
     /**
-     * Runs the layers on {@code x} in inference mode.
+     * Runs the layers on one image batch in inference mode.
      *
      * @param x {@code [batch, channels, height, width]}
      */
     public NDArray forward(NDArray x, Rewrite rewrite) {
-        return run(layers, x, rewrite);
+        return forward(new NDList(x), rewrite);
     }
 
-    private NDArray run(List<Layer> list, NDArray x, Rewrite rewrite) {
+    /**
+     * Runs the layers on a batch as the network reads it ({@code [batch, c, h, w]} images, or
+     * token ids and their attention mask) in inference mode; returns the logits.
+     */
+    public NDArray forward(NDList inputs, Rewrite rewrite) {
+        NDArray mask = inputs.size() > 1 ? inputs.get(1).toType(DataType.FLOAT32, false) : null;
+        return run(layers, inputs.head(), mask, rewrite);
+    }
+
+    private NDArray run(List<Layer> list, NDArray x, NDArray mask, Rewrite rewrite) {
         NDArray y = x;
         for (Layer l : list) {
-            y = step(l, y, rewrite);
+            y = step(l, y, mask, rewrite);
         }
         return y;
     }
 
-    private NDArray step(Layer l, NDArray y, Rewrite rewrite) {
-        if (l instanceof Layer.Conv c) {
+    private NDArray step(Layer l, NDArray y, NDArray mask, Rewrite rewrite) {
+        if (l instanceof Layer.Embeddings e) {
+            return embeddings(e, y);
+        } else if (l instanceof Layer.LayerNorm n) {
+            return layerNorm(y, n.path(), n.epsilon());
+        } else if (l instanceof Layer.SelfAttention a) {
+            return attention(a, y, mask(mask, l), rewrite);
+        } else if (l instanceof Layer.Gelu) {
+            return ai.djl.nn.Activation.gelu(y);
+        } else if (l instanceof Layer.MaskedMeanPool) {
+            return Pooling.maskedMean(y, mask(mask, l));
+        } else if (l instanceof Layer.Conv c) {
             return Conv2d.conv2d(rewrite.input(l, y), rewrite.weight(l, tensor(c.path()
                     + ".weight")), c.bias() ? tensor(c.path() + ".bias") : null,
                     new Shape(c.strideH(), c.strideW()), new Shape(c.paddingH(), c.paddingW()),
@@ -157,13 +178,13 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
         } else if (l instanceof Layer.Concat cat) {
             NDList parts = new NDList();
             for (List<Layer> branch : cat.branches()) {
-                parts.add(run(branch, y, rewrite));
+                parts.add(run(branch, y, mask, rewrite));
             }
             return NDArrays.concat(parts, 1);
         } else if (l instanceof Layer.AdaptiveAvgPool a) {
             return Layers.adaptiveAvgPool(y, a.height(), a.width());
         } else if (l instanceof Layer.Scale sc) {
-            return y.mul(run(sc.gate(), y, rewrite));
+            return y.mul(run(sc.gate(), y, mask, rewrite));
         } else if (l instanceof Layer.MaxPool m) {
             return Pool.maxPool2d(y, new Shape(m.kernel(), m.kernel()),
                     new Shape(m.stride(), m.stride()), new Shape(m.padding(), m.padding()),
@@ -175,9 +196,48 @@ public record LayerProgram(List<Layer> layers, Map<String, NDArray> tensors) {
         } else if (l instanceof Layer.Dropout) {
             return y;
         } else if (l instanceof Layer.Residual r) {
-            return run(r.body(), y, rewrite).add(r.shortcut().isEmpty() ? y
-                    : run(r.shortcut(), y, rewrite));
+            return run(r.body(), y, mask, rewrite).add(r.shortcut().isEmpty() ? y
+                    : run(r.shortcut(), y, mask, rewrite));
         }
         throw new IllegalStateException("unknown layer " + l);
+    }
+
+    private static NDArray mask(NDArray mask, Layer l) {
+        if (mask == null) {
+            throw new IllegalArgumentException(l + " needs the attention mask beside the ids");
+        }
+        return mask;
+    }
+
+    private NDArray embeddings(Layer.Embeddings e, NDArray ids) {
+        String p = e.path() + ".";
+        long tokens = ids.getShape().get(1);
+        NDArray words = tensor(p + "word_embeddings.weight");
+        NDArray x = ids.getNDArrayInternal().embedding(ids, words, SparseFormat.DENSE).head()
+                .add(tensor(p + "position_embeddings.weight").get("0:" + tokens))
+                .add(tensor(p + "token_type_embeddings.weight").get("0"));
+        return layerNorm(x, p + "LayerNorm", e.epsilon());
+    }
+
+    private NDArray layerNorm(NDArray x, String path, float eps) {
+        NDArray w = tensor(path + ".weight");
+        return x.getNDArrayInternal().layerNorm(x, w.getShape(), w, tensor(path + ".bias"), eps)
+                .head();
+    }
+
+    private NDArray attention(Layer.SelfAttention a, NDArray x, NDArray mask, Rewrite rewrite) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        long d = x.getShape().get(2);
+        long dh = d / a.heads();
+        NDArray q = step(a.query(), x, mask, rewrite).reshape(b, t, a.heads(), dh)
+                .transpose(0, 2, 1, 3);
+        NDArray k = step(a.key(), x, mask, rewrite).reshape(b, t, a.heads(), dh)
+                .transpose(0, 2, 3, 1);
+        NDArray v = step(a.value(), x, mask, rewrite).reshape(b, t, a.heads(), dh)
+                .transpose(0, 2, 1, 3);
+        NDArray bias = mask.neg().add(1f).mul(Layer.MASKED_SCORE).reshape(b, 1, 1, t);
+        NDArray probs = q.matMul(k).div((float) Math.sqrt(dh)).add(bias).softmax(-1);
+        return probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, d);
     }
 }

@@ -47,11 +47,11 @@ public final class TrainingLoop implements AutoCloseable {
     @FunctionalInterface
     public interface Forward {
         /**
-         * @param x the batch, augmented
+         * @param x the batch's inputs, augmented
          * @param step the step's manager
          * @return logits {@code [batch, classes]}
          */
-        NDArray logits(NDArray x, NDManager step);
+        NDArray logits(NDList x, NDManager step);
     }
 
     /** How training ended. */
@@ -232,7 +232,7 @@ public final class TrainingLoop implements AutoCloseable {
                         }
                         NDArray extra = objective.appended(idx.length, step);
                         NDList in = extra == null ? x : new NDList(single(x).concat(extra, 0));
-                        NDArray all = forward != null ? forward.logits(single(in), step)
+                        NDArray all = forward != null ? forward.logits(in, step)
                                 : net.forward(ps, in, true, outputs);
                         logits = extra == null ? all : all.get("0:" + idx.length);
                         value = objective.compute(new Objective.Step(logits, b.y(), x, idx,

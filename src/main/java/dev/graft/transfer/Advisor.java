@@ -2,8 +2,10 @@ package dev.graft.transfer;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
-import dev.graft.data.TensorDataset;
+import dev.graft.data.Labelled;
+import dev.graft.data.Normalization;
 import dev.graft.model.Pooling;
 import dev.graft.model.StagedNet;
 import dev.graft.train.Evaluation;
@@ -119,25 +121,22 @@ public final class Advisor {
     public Advice advise(Config c, TargetTask task) {
         long started = System.nanoTime();
         long seed = c.train().seed();
-        ImageDataset labelled = TargetTask.images(task.budget(c.shots(), Seeds.derive(seed,
-                "shots")), "graft advise (use graft transfer to compare strategies on text)");
+        Labelled labelled = task.budget(c.shots(), Seeds.derive(seed, "shots"));
         int perClass = Arrays.stream(labelled.classCounts()).min().orElse(0);
         List<String> stages = task.stages();
         List<StageEvidence> curve = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager()) {
             StagedNet net = task.loadSource(manager);
-            ImageDataset curveSet = perClass > CURVE_PER_CLASS
+            Labelled curveSet = perClass > CURVE_PER_CLASS
                     ? labelled.sampleShots(CURVE_PER_CLASS, Seeds.derive(seed, "curve")) : labelled;
-            ImageDataset sourceImages = sourceImages(task, seed);
-            ImageDataset targetImages = sample(TargetTask.images(task.pool(), "graft advise"),
-                    DISTANCE_IMAGES,
+            Labelled sourceExamples = sourceExamples(task, seed);
+            Labelled targetExamples = sample(task.pool(), DISTANCE_IMAGES,
                     Seeds.derive(seed, "target-sample"));
-            try (TensorDataset labelledT = TensorDataset.of(curveSet,
-                    task.spec().normalization(), manager);
-                    TensorDataset srcT = sourceImages == null ? null : TensorDataset.of(
-                            sourceImages, task.spec().normalization(), manager);
-                    TensorDataset tgtT = TensorDataset.of(targetImages,
-                            task.spec().normalization(), manager)) {
+            Normalization norm = task.spec().normalization();
+            try (Examples labelledT = task.examples(curveSet, norm, manager);
+                    Examples srcT = sourceExamples == null ? null : task.examples(
+                            sourceExamples, norm, manager);
+                    Examples tgtT = task.examples(targetExamples, norm, manager)) {
                 progress.start("transferability curve", stages.size());
                 for (String stage : stages) {
                     FeatureCodes codes = FeatureCodes.extract(net, labelledT, stage,
@@ -155,7 +154,7 @@ public final class Advisor {
         return decide(c, task, labelled, perClass, curve, started);
     }
 
-    private Advice decide(Config c, TargetTask task, ImageDataset labelled, int perClass,
+    private Advice decide(Config c, TargetTask task, Labelled labelled, int perClass,
             List<StageEvidence> curve, long started) {
         List<String> reasons = new ArrayList<>();
         StageEvidence top = curve.get(curve.size() - 1);
@@ -163,7 +162,7 @@ public final class Advisor {
                 .max(java.util.Comparator.comparingDouble(StageEvidence::probeAccuracy))
                 .orElse(null);
         boolean small = perClass < LARGE_PER_CLASS;
-        reasons.add(String.format("%d labelled images per class: %s (large from %d)", perClass,
+        reasons.add(String.format("%d labelled examples per class: %s (large from %d)", perClass,
                 small ? "small" : "large", LARGE_PER_CLASS));
         boolean similar;
         if (top.domainDistance() != null) {
@@ -196,7 +195,8 @@ public final class Advisor {
                 ? (similar ? List.of(Strategy.PROBE, Strategy.LAST_STAGE)
                         : List.of(Strategy.LAST_STAGE, Strategy.FULL))
                 : (similar ? List.of(Strategy.LAST_STAGE, Strategy.FULL)
-                        : List.of(Strategy.FULL, Strategy.SCRATCH));
+                        : List.of(Strategy.FULL, task.isText() ? Strategy.TFIDF
+                                : Strategy.SCRATCH));
         reasons.add("the guide's candidates for a " + quadrant + " target: " + String.join(
                 " or ", candidates.stream().map(Strategy::id).toList()));
         List<Pilot> pilots = new ArrayList<>();
@@ -232,7 +232,7 @@ public final class Advisor {
     }
 
     /** Trains {@code s} on each half of the labels and scores it on the other half. */
-    private Pilot pilot(Config c, TargetTask task, ImageDataset labelled, Strategy s) {
+    private Pilot pilot(Config c, TargetTask task, Labelled labelled, Strategy s) {
         long started = System.nanoTime();
         long seed = Seeds.derive(c.train().seed(), "pilot");
         int[][] halves = LinearProbe.stratifiedSplit(labelled.labels(), labelled.numClasses(),
@@ -241,14 +241,22 @@ public final class Advisor {
         long seen = 0;
         long trainable = 0;
         for (int fold = 0; fold < 2; fold++) {
-            ImageDataset fit = labelled.select(halves[fold]);
-            ImageDataset held = labelled.select(halves[1 - fold]);
+            Labelled fit = labelled.select(halves[fold]);
+            Labelled held = labelled.select(halves[1 - fold]);
+            if (s == Strategy.TFIDF) {
+                TfIdf.Result r = TfIdf.run(TargetTask.texts(fit, "tfidf"),
+                        TargetTask.texts(held, "tfidf"), Seeds.derive(seed, "fold" + fold));
+                trainable = r.parameters(labelled.numClasses());
+                correct += Math.round(r.testAccuracy() * held.size());
+                seen += held.size();
+                continue;
+            }
             try (NDManager manager = NDManager.newBaseManager()) {
                 Comparison.Trained t = Comparison.train(task, s, fit, c.train(),
                         Seeds.derive(seed, "fold" + fold), c.minStepsPerEpoch(), Progress.SILENT,
                         manager);
                 trainable = t.trainableParameters();
-                try (TensorDataset h = TensorDataset.of(held, t.normalization(), manager)) {
+                try (Examples h = task.examples(held, t.normalization(), manager)) {
                     Evaluation ev = Evaluation.of(t.net(), h, null, manager);
                     correct += Math.round(ev.accuracy() * held.size());
                     seen += held.size();
@@ -288,7 +296,7 @@ public final class Advisor {
      * Proxy A-distance at {@code stage}: a logistic regression tells source codes (label 0)
      * from target codes (label 1), fitted on one half and scored on the other.
      */
-    static double domainDistance(StagedNet net, TensorDataset source, TensorDataset target,
+    static double domainDistance(StagedNet net, Examples source, Examples target,
             String stage, long seed, NDManager manager) {
         FeatureCodes s = FeatureCodes.extract(net, source, stage, Pooling.AVERAGE, null,
                 manager);
@@ -308,14 +316,16 @@ public final class Advisor {
         return Math.max(0, Math.min(2, 2 * (1 - 2 * (1 - acc))));
     }
 
-    /** Up to {@value #DISTANCE_IMAGES} test images of the source task, or null if unavailable. */
-    private ImageDataset sourceImages(TargetTask task, long seed) {
-        ImageDataset test = TargetTask.sourceTestSet(task.spec(), "domain distance", log);
+    /**
+     * Up to {@value #DISTANCE_IMAGES} test examples of the source task, or null if unavailable.
+     */
+    private Labelled sourceExamples(TargetTask task, long seed) {
+        Labelled test = TargetTask.sourceTestSet(task.spec(), "domain distance", log);
         return test == null ? null : sample(test, DISTANCE_IMAGES,
                 Seeds.derive(seed, "source-sample"));
     }
 
-    private static ImageDataset sample(ImageDataset d, int max, long seed) {
+    private static Labelled sample(Labelled d, int max, long seed) {
         if (d.size() <= max) {
             return d;
         }

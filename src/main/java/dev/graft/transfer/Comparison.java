@@ -284,9 +284,7 @@ public final class Comparison {
                     TargetTask.texts(task.test(), "tfidf"), Seeds.derive(seed, "tfidf"));
             accuracy = r.testAccuracy();
             steps = 0;
-            // one weight per gram and a bias, per class beyond two (one-vs-rest)
-            trainable = (r.vocabulary() + 1L) * (train.numClasses() == 2 ? 1
-                    : train.numClasses());
+            trainable = r.parameters(train.numClasses());
             losses = List.of();
         } else {
             try (NDManager manager = NDManager.newBaseManager()) {

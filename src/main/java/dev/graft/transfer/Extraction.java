@@ -117,8 +117,7 @@ public final class Extraction {
             train = train.sampleShots(c.shots(), Seeds.derive(c.seed(), "shots"));
         }
         int dim = -1;
-        try (TextTokenizer tok = TextTokenizer.open(c.model().resolve(Checkpoint.TOKENIZER),
-                loaded.net().inputShape()[0], loaded.spec().options().text().vocabSize())) {
+        try (TextTokenizer tok = Checkpoint.tokenizer(c.model(), loaded.spec())) {
             for (var split : List.of(Map.entry("train", train), Map.entry("test", test))) {
                 TokenizedText t = tok.tokenize(split.getValue());
                 FeatureCodes codes = FeatureCodes.extract(loaded.net(), t, stage, c.pooling(),

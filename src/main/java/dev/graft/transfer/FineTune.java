@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
+import dev.graft.data.Labelled;
 import dev.graft.data.TensorDataset;
 import dev.graft.data.TextData;
 import dev.graft.data.TextTokenizer;
@@ -178,8 +179,7 @@ public final class FineTune {
             TextData.Prepared d = TextData.prepare(dataName, c.fields(), c.classes(), c.shots(),
                     c.valFraction(), Seeds.derive(seed, "split"), Seeds.derive(seed, "shots"),
                     log);
-            try (TextTokenizer tok = TextTokenizer.open(c.model().resolve(Checkpoint.TOKENIZER),
-                    spec.inputShape()[0], spec.options().text().vocabSize())) {
+            try (TextTokenizer tok = Checkpoint.tokenizer(c.model(), spec)) {
                 TokenizedText train = tok.tokenize(d.train());
                 if (train.truncated() > 0) {
                     log.accept(String.format("%,d training texts cut to %d tokens",
@@ -196,12 +196,13 @@ public final class FineTune {
                     spec.inputShape()) + " but " + dataName + " has images "
                     + Arrays.toString(data.train().imageShape()));
         }
-        ImageDataset sourceTest = TargetTask.sourceTestSet(spec, "forgetting check", log);
+        Labelled sourceTest = TargetTask.sourceTestSet(spec, "forgetting check", log);
         return new Target(TensorDataset.of(data.train(), spec.normalization(), manager),
                 TensorDataset.of(data.validation(), spec.normalization(), manager),
                 TensorDataset.of(data.test(), spec.normalization(), manager),
-                sourceTest == null ? null : TensorDataset.of(sourceTest, spec.normalization(),
-                        manager), data.test().classNames(), data.source(),
+                sourceTest == null ? null : TensorDataset.of(TargetTask.images(sourceTest,
+                        "the forgetting check"), spec.normalization(), manager),
+                data.test().classNames(), data.source(),
                 data.train().fingerprint());
     }
 

@@ -111,8 +111,7 @@ public record TargetTask(Path model, ModelSpec spec, Labelled pool, Labelled tes
 
     /** The checkpoint's tokenizer (text checkpoints only). */
     public TextTokenizer tokenizer() {
-        return TextTokenizer.open(model.resolve(Checkpoint.TOKENIZER), spec.inputShape()[0],
-                spec.options().text().vocabSize());
+        return Checkpoint.tokenizer(model, spec);
     }
 
     /** {@code d} as images, or a clear refusal naming what needs them. */
@@ -165,11 +164,15 @@ public record TargetTask(Path model, ModelSpec spec, Labelled pool, Labelled tes
      * The test images of the task {@code spec} was trained on (its classes, by name), or null
      * when they cannot be found; {@code why} says what they were wanted for.
      */
-    static ImageDataset sourceTestSet(ModelSpec spec, String why, Consumer<String> log) {
+    static Labelled sourceTestSet(ModelSpec spec, String why, Consumer<String> log) {
         if (spec.classNames() == null) {
             return null;
         }
         try {
+            if (Architecture.byId(spec.architecture()).isText()) {
+                return TextData.resolve(spec.sourceDataset(), TextData.Fields.DEFAULT, s -> { })
+                        .test().withClassNames(spec.classNames());
+            }
             return new DatasetResolver().resolve(spec.sourceDataset(), s -> { }).test()
                     .withClassNames(spec.classNames());
         } catch (RuntimeException e) {

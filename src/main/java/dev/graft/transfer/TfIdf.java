@@ -42,7 +42,13 @@ public final class TfIdf {
             @JsonProperty("c") double c,
             @JsonProperty("validation_accuracy_by_c") Map<String, Double> validationByC,
             @JsonProperty("vocabulary") int vocabulary,
-            @JsonProperty("train_examples") int trainExamples) {}
+            @JsonProperty("train_examples") int trainExamples) {
+
+        /** One weight per gram and a bias, per class beyond two (one-vs-rest). */
+        public long parameters(int classes) {
+            return (vocabulary + 1L) * (classes == 2 ? 1 : classes);
+        }
+    }
 
     private final Map<String, Integer> vocabulary;
     private final double[] idf;

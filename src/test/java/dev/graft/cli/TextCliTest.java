@@ -100,6 +100,49 @@ class TextCliTest {
         assertTrue(report.contains("vs tfidf"), "the text baseline names its column");
     }
 
+    /**
+     * MiniLM as ONNX: float32 within 1e-4 of graft in ONNX Runtime on real sentences, int8 on
+     * the classes of graft's simulation, the tokenizer beside them; quantize measures the same
+     * 37 linear layers (six a transformer layer and the classifier).
+     */
+    @Test
+    void aTextEncoderExportsAndQuantizes() throws Exception {
+        Path out = tmp.resolve("onnx");
+        CliTest.Run r = CliTest.graft("export", "--model", "minilm", "--data",
+                "uci-sentiment:yelp", "--int8", "--calibration-images", "64", "--out",
+                out.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode files = r.json().get("files");
+        assertEquals(2, files.size());
+        assertTrue(files.get(0).get("max_abs_diff").asDouble() < 1e-4, files.toString());
+        assertTrue(files.get(1).get("agreement").asDouble() >= 0.99, files.toString());
+        assertTrue(files.get(1).get("bytes").asLong() < files.get(0).get("bytes").asLong());
+        assertEquals(37, r.json().get("plan").get("inputs").size());
+        assertTrue(Files.isRegularFile(out.resolve("tokenizer.json")));
+        CliTest.Run q = CliTest.graft("quantize", "--model", "minilm", "--data",
+                "uci-sentiment:yelp", "--calibration", "min-max", "--calibration-images", "64",
+                "--out", tmp.resolve("int8").toString(), "--json");
+        assertEquals(0, q.code(), q.err());
+        assertEquals(37, q.json().get("rows").get(0).get("plan").get("inputs").size());
+    }
+
+    /** advise reads a text encoder's layers as its stages and places a small target. */
+    @Test
+    void adviseMeasuresEveryEncoderLayer() throws Exception {
+        CliTest.Run r = CliTest.graft("advise", "--model", "minilm", "--data",
+                "uci-sentiment:yelp", "--shots", "4", "--no-pilot", "--out",
+                tmp.resolve("advise").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode a = r.json();
+        assertEquals(7, a.get("curve").size(), "embeddings and six layers");
+        assertEquals("layer5", a.get("curve").get(6).get("stage").asText());
+        assertTrue(a.get("small").asBoolean());
+        for (JsonNode stage : a.get("curve")) {
+            double p = stage.get("probe_accuracy").asDouble();
+            assertTrue(p >= 0 && p <= 1, stage.toString());
+        }
+    }
+
     @Test
     void textAndImageDataDoNotMix() {
         CliTest.Run r = CliTest.graft("extract", "--model", "minilm", "--data",

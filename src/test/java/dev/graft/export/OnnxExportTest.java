@@ -96,6 +96,8 @@ class OnnxExportTest {
     @ParameterizedTest
     @EnumSource(value = Architecture.class, names = {"MLP", "CONVNET"})
     void int8MatchesTheSimulation(Architecture arch) throws Exception {
+        // the same inputs whichever tests ran before (they draw from the engine's generator)
+        ai.djl.engine.Engine.getInstance().setRandomSeed(3);
         try (NDManager m = NDManager.newBaseManager()) {
             StagedNet net = net(arch, ModelOptions.DEFAULT, m);
             LayerProgram folded = LayerProgram.of(net).foldBatchNorm(m);
@@ -121,6 +123,81 @@ class OnnxExportTest {
                     assertTrue(d < 0.02 * spread, arch.id() + ": ONNX Runtime int8 differs from"
                             + " the simulation by " + d + " (logits up to " + spread + ")");
                     assertTrue(maxAbsDiff(exact, sim) > 0, "the simulation rounds");
+                }
+            }
+        }
+    }
+
+    /**
+     * A small BERT: 2 layers, 2 heads, hidden 16, 12 positions; layer norms not unit, logits of
+     * a few units.
+     */
+    static StagedNet bert(NDManager m) {
+        StagedNet net = Architecture.BERT.build(new int[] {12}, 3, ModelOptions.ofText(
+                new dev.graft.model.BertConfig(50, 16, 2, 2, 32, 12, 2, 1e-12)))
+                .initialize(m, 4);
+        for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+            NDArray a = e.getValue().getArray();
+            if (e.getKey().contains("LayerNorm")) {
+                a.set(m.randomUniform(0.5f, 1.5f, a.getShape()).toByteBuffer());
+            } else if (e.getKey().startsWith("classifier")) {
+                // logits of a few units, so 1e-4 is a tolerance that means something
+                a.set(m.randomNormal(0, 1, a.getShape(), a.getDataType()).toByteBuffer());
+            }
+        }
+        return net;
+    }
+
+    /** Five sentences of 3 to 9 tokens, padded to 9, as the tokenizer's batches come. */
+    static dev.graft.data.TokenizedText sentences(int n, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        long[][] ids = new long[n][];
+        for (int i = 0; i < n; i++) {
+            ids[i] = r.longs(3 + r.nextInt(7), 1, 50).toArray();
+        }
+        return new dev.graft.data.TokenizedText(ids, new int[n], 3, 0);
+    }
+
+    /**
+     * A text encoder exports with two int64 inputs; ONNX Runtime's logits are graft's within
+     * 1e-4 with padding in the batch, and its int8 file computes graft's int8 simulation.
+     */
+    @Test
+    void aTextEncoderExportsInFloat32AndInt8() throws Exception {
+        try (NDManager m = NDManager.newBaseManager()) {
+            StagedNet net = bert(m);
+            LayerProgram program = LayerProgram.of(net);
+            assertTrue(OnnxExport.isText(program));
+            NDList batch = sentences(5, 1).range(0, 5, m).inputs();
+            float[] want = net.forward(new ParameterStore(m, false), batch, false).head()
+                    .toFloatArray();
+            float described = maxAbsDiff(want, program.forward(batch, LayerProgram.Rewrite.NONE)
+                    .toFloatArray());
+            assertTrue(described < 1e-5, "the layer description differs by " + described);
+            ModelSpec spec = new ModelSpec(ModelSpec.FORMAT_VERSION, "bert", net.options(),
+                    net.inputShape(), 3, null, null, net.stageNames(),
+                    Checkpoint.parameterShapes(net), null);
+            Path fp32 = tmp.resolve("bert.onnx");
+            Files.write(fp32, OnnxExport.model(program, spec, null, "test").toByteArray());
+            try (OnnxRuntimeModel ort = OnnxRuntimeModel.load(fp32, 1)) {
+                assertEquals(java.util.Set.of("input_ids", "attention_mask"), ort.inputNames());
+                float d = maxAbsDiff(want, Export.logits(ort, batch));
+                assertTrue(d < 1e-4, "ONNX Runtime differs by " + d);
+            }
+            try (dev.graft.data.TokenizedText calibration = sentences(64, 2)) {
+                Int8.Plan plan = Int8.calibrate(program, calibration, 64,
+                        Int8.Calibration.MIN_MAX, 1, m);
+                assertEquals(2 * 6 + 1, plan.inputs().size(), "six linear layers a layer and"
+                        + " the classifier");
+                Path int8 = tmp.resolve("bert.int8.onnx");
+                Files.write(int8, OnnxExport.model(program, spec, plan, "test").toByteArray());
+                float[] sim = program.forward(batch, Int8.simulate(plan)).toFloatArray();
+                float spread = maxAbsDiff(want, new float[want.length]);
+                assertTrue(maxAbsDiff(want, sim) > 0, "the simulation rounds");
+                try (OnnxRuntimeModel ort = OnnxRuntimeModel.load(int8, 1)) {
+                    float d = maxAbsDiff(sim, Export.logits(ort, batch));
+                    assertTrue(d < 0.02 * spread, "ONNX Runtime int8 differs from the"
+                            + " simulation by " + d + " (logits up to " + spread + ")");
                 }
             }
         }
