@@ -140,6 +140,16 @@ public final class TextEncoders {
     public static long importOnnx(InputStream onnx, Path file, byte[] tokenizerJson,
             int tokens, String origin, Path out) {
         BertOnnx.Encoder enc = BertOnnx.read(onnx, file);
+        return importEncoder(enc, file, tokenizerJson, tokens, origin, out);
+    }
+
+    /**
+     * Writes an encoder's weights (Hugging Face's names, the pooler and task heads of the
+     * original already left out) into a checkpoint at {@code out} with a fresh two-class head.
+     * Every missing, misshapen or unexpected tensor is reported at once, naming {@code file}.
+     */
+    static long importEncoder(BertOnnx.Encoder enc, Path file, byte[] tokenizerJson, int tokens,
+            String origin, Path out) {
         int[] shape = {Math.min(tokens, enc.config().maxPositions())};
         try (NDManager manager = NDManager.newBaseManager()) {
             StagedNet net = Architecture.BERT.build(shape, 2, ModelOptions.ofText(enc.config()))
