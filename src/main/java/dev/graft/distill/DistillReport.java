@@ -38,11 +38,11 @@ public final class DistillReport {
         Distillation.Model t = r.teacher();
         Distillation.Model s = r.student();
         return String.format(Locale.ROOT, "teacher %s: %,d parameters, test accuracy %.2f%%,"
-                + " %,.0f images/s%nstudent %s: %,d parameters (%.1fx fewer), %,.0f images/s"
-                + " (%.1fx faster)", t.architecture(), t.parameters(), 100 * t.testAccuracy(),
+                + " %,.0f examples/s%nstudent %s: %,d parameters (%.1fx fewer), %,.0f examples/s"
+                + " (%.2fx faster, median of 4 rounds alternating with the teacher)", t.architecture(), t.parameters(), 100 * t.testAccuracy(),
                 t.inferenceImagesPerSecond(), s.architecture(), s.parameters(),
                 (double) t.parameters() / s.parameters(), s.inferenceImagesPerSecond(),
-                s.inferenceImagesPerSecond() / t.inferenceImagesPerSecond());
+                r.studentSpeedup());
     }
 
     private static List<List<String>> cells(Distillation.Result r) {

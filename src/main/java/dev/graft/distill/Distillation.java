@@ -289,6 +289,7 @@ public final class Distillation {
     public record Result(
             @JsonProperty("teacher") Model teacher,
             @JsonProperty("student") Model student,
+            @JsonProperty("student_speedup") double studentSpeedup,
             @JsonProperty("plan") Plan plan,
             @JsonProperty("rows") List<Row> rows,
             @JsonProperty("runs") List<StudentRun> runs,
@@ -370,14 +371,24 @@ public final class Distillation {
                     }
                 }
                 Model studentModel;
+                double speedup;
                 try (NDManager m = manager.newSubManager()) {
                     // speed does not depend on the weights: a fresh student, whatever diverged
                     StagedNet fresh = newStudent(shared, 0, m);
-                    studentModel = new Model(arch.id(), fresh.parameterCount(),
-                            Benchmark.inferenceImagesPerSecond(fresh, test,
-                                    fresh.inferenceBatchSize(), m), null);
+                    int n = Math.min(SPEED_EXAMPLES, test.size());
+                    double[] seconds = new double[2];
+                    double ratio = Benchmark.sideBySideRatio(() -> seconds[0] = teacherSeconds(
+                            members, test, n, m), () -> seconds[1] = Benchmark
+                                    .inferenceSeconds(fresh, test, n, fresh.inferenceBatchSize(),
+                                            m), 5);
+                    speedup = 1 / ratio;
+                    teacherModel = new Model(teacherModel.architecture(),
+                            teacherModel.parameters(), n / seconds[0],
+                            teacherModel.testAccuracy());
+                    studentModel = new Model(arch.id(), fresh.parameterCount(), n / seconds[1],
+                            null);
                 }
-                Result r = new Result(teacherModel, studentModel, plan,
+                Result r = new Result(teacherModel, studentModel, speedup, plan,
                         rows(c, runs, costs, teacherModel.testAccuracy()), runs, cacheNote,
                         train.size(),
                         data.source(), runDir.toString());
@@ -402,12 +413,9 @@ public final class Distillation {
     private Model teacherModel(Config c, List<StagedNet> members, List<ModelSpec> specs,
             TeacherOutputs outputs, Examples test, NDManager manager) {
         long parameters = 0;
-        double secondsPerImage = 0;
         for (int i = 0; i < members.size(); i++) {
             StagedNet m = members.get(i);
             parameters += m.parameterCount();
-            secondsPerImage += 1 / Benchmark.inferenceImagesPerSecond(m, test,
-                    m.inferenceBatchSize(), manager);
             if (members.size() > 1) {
                 log.accept(String.format("ensemble member %s (%s, %,d parameters): test accuracy"
                         + " %.2f%%", c.teachers().get(i), specs.get(i).architecture(),
@@ -418,8 +426,21 @@ public final class Distillation {
         String architecture = members.size() == 1 ? specs.get(0).architecture()
                 : "ensemble of " + members.size() + " (" + String.join(", ", specs.stream()
                         .map(ModelSpec::architecture).toList()) + ")";
-        return new Model(architecture, parameters, 1 / secondsPerImage,
-                outputs.accuracy(test, manager));
+        // the speed is measured at the end, alternating with the student's
+        return new Model(architecture, parameters, Double.NaN, outputs.accuracy(test, manager));
+    }
+
+    /** Test examples timed per round when teacher and student alternate. */
+    static final int SPEED_EXAMPLES = 2048;
+
+    /** Seconds the teacher (an ensemble: its members one after the other) takes over n. */
+    private static double teacherSeconds(List<StagedNet> members, Examples test, int n,
+            NDManager manager) {
+        double seconds = 0;
+        for (StagedNet m : members) {
+            seconds += Benchmark.inferenceSeconds(m, test, n, m.inferenceBatchSize(), manager);
+        }
+        return seconds;
     }
 
     /** An ensemble's members must answer the same question about the same inputs. */

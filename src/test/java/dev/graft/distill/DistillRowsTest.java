@@ -73,7 +73,7 @@ class DistillRowsTest {
         assertNull(combined.accuracy());
         assertEquals(1, combined.diverged());
         Distillation.Result r = new Distillation.Result(new Distillation.Model("convnet", 1000,
-                10, 0.9), new Distillation.Model("mlp", 100, 100, null),
+                10, 0.9), new Distillation.Model("mlp", 100, 100, null), 10,
                 new Distillation.Plan(null, null, null, null, null), rows, runs, "cached", 10,
                 "subset", "run");
         String text = DistillReport.text(r);
