@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {PretrainCommand.class, EvaluateCommand.class, ExtractCommand.class,
             ProbeCommand.class, FinetuneCommand.class, AdviseCommand.class, DemoCommand.class,
             TransferCommand.class, AdaptCommand.class, ExploreCommand.class, DistillCommand.class,
+            MultitaskCommand.class,
             PruneCommand.class,
             LowRankCommand.class, ClusterCommand.class,
             QuantizeCommand.class, LotteryCommand.class, AnalyzeCommand.class,

@@ -171,6 +171,14 @@ public final class DatasetResolver {
      * @param log receives one line per place tried and the place used
      */
     public Resolved resolve(String data, int[] imageShape, Consumer<String> log) {
+        int colon = data.lastIndexOf(':');
+        if (colon > 0 && MultiTaskData.NAMES.contains(data.substring(0, colon))) {
+            // one task of a multi-task benchmark: its images under that task's labels
+            MultiTaskData.Resolved m = MultiTaskData.resolve(data.substring(0, colon), this, log);
+            int k = m.train().taskIndex(data.substring(colon + 1));
+            return new Resolved(m.train().forTask(k), m.test().forTask(k), m.source()
+                    + ", task " + data.substring(colon + 1));
+        }
         DomainShift.Parsed parsed = DomainShift.parse(data);
         if (!parsed.shifts().isEmpty()) {
             Resolved r = resolve(parsed.dataset(), imageShape, log);

@@ -155,6 +155,13 @@ public final class ImageDataset implements Labelled {
     }
 
     /**
+     * The same images (shared, not copied) under other labels: another task's answers to them.
+     */
+    public ImageDataset withLabels(String name, int[] labels, List<String> classNames) {
+        return new ImageDataset(name, pixels, labels, channels, height, width, classNames);
+    }
+
+    /**
      * Keeps the classes called {@code names}, relabelled in that order (how a model trained on a
      * class subset is matched to its dataset).
      */

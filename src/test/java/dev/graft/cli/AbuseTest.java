@@ -78,6 +78,9 @@ class AbuseTest {
             "--shots", "5", "--seeds", "1", "--epochs", "1"});
         WRITERS.put("adapt", new String[] {"adapt", "--model", "{M}", "--target",
             "fashion-mnist-small:invert", "--methods", "source-only,adabn", "--epochs", "1"});
+        WRITERS.put("multitask", new String[] {"multitask", "--data", "multi-fashion-small",
+            "--arch", "mlp", "--epochs", "1", "--seeds", "1", "--weighting", "equal",
+            "--no-baselines"});
         WRITERS.put("explore", new String[] {"explore", "--codes", "{C}", "--k", "3",
             "--projection-sample", "20"});
         WRITERS.put("distill", new String[] {"distill", "--teacher", "{M}", "--student-arch",

@@ -1,0 +1,232 @@
+package dev.graft.data;
+
+import dev.graft.io.GraftException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Images with several label sets, one per task: the same inputs, several questions. The
+ * images' own labels are the first task's.
+ *
+ * <p>The benchmarks are built deterministically from a seed (Sener and Koltun 2018's MultiMNIST
+ * construction, as ParetoMTL applies it to Fashion-MNIST): two 28 x 28 items on a 36 x 36
+ * canvas, one at the top-left (rows and columns 0-27), one at the bottom-right (6-33), overlapping
+ * by the pixel maximum.
+ *
+ * <ul>
+ *   <li>{@code multi-fashion}: two garments; tasks {@code left} and {@code right};
+ *   <li>{@code multi-fashion+mnist}: a garment (top-left) and a digit; tasks {@code garment}
+ *       and {@code digit}.
+ * </ul>
+ *
+ * Each takes {@code -small} for the bundled subsets ({@code multi-fashion-small}: 6,000 / 1,000
+ * pairs). Every image of the first dataset is the top-left item of one pair; its partner is
+ * drawn by a seeded permutation, so the pairs are the same on every machine.
+ *
+ * @param tasks in order; each task's labels are aligned with the images
+ */
+public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) {
+
+    /** One task: its name, classes and a label per image. */
+    public record Task(String name, List<String> classNames, int[] labels) {
+        public Task {
+            classNames = List.copyOf(classNames);
+        }
+    }
+
+    /** The side of the canvas and where the second item starts on it. */
+    public static final int CANVAS = 36;
+    public static final int OFFSET = 6;
+    /** Seeds the pairing; fixed, so a name always means the same pairs. */
+    static final long PAIR_SEED = 20181012L;
+
+    public MultiTaskData {
+        tasks = List.copyOf(tasks);
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException("multi-task data needs at least one task");
+        }
+        Set<String> names = new java.util.HashSet<>();
+        for (Task t : tasks) {
+            if (!names.add(t.name())) {
+                throw new GraftException("two tasks are called '" + t.name() + "' in " + name
+                        + "; task names must differ");
+            }
+            if (t.labels().length != images.size()) {
+                throw new IllegalArgumentException("task " + t.name() + " has " + t.labels().length
+                        + " labels for " + images.size() + " images");
+            }
+        }
+    }
+
+    /** A train / test pair and where it came from. */
+    public record Resolved(MultiTaskData train, MultiTaskData test, String source) {}
+
+    /** The benchmarks graft builds, by name. */
+    public static final List<String> NAMES = List.of("multi-fashion", "multi-fashion-small",
+            "multi-fashion+mnist", "multi-fashion+mnist-small");
+
+    /** Builds the benchmark called {@code name} from datasets {@code resolver} finds. */
+    public static Resolved resolve(String name, DatasetResolver resolver, Consumer<String> log) {
+        boolean small = name.endsWith("-small");
+        String suffix = small ? "-small" : "";
+        if (name.equals("multi-fashion" + suffix)) {
+            DatasetResolver.Resolved f = resolver.resolve("fashion-mnist" + suffix, log);
+            return new Resolved(pairs(name, f.train(), f.train(), "left", "right", "train"),
+                    pairs(name, f.test(), f.test(), "left", "right", "test"),
+                    "pairs of " + f.source());
+        }
+        if (name.equals("multi-fashion+mnist" + suffix)) {
+            DatasetResolver.Resolved f = resolver.resolve("fashion-mnist" + suffix, log);
+            DatasetResolver.Resolved d = resolver.resolve("mnist" + suffix, log);
+            return new Resolved(pairs(name, f.train(), d.train(), "garment", "digit", "train"),
+                    pairs(name, f.test(), d.test(), "garment", "digit", "test"),
+                    "garments of " + f.source() + " with digits of " + d.source());
+        }
+        throw new GraftException("--data " + name + " is not a multi-task dataset; known: "
+                + String.join(", ", NAMES));
+    }
+
+    /**
+     * Pair {@code i} puts {@code first[i]} at the top-left and {@code second[partner(i)]} at the
+     * bottom-right, for as many pairs as {@code first} has images (the partners cycle through
+     * {@code second} when it is smaller).
+     */
+    static MultiTaskData pairs(String name, ImageDataset first, ImageDataset second,
+            String firstTask, String secondTask, String split) {
+        if (first.channels() != 1 || first.height() != 28 || first.width() != 28
+                || second.channels() != 1 || second.height() != 28 || second.width() != 28) {
+            throw new GraftException(name + " pairs 28 x 28 grey images; got "
+                    + first.channels() + "x" + first.height() + "x" + first.width() + " and "
+                    + second.channels() + "x" + second.height() + "x" + second.width());
+        }
+        int n = first.size();
+        int[] partner = partners(n, second.size(), seed(split));
+        byte[] canvas = new byte[n * CANVAS * CANVAS];
+        int[] a = new int[n];
+        int[] b = new int[n];
+        for (int i = 0; i < n; i++) {
+            place(first, i, canvas, i, 0);
+            place(second, partner[i], canvas, i, OFFSET);
+            a[i] = first.label(i);
+            b[i] = second.label(partner[i]);
+        }
+        ImageDataset images = new ImageDataset(name, canvas, a, 1, CANVAS, CANVAS,
+                first.classNames());
+        return new MultiTaskData(name, images, List.of(new Task(firstTask, first.classNames(),
+                a), new Task(secondTask, second.classNames(), b)));
+    }
+
+    /**
+     * A seeded partner in {@code [0, m)} for each of {@code n} images: a permutation of
+     * {@code m} repeated, never the image itself when both items come from one set of {@code n}.
+     */
+    static int[] partners(int n, int m, long seed) {
+        int[] perm = ImageDataset.permutation(m, new SplittableRandom(seed));
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = perm[i % m];
+        }
+        if (n == m && n > 1) {
+            for (int i = 0; i < n; i++) {
+                if (out[i] == i) {
+                    int j = (i + 1) % n;
+                    int t = out[i];
+                    out[i] = out[j];
+                    out[j] = t;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Writes image {@code k} of {@code d} into canvas {@code c} at ({@code at}, {@code at}), by maximum. */
+    private static void place(ImageDataset d, int k, byte[] canvas, int c, int at) {
+        long from = (long) k * 28 * 28;
+        int base = c * CANVAS * CANVAS;
+        for (int y = 0; y < 28; y++) {
+            for (int x = 0; x < 28; x++) {
+                int v = d.pixel(from + y * 28 + x);
+                int idx = base + (y + at) * CANVAS + x + at;
+                if (v > (canvas[idx] & 0xff)) {
+                    canvas[idx] = (byte) v;
+                }
+            }
+        }
+    }
+
+    private static long seed(String split) {
+        return PAIR_SEED ^ split.hashCode();
+    }
+
+    public int size() {
+        return images.size();
+    }
+
+    /** The task called {@code name}, or an error listing the tasks. */
+    public int taskIndex(String task) {
+        for (int k = 0; k < tasks.size(); k++) {
+            if (tasks.get(k).name().equals(task)) {
+                return k;
+            }
+        }
+        throw new GraftException("--task " + task + ": " + name + " has tasks "
+                + tasks.stream().map(Task::name).toList());
+    }
+
+    /** The images labelled for task {@code k} (the pixels shared). */
+    public ImageDataset forTask(int k) {
+        Task t = tasks.get(k);
+        return images.withLabels(name + ":" + t.name(), t.labels(), t.classNames());
+    }
+
+    /** The examples at {@code indices}, every task's labels with them. */
+    public MultiTaskData select(int[] indices) {
+        List<Task> picked = new ArrayList<>();
+        for (Task t : tasks) {
+            int[] l = new int[indices.length];
+            for (int i = 0; i < indices.length; i++) {
+                l[i] = t.labels()[indices[i]];
+            }
+            picked.add(new Task(t.name(), t.classNames(), l));
+        }
+        return new MultiTaskData(name, images.select(indices), picked);
+    }
+
+    /** A training / validation pair. */
+    public record Split(MultiTaskData train, MultiTaskData validation) {}
+
+    /** Holds out {@code fraction} of each of the first task's classes (seeded). */
+    public Split holdOut(double fraction, long seed) {
+        boolean[] isVal = Splits.holdOut(images.labels(), images.numClasses(), fraction, seed,
+                "images");
+        return new Split(select(Splits.indicesWhere(isVal, false)),
+                select(Splits.indicesWhere(isVal, true)));
+    }
+
+    /** SHA-256 over the images and every task's name, classes and labels. */
+    public String fingerprint() {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(images.fingerprint().getBytes(StandardCharsets.UTF_8));
+            for (Task t : tasks) {
+                md.update(t.name().getBytes(StandardCharsets.UTF_8));
+                md.update(String.join("\u0000", t.classNames()).getBytes(StandardCharsets.UTF_8));
+                ByteBuffer b = ByteBuffer.allocate(4 * t.labels().length);
+                for (int l : t.labels()) {
+                    b.putInt(l);
+                }
+                md.update(b.array());
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,417 @@
+package dev.graft.multitask;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.graft.data.Batch;
+import dev.graft.data.DatasetResolver;
+import dev.graft.data.MultiTaskData;
+import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
+import dev.graft.io.GraftException;
+import dev.graft.model.Architecture;
+import dev.graft.model.Checkpoint;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.ModelSpec;
+import dev.graft.model.StagedNet;
+import dev.graft.train.EpochCost;
+import dev.graft.train.GraftVersion;
+import dev.graft.train.Progress;
+import dev.graft.train.RunFolder;
+import dev.graft.train.RunTraining;
+import dev.graft.train.Seeds;
+import dev.graft.train.Spread;
+import dev.graft.train.TrainConfig;
+import dev.graft.train.TrainingLoop;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code graft multitask}: one trunk with a head per task, trained on every task's loss at once
+ * under each weighting, beside single-task networks of the same architecture trained alike
+ * (same initial trunk, same epochs, batches and optimizer), over several seeds.
+ *
+ * <p>The first task is the network's own head; every further task has a head of the same
+ * architecture's shape on the trunk's top stage. After training, each task's network (the
+ * shared trunk with that task's head) is saved as an ordinary checkpoint, so every other
+ * command works on one task of a multi-task model.
+ */
+public final class MultiTask {
+
+    /**
+     * @param seeds repetitions; seed {@code s} starts the trunk of every network in it alike
+     * @param baselines train the single-task networks (for the table's comparison)
+     */
+    public record Config(
+            @JsonProperty("arch") String arch,
+            @JsonProperty("options") ModelOptions options,
+            @JsonProperty("data") String data,
+            @JsonProperty("weightings") List<Weighting> weightings,
+            @JsonProperty("seeds") int seeds,
+            @JsonProperty("baselines") boolean baselines,
+            @JsonProperty("train") TrainConfig train) {
+        public Config {
+            weightings = List.copyOf(weightings);
+            if (weightings.isEmpty()) {
+                throw new IllegalArgumentException("--weighting names none; give at least one"
+                        + " of equal, uw, dwa");
+            }
+            if (weightings.stream().distinct().count() != weightings.size()) {
+                throw new IllegalArgumentException("--weighting names one weighting twice: "
+                        + weightings);
+            }
+            if (seeds < 1) {
+                throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+            }
+        }
+    }
+
+    /**
+     * One trained network: a weighting's multi-task run, or a single-task baseline.
+     *
+     * @param weighting the weighting, or null for a single-task network
+     * @param task the one task of a single-task network, or null
+     * @param accuracy test accuracy per task (a single-task network: its task only)
+     * @param weights per epoch start, each task's weight (multi-task runs)
+     * @param losses per epoch, each task's mean training loss (multi-task runs)
+     */
+    public record Run(
+            @JsonProperty("weighting") Weighting weighting,
+            @JsonProperty("task") String task,
+            @JsonProperty("seed") int seed,
+            @JsonProperty("accuracy") Map<String, Double> accuracy,
+            @JsonProperty("images_per_second") double imagesPerSecond,
+            @JsonProperty("weights") List<double[]> weights,
+            @JsonProperty("losses") List<double[]> losses,
+            @JsonProperty("checkpoints") Map<String, String> checkpoints) {}
+
+    /** One task's line of the table. */
+    public record TaskRow(
+            @JsonProperty("name") String name,
+            @JsonProperty("single_task") Spread singleTask,
+            @JsonProperty("by_weighting") Map<String, Spread> byWeighting) {}
+
+    /**
+     * What a run produced.
+     *
+     * @param deltaM per weighting, LibMTL's average relative improvement over the single-task
+     *     networks, in percent: {@code 100 / K sum_k (acc_k - single_k) / single_k}
+     * @param epochCost per weighting, a training epoch's time over equal weights', timed side by
+     *     side on the same images
+     */
+    public record Result(
+            @JsonProperty("tasks") List<String> tasks,
+            @JsonProperty("rows") List<TaskRow> rows,
+            @JsonProperty("delta_m") Map<String, Double> deltaM,
+            @JsonProperty("epoch_cost_vs_equal") Map<String, Double> epochCost,
+            @JsonProperty("runs") List<Run> runs,
+            @JsonProperty("train_examples") int trainExamples,
+            @JsonProperty("data_source") String dataSource,
+            @JsonProperty("run") String run) {}
+
+    private final Consumer<String> log;
+    private Progress progress = Progress.SILENT;
+
+    public MultiTask(Consumer<String> log) {
+        this.log = log;
+    }
+
+    public MultiTask progress(Progress p) {
+        this.progress = p;
+        return this;
+    }
+
+    /** The data, normalization and tensors every network of a run shares. */
+    private record Shared(Config c, Architecture arch, MultiTaskData train, MultiTaskData test,
+            Normalization norm, String source, TensorDataset empty, List<TensorDataset> trainSets,
+            List<TensorDataset> testSets) implements AutoCloseable {
+        @Override
+        public void close() {
+            empty.close();
+            trainSets.forEach(TensorDataset::close);
+            testSets.forEach(TensorDataset::close);
+        }
+
+        int tasks() {
+            return train.tasks().size();
+        }
+
+        String task(int k) {
+            return train.tasks().get(k).name();
+        }
+
+        int classes(int k) {
+            return train.tasks().get(k).classNames().size();
+        }
+
+        int[] shape() {
+            return train.images().imageShape();
+        }
+    }
+
+    public Result run(Config c, Path runDir) {
+        Architecture arch = Architecture.byId(c.arch());
+        if (arch.isText()) {
+            throw new GraftException("--arch " + arch.id() + " reads text; the multi-task"
+                    + " benchmarks are images (" + String.join(", ", MultiTaskData.NAMES) + ")");
+        }
+        MultiTaskData.Resolved d = MultiTaskData.resolve(c.data(), new DatasetResolver(), log);
+        log.accept("data: " + c.data() + ", " + d.source() + "; tasks " + d.train().tasks()
+                .stream().map(t -> t.name() + " (" + t.classNames().size() + " classes)")
+                .toList() + "; " + d.train().size() + " train / " + d.test().size() + " test");
+        try (NDManager manager = NDManager.newBaseManager(); RunFolder run = RunFolder.open(
+                runDir, true)) {
+            Map<String, Object> runJson = new LinkedHashMap<>();
+            runJson.put("command", "multitask");
+            runJson.put("config", c);
+            runJson.put("status", "running");
+            run.writeRun(runJson);
+            Normalization norm = Normalization.fit(d.train().images());
+            List<TensorDataset> trainSets = new ArrayList<>();
+            List<TensorDataset> testSets = new ArrayList<>();
+            for (int k = 0; k < d.train().tasks().size(); k++) {
+                trainSets.add(TensorDataset.of(d.train().forTask(k), norm, manager));
+                testSets.add(TensorDataset.of(d.test().forTask(k), norm, manager));
+            }
+            try (Shared sh = new Shared(c, arch, d.train(), d.test(), norm, d.source(),
+                    TensorDataset.ofValues(new float[0], d.train().images().imageShape(),
+                            new int[0], d.train().tasks().get(0).classNames().size(), manager),
+                    trainSets, testSets)) {
+                List<Run> runs = new ArrayList<>();
+                int total = c.seeds() * ((c.baselines() ? sh.tasks() : 0) + c.weightings().size());
+                for (int s = 1; s <= c.seeds(); s++) {
+                    if (c.baselines()) {
+                        for (int k = 0; k < sh.tasks(); k++) {
+                            log.accept(String.format("[%d/%d] single task %s, seed %d",
+                                    runs.size() + 1, total, sh.task(k), s));
+                            runs.add(single(sh, k, s, run, manager));
+                        }
+                    }
+                    for (Weighting w : c.weightings()) {
+                        log.accept(String.format("[%d/%d] %s, seed %d", runs.size() + 1, total,
+                                w.id(), s));
+                        runs.add(joint(sh, w, s, run, manager));
+                    }
+                }
+                Map<String, Double> cost = epochCosts(sh, manager);
+                Result r = summarize(sh, runs, cost, runDir);
+                runJson.put("status", "finished");
+                runJson.put("result", r);
+                run.writeRun(runJson);
+                MultiTaskReport.write(run.resolve(dev.graft.report.Report.FILE), c, r);
+                return r;
+            }
+        }
+    }
+
+    private static long initSeed(Config c, int seed) {
+        return Seeds.derive(Seeds.derive(c.train().seed(), "seed" + seed), "init");
+    }
+
+    private static ModelSpec spec(Shared sh, StagedNet net, int task, String command) {
+        return new ModelSpec(ModelSpec.FORMAT_VERSION, sh.arch().id(), net.options(),
+                net.inputShape(), net.numClasses(), sh.train().tasks().get(task).classNames(),
+                sh.norm(), net.stageNames(), Checkpoint.parameterShapes(net),
+                new ModelSpec.Provenance(GraftVersion.graft(), GraftVersion.djl(),
+                        GraftVersion.engine(), Instant.now().toString(), sh.c().train().seed(),
+                        sh.c().data() + ":" + sh.task(task), sh.source(), sh.train()
+                                .fingerprint(), null, command));
+    }
+
+    /** A single-task network for task {@code k}, trained on its labels alone. */
+    private Run single(Shared sh, int k, int seed, RunFolder run, NDManager manager) {
+        try (NDManager m = manager.newSubManager()) {
+            StagedNet net = sh.arch().build(sh.shape(), sh.classes(k), sh.c().options())
+                    .initialize(m, initSeed(sh.c(), seed));
+            Path dir = run.resolve("single-" + sh.task(k) + "-seed" + seed);
+            RunTraining.Outcome o;
+            try (RunFolder cell = RunFolder.open(dir, true)) {
+                o = RunTraining.run(cell, net, spec(sh, net, k, "multitask (single task)"),
+                        new RunTraining.Data(sh.trainSets().get(k), sh.empty(), sh.testSets()
+                                .get(k), sh.test().tasks().get(k).classNames()),
+                        sh.c().train().withSeed(Seeds.derive(sh.c().train().seed(),
+                                "seed" + seed)), null, new LinkedHashMap<>(Map.of("command",
+                                        "multitask", "task", sh.task(k))), progress, log, m);
+            }
+            double acc = o.test().accuracy();
+            log.accept(String.format(Locale.ROOT, "  %s alone: %.2f%%", sh.task(k), 100 * acc));
+            return new Run(null, sh.task(k), seed, Map.of(sh.task(k), acc),
+                    o.loop().meanImagesPerSecond(), List.of(), List.of(), Map.of(sh.task(k),
+                            dir.resolve(RunTraining.MODEL).toString()));
+        }
+    }
+
+    /** The further tasks' heads: networks of the same architecture, their heads used. */
+    private static List<StagedNet> heads(Shared sh, int seed, NDManager m) {
+        List<StagedNet> heads = new ArrayList<>();
+        for (int k = 1; k < sh.tasks(); k++) {
+            heads.add(sh.arch().build(sh.shape(), sh.classes(k), sh.c().options())
+                    .initialize(m, Seeds.derive(initSeed(sh.c(), seed), "head-" + sh.task(k))));
+        }
+        return heads;
+    }
+
+    private static TaskObjective objective(Shared sh, StagedNet net, List<StagedNet> heads,
+            Weighting w, NDManager m) {
+        int[][] labels = new int[sh.tasks() - 1][];
+        for (int k = 1; k < sh.tasks(); k++) {
+            labels[k - 1] = sh.train().tasks().get(k).labels();
+        }
+        List<String> names = sh.train().tasks().stream().map(MultiTaskData.Task::name).toList();
+        int batch = sh.c().train().batchSize();
+        int steps = (sh.train().size() + batch - 1) / batch;
+        return new TaskObjective(top(net), names, heads, labels, w.start(sh.tasks(), m), steps);
+    }
+
+    private static String top(StagedNet net) {
+        return net.stageNames().get(net.stageNames().size() - 1);
+    }
+
+    /** A multi-task network under weighting {@code w}: trained, scored per task, saved. */
+    private Run joint(Shared sh, Weighting w, int seed, RunFolder run, NDManager manager) {
+        try (NDManager m = manager.newSubManager()) {
+            StagedNet net = sh.arch().build(sh.shape(), sh.classes(0), sh.c().options())
+                    .initialize(m, initSeed(sh.c(), seed));
+            List<StagedNet> heads = heads(sh, seed, m);
+            TaskObjective objective = objective(sh, net, heads, w, m);
+            Path dir = run.resolve(w.id() + "-seed" + seed);
+            RunTraining.Outcome o;
+            try (RunFolder cell = RunFolder.open(dir, true)) {
+                o = RunTraining.run(cell, net, spec(sh, net, 0, "multitask " + w.id()),
+                        new RunTraining.Data(sh.trainSets().get(0), sh.empty(), sh.testSets()
+                                .get(0), sh.test().tasks().get(0).classNames()),
+                        sh.c().train().withSeed(Seeds.derive(sh.c().train().seed(),
+                                "seed" + seed)), null, new RunTraining.Extras(objective,
+                                List.of(), null, null), new LinkedHashMap<>(Map.of("command",
+                                        "multitask", "weighting", w.id())), progress, log, m);
+            }
+            objective.finish();
+            double[] acc = accuracies(o.best(), heads, sh, m);
+            Map<String, Double> byTask = new LinkedHashMap<>();
+            Map<String, String> checkpoints = new LinkedHashMap<>();
+            checkpoints.put(sh.task(0), dir.resolve(RunTraining.MODEL).toString());
+            for (int k = 0; k < sh.tasks(); k++) {
+                byTask.put(sh.task(k), acc[k]);
+                if (k > 0) {
+                    StagedNet taskNet = o.best().withHeadOf(heads.get(k - 1));
+                    Path out = dir.resolve("model-" + sh.task(k));
+                    Checkpoint.save(out, taskNet, spec(sh, taskNet, k, "multitask " + w.id()),
+                            null);
+                    checkpoints.put(sh.task(k), out.toString());
+                }
+            }
+            log.accept("  " + w.id() + ": " + String.join(", ", byTask.entrySet().stream()
+                    .map(e -> String.format(Locale.ROOT, "%s %.2f%%", e.getKey(),
+                            100 * e.getValue())).toList()));
+            return new Run(w, null, seed, byTask, o.loop().meanImagesPerSecond(),
+                    objective.weights(), objective.losses(), checkpoints);
+        }
+    }
+
+    /** Test accuracy of every task: the network's head for the first, the heads for the rest. */
+    static double[] accuracies(StagedNet net, List<StagedNet> heads, Shared sh, NDManager m) {
+        int n = sh.test().size();
+        long[] correct = new long[sh.tasks()];
+        ParameterStore ps = new ParameterStore(m, false);
+        String top = top(net);
+        int batch = net.inferenceBatchSize();
+        TensorDataset images = sh.testSets().get(0);
+        for (int from = 0; from < n; from += batch) {
+            int to = Math.min(n, from + batch);
+            try (NDManager step = m.newSubManager()) {
+                Batch b = images.range(from, to, step);
+                Map<String, NDArray> capture = new LinkedHashMap<>();
+                capture.put(top, null);
+                List<NDArray> logits = new ArrayList<>();
+                logits.add(net.forward(ps, b.inputs(), false, capture));
+                for (StagedNet h : heads) {
+                    logits.add(h.head().block().forward(ps, new NDList(capture.get(top)), false)
+                            .head());
+                }
+                for (int k = 0; k < logits.size(); k++) {
+                    long[] predicted = logits.get(k).argMax(1).toLongArray();
+                    int[] truth = sh.test().tasks().get(k).labels();
+                    for (int i = 0; i < predicted.length; i++) {
+                        correct[k] += predicted[i] == truth[from + i] ? 1 : 0;
+                    }
+                }
+            }
+        }
+        double[] acc = new double[correct.length];
+        for (int k = 0; k < acc.length; k++) {
+            acc[k] = correct[k] / (double) n;
+        }
+        return acc;
+    }
+
+    /** Each weighting's epoch time over equal weights', alternating on the same images. */
+    private Map<String, Double> epochCosts(Shared sh, NDManager manager) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (!sh.c().weightings().contains(Weighting.EQUAL) || sh.c().weightings().size() < 2) {
+            return out;
+        }
+        log.accept("timing each weighting's epoch against equal weights'");
+        try (NDManager m = manager.newSubManager()) {
+            TrainConfig tc = sh.c().train().withSeed(0);
+            TrainingLoop equal = loop(sh, Weighting.EQUAL, tc, m);
+            int chunk = EpochCost.chunk(equal, sh.trainSets().get(0), tc.batchSize(), m);
+            try (NDManager cm = m.newSubManager(); dev.graft.data.Examples head = sh.trainSets()
+                    .get(0).head(chunk, cm)) {
+                for (Weighting w : sh.c().weightings()) {
+                    out.put(w.id(), w == Weighting.EQUAL ? 1.0 : EpochCost.ratio(equal,
+                            loop(sh, w, tc, m), head));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static TrainingLoop loop(Shared sh, Weighting w, TrainConfig tc, NDManager m) {
+        StagedNet net = sh.arch().build(sh.shape(), sh.classes(0), sh.c().options())
+                .initialize(m, 0);
+        return new TrainingLoop(net, tc, m).objective(objective(sh, net, heads(sh, 0, m), w, m));
+    }
+
+    private static Result summarize(Shared sh, List<Run> runs, Map<String, Double> cost,
+            Path runDir) {
+        List<TaskRow> rows = new ArrayList<>();
+        Map<String, Double> deltaM = new LinkedHashMap<>();
+        double[] single = new double[sh.tasks()];
+        for (int k = 0; k < sh.tasks(); k++) {
+            String task = sh.task(k);
+            Spread alone = spread(runs.stream().filter(r -> task.equals(r.task())), task);
+            single[k] = alone == null ? Double.NaN : alone.mean();
+            Map<String, Spread> by = new LinkedHashMap<>();
+            for (Weighting w : sh.c().weightings()) {
+                by.put(w.id(), spread(runs.stream().filter(r -> r.weighting() == w), task));
+            }
+            rows.add(new TaskRow(task, alone, by));
+        }
+        if (sh.c().baselines()) {
+            for (Weighting w : sh.c().weightings()) {
+                double sum = 0;
+                for (int k = 0; k < sh.tasks(); k++) {
+                    sum += (rows.get(k).byWeighting().get(w.id()).mean() - single[k])
+                            / single[k];
+                }
+                deltaM.put(w.id(), 100 * sum / sh.tasks());
+            }
+        }
+        List<String> tasks = sh.train().tasks().stream().map(MultiTaskData.Task::name).toList();
+        return new Result(tasks, rows, deltaM, cost, runs, sh.train().size(), sh.source(),
+                runDir.toString());
+    }
+
+    private static Spread spread(java.util.stream.Stream<Run> runs, String task) {
+        double[] v = runs.mapToDouble(r -> r.accuracy().get(task)).toArray();
+        return v.length == 0 ? null : Spread.of(v);
+    }
+}

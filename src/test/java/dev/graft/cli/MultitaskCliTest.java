@@ -1,0 +1,57 @@
+package dev.graft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** graft multitask on the bundled MultiFashion pairs, and a task's network used alone. */
+class MultitaskCliTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void twoTasksOneTrunkAgainstSingleTaskNetworks() throws Exception {
+        Path out = tmp.resolve("mt");
+        CliTest.Run r = CliTest.graft("multitask", "--data", "multi-fashion-small", "--arch",
+                "mlp", "--epochs", "1", "--seeds", "1", "--weighting", "equal,uw", "--out",
+                out.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = r.json();
+        assertEquals("left", j.get("tasks").get(0).asText());
+        assertEquals("right", j.get("tasks").get(1).asText());
+        for (JsonNode row : j.get("rows")) {
+            // ten classes: chance is 10%; one epoch of an mlp on the pairs is far above it
+            assertTrue(row.get("single_task").get("mean").asDouble() > 0.4, row.toString());
+            for (String w : new String[] {"equal", "uw"}) {
+                assertTrue(row.get("by_weighting").get(w).get("mean").asDouble() > 0.4,
+                        row.toString());
+            }
+        }
+        assertTrue(j.get("delta_m").has("uw"));
+        assertEquals(1.0, j.get("epoch_cost_vs_equal").get("equal").asDouble());
+        JsonNode uw = null;
+        for (JsonNode run : j.get("runs")) {
+            if ("uw".equals(run.path("weighting").asText())) {
+                uw = run;
+            }
+        }
+        assertTrue(uw != null && uw.get("weights").size() == 2, "weights at epochs 1 and 2");
+        assertTrue(Files.isRegularFile(out.resolve("report.html")));
+        // the second task's network is an ordinary checkpoint: evaluate scores it on its task
+        String right = uw.get("checkpoints").get("right").asText();
+        CliTest.Run ev = CliTest.graft("evaluate", "--model", right, "--json");
+        assertEquals(0, ev.code(), ev.err());
+        assertEquals(uw.get("accuracy").get("right").asDouble(), ev.json().get("accuracy")
+                .asDouble(), 1e-9, "the same network, the same test pairs");
+        CliTest.Run bad = CliTest.graft("multitask", "--data", "fashion-mnist", "--out",
+                tmp.resolve("bad").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("not a multi-task dataset"), bad.err());
+    }
+}

@@ -1,0 +1,95 @@
+package dev.graft.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.graft.io.GraftException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** MultiFashion's canvas, pairs and labels, checked pixel by pixel. */
+class MultiTaskDataTest {
+
+    /** Image i is all grey level 10 (i + 1), its label i. */
+    static ImageDataset flat(int n) {
+        byte[] p = new byte[n * 28 * 28];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            java.util.Arrays.fill(p, i * 784, (i + 1) * 784, (byte) (10 * (i + 1)));
+            labels[i] = i;
+        }
+        return new ImageDataset("flat", p, labels, 1, 28, 28,
+                java.util.stream.IntStream.range(0, n).mapToObj(i -> "c" + i).toList());
+    }
+
+    @Test
+    void twoItemsOverlapByMaximumOnA36PixelCanvas() {
+        ImageDataset d = flat(4);
+        MultiTaskData m = MultiTaskData.pairs("multi-test", d, d, "left", "right", "train");
+        assertEquals(List.of(1, 36, 36), java.util.Arrays.stream(m.images().imageShape())
+                .boxed().toList());
+        for (int i = 0; i < 4; i++) {
+            int left = m.tasks().get(0).labels()[i];
+            int right = m.tasks().get(1).labels()[i];
+            assertEquals(i, left, "every image is the top-left item of its own pair");
+            assertNotEquals(left, right, "never paired with itself");
+            int base = i * 36 * 36;
+            // top-left corner: the left item alone; (33, 33): the right item alone, which
+            // ends there, two pixels from the canvas's edge
+            assertEquals(10 * (left + 1), m.images().pixel(base));
+            assertEquals(10 * (right + 1), m.images().pixel(base + 33 * 36 + 33));
+            assertEquals(0, m.images().pixel(base + 34 * 36 + 34));
+            // where they overlap (rows and columns 6-27), the brighter one
+            assertEquals(10 * (Math.max(left, right) + 1), m.images().pixel(base + 20 * 36 + 20));
+            // outside both (row 0, column 30; row 30, column 0): background
+            assertEquals(0, m.images().pixel(base + 30));
+            assertEquals(0, m.images().pixel(base + 30 * 36));
+        }
+        MultiTaskData again = MultiTaskData.pairs("multi-test", d, d, "left", "right", "train");
+        assertEquals(m.fingerprint(), again.fingerprint(), "the same pairs every time");
+        assertNotEquals(m.fingerprint(), MultiTaskData.pairs("multi-test", d, d, "left", "right",
+                "test").fingerprint(), "each split has its own pairing");
+    }
+
+    @Test
+    void selectionKeepsEveryTasksLabelsAligned() {
+        ImageDataset d = flat(6);
+        MultiTaskData m = MultiTaskData.pairs("multi-test", d, d, "left", "right", "train");
+        MultiTaskData s = m.select(new int[] {4, 1});
+        assertArrayEquals(new int[] {4, 1}, s.tasks().get(0).labels());
+        assertArrayEquals(new int[] {m.tasks().get(1).labels()[4], m.tasks().get(1).labels()[1]},
+                s.tasks().get(1).labels());
+        ImageDataset right = s.forTask(1);
+        assertEquals(s.tasks().get(1).labels()[0], right.label(0));
+        assertEquals(s.images().pixel(0), right.pixel(0), "the same pixels");
+        assertEquals(1, m.taskIndex("right"));
+        GraftException unknown = assertThrows(GraftException.class, () -> m.taskIndex("top"));
+        assertTrue(unknown.getMessage().contains("[left, right]"), unknown.getMessage());
+    }
+
+    @Test
+    void taskNamesMustDiffer() {
+        ImageDataset d = flat(3);
+        GraftException e = assertThrows(GraftException.class, () -> MultiTaskData.pairs("x", d,
+                d, "left", "left", "train"));
+        assertTrue(e.getMessage().contains("two tasks are called 'left'"), e.getMessage());
+    }
+
+    @Test
+    void theBundledBenchmarksResolve() {
+        MultiTaskData.Resolved r = MultiTaskData.resolve("multi-fashion+mnist-small",
+                new DatasetResolver(), s -> { });
+        assertEquals(List.of("garment", "digit"), r.train().tasks().stream()
+                .map(MultiTaskData.Task::name).toList());
+        DatasetResolver.Resolved f = new DatasetResolver().resolve("fashion-mnist-small",
+                s -> { });
+        assertEquals(f.train().size(), r.train().size(), "a pair per garment");
+        assertEquals(f.test().size(), r.test().size());
+        GraftException e = assertThrows(GraftException.class, () -> MultiTaskData.resolve(
+                "multi-cifar", new DatasetResolver(), s -> { }));
+        assertTrue(e.getMessage().contains("multi-fashion"), e.getMessage());
+    }
+}
