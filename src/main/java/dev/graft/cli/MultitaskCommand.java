@@ -35,7 +35,9 @@ import picocli.CommandLine.Option;
             "Data: multi-fashion (two Fashion-MNIST garments on a 36x36 canvas, top-left and",
             "bottom-right, overlapping by maximum; tasks left, right) and multi-fashion+mnist",
             "(a garment and an MNIST digit; tasks garment, digit), each with -small for the",
-            "bundled subsets.", ""},
+            "bundled subsets; fashion-mnist+rotation (each garment turned by a seeded quarter",
+            "turn; tasks class and rotation, a self-supervised auxiliary task; also -small).",
+            ""},
         footer = {"", "Examples:",
             "  graft multitask --data multi-fashion --weighting equal,uw,dwa --epochs 10 --seeds 3",
             "  graft multitask --data multi-fashion+mnist-small --epochs 3 --seeds 1 --json", ""})
@@ -50,8 +52,8 @@ final class MultitaskCommand implements Callable<Integer> {
     double width;
 
     @Option(names = "--data", defaultValue = "multi-fashion", description = "Multi-task data:"
-            + " multi-fashion, multi-fashion+mnist, or either with -small (default:"
-            + " ${DEFAULT-VALUE}).")
+            + " multi-fashion, multi-fashion+mnist, fashion-mnist+rotation, or each with"
+            + " -small (fashion-mnist-small+rotation) (default: ${DEFAULT-VALUE}).")
     String data;
 
     @Option(names = "--weighting", split = ",", defaultValue = "equal,uw,dwa", description =

@@ -23,7 +23,10 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>{@code multi-fashion}: two garments; tasks {@code left} and {@code right};
  *   <li>{@code multi-fashion+mnist}: a garment (top-left) and a digit; tasks {@code garment}
- *       and {@code digit}.
+ *       and {@code digit};
+ *   <li>{@code fashion-mnist+rotation}: each garment turned by a seeded number of quarter
+ *       turns; tasks {@code class} and {@code rotation} (the self-supervised auxiliary task of
+ *       Gidaris et al. 2018 beside the class).
  * </ul>
  *
  * Each takes {@code -small} for the bundled subsets ({@code multi-fashion-small}: 6,000 / 1,000
@@ -70,7 +73,11 @@ public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) 
 
     /** The benchmarks graft builds, by name. */
     public static final List<String> NAMES = List.of("multi-fashion", "multi-fashion-small",
-            "multi-fashion+mnist", "multi-fashion+mnist-small");
+            "multi-fashion+mnist", "multi-fashion+mnist-small", "fashion-mnist+rotation",
+            "fashion-mnist-small+rotation");
+
+    /** The rotation task's classes: quarter turns clockwise. */
+    public static final List<String> ROTATIONS = List.of("0", "90", "180", "270");
 
     /** Builds the benchmark called {@code name} from datasets {@code resolver} finds. */
     public static Resolved resolve(String name, DatasetResolver resolver, Consumer<String> log) {
@@ -88,6 +95,11 @@ public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) 
             return new Resolved(pairs(name, f.train(), d.train(), "garment", "digit", "train"),
                     pairs(name, f.test(), d.test(), "garment", "digit", "test"),
                     "garments of " + f.source() + " with digits of " + d.source());
+        }
+        if (name.equals("fashion-mnist" + suffix + "+rotation")) {
+            DatasetResolver.Resolved f = resolver.resolve("fashion-mnist" + suffix, log);
+            return new Resolved(rotated(name, f.train(), "train"), rotated(name, f.test(),
+                    "test"), f.source() + ", each image turned by a seeded quarter turn");
         }
         throw new GraftException("--data " + name + " is not a multi-task dataset; known: "
                 + String.join(", ", NAMES));
@@ -121,6 +133,55 @@ public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) 
                 first.classNames());
         return new MultiTaskData(name, images, List.of(new Task(firstTask, first.classNames(),
                 a), new Task(secondTask, second.classNames(), b)));
+    }
+
+    /**
+     * Every image turned clockwise by a seeded number of quarter turns (exact: pixels move, none
+     * is interpolated); tasks {@code class} (the image's own label) and {@code rotation}.
+     */
+    static MultiTaskData rotated(String name, ImageDataset d, String split) {
+        int side = d.height();
+        if (d.width() != side) {
+            throw new GraftException(name + " turns square images; got " + d.height() + "x"
+                    + d.width());
+        }
+        int n = d.size();
+        int plane = side * side;
+        int c = d.channels();
+        byte[] out = new byte[n * c * plane];
+        int[] turns = new int[n];
+        SplittableRandom rng = new SplittableRandom(seed(split + "-rotation"));
+        for (int i = 0; i < n; i++) {
+            turns[i] = rng.nextInt(4);
+            for (int ch = 0; ch < c; ch++) {
+                long from = ((long) i * c + ch) * plane;
+                int to = (i * c + ch) * plane;
+                for (int y = 0; y < side; y++) {
+                    for (int x = 0; x < side; x++) {
+                        int[] src = source(turns[i], y, x, side);
+                        out[to + y * side + x] = (byte) d.pixel(from + src[0] * side + src[1]);
+                    }
+                }
+            }
+        }
+        ImageDataset images = new ImageDataset(name, out, d.labels(), c, side, side,
+                d.classNames());
+        return new MultiTaskData(name, images, List.of(new Task("class", d.classNames(),
+                d.labels()), new Task("rotation", ROTATIONS, turns)));
+    }
+
+    /**
+     * Where output pixel ({@code y}, {@code x}) of an image turned clockwise {@code turns}
+     * quarter turns comes from: one turn maps source (r, c) to (c, side - 1 - r).
+     */
+    static int[] source(int turns, int y, int x, int side) {
+        int m = side - 1;
+        return switch (turns) {
+            case 0 -> new int[] {y, x};
+            case 1 -> new int[] {m - x, y};
+            case 2 -> new int[] {m - y, m - x};
+            default -> new int[] {x, m - y};
+        };
     }
 
     /**

@@ -70,6 +70,30 @@ class MultiTaskDataTest {
         assertTrue(unknown.getMessage().contains("[left, right]"), unknown.getMessage());
     }
 
+    /** A quarter turn clockwise moves the top-left pixel to the top-right, and so on. */
+    @Test
+    void rotationsTurnImagesExactly() {
+        byte[] p = new byte[28 * 28];
+        p[0] = (byte) 200; // top-left
+        p[27] = (byte) 100; // top-right
+        ImageDataset one = new ImageDataset("one", p, new int[] {0}, 1, 28, 28, List.of("a"));
+        for (int turns = 0; turns < 4; turns++) {
+            int[] topLeft = MultiTaskData.source(turns, 0, 0, 28);
+            int[] topRight = MultiTaskData.source(turns, 0, 27, 28);
+            // after t clockwise quarter turns the top-left pixel came from the corner t
+            // quarter turns anticlockwise of it: top-left, bottom-left, bottom-right, top-right
+            int[][] wantTopLeft = {{0, 0}, {27, 0}, {27, 27}, {0, 27}};
+            assertArrayEquals(wantTopLeft[turns], topLeft, "turns " + turns);
+            assertArrayEquals(wantTopLeft[(turns + 3) % 4], topRight, "turns " + turns);
+        }
+        MultiTaskData r = MultiTaskData.rotated("rot", one, "train");
+        int turns = r.tasks().get(1).labels()[0];
+        int[] where = {0, 27, 27 * 28 + 27, 27 * 28}; // the top-left pixel after 0..3 turns
+        assertEquals(200, r.images().pixel(where[turns]), "turned " + turns);
+        assertEquals(List.of("class", "rotation"), r.tasks().stream().map(MultiTaskData.Task::name)
+                .toList());
+    }
+
     @Test
     void taskNamesMustDiffer() {
         ImageDataset d = flat(3);
