@@ -20,6 +20,9 @@ import picocli.CommandLine.Option;
             "  full        everything trains from the pretrained weights",
             "  ulmfit      gradual unfreezing + discriminative rates + slanted triangular rate",
             "  lp-ft       the probe's logistic regression as the head, then full fine-tuning",
+            "  joint       multi-task instead of pretraining: the architecture afresh, trained",
+            "              on the target labels and the source task's together (a head each,",
+            "              a source batch beside every target batch; not in the default set)",
             "Text encoders (--model minilm or a text checkpoint) compare instead:",
             "  tfidf       no transfer: word 1-2-gram TF-IDF + logistic regression",
             "  probe, last-stage, full, ulmfit, lp-ft  as above",
@@ -35,6 +38,7 @@ import picocli.CommandLine.Option;
             "  graft transfer --model runs/src/model --classes 5-9 --disjoint",
             "  graft transfer --model runs/src/model --classes 5-9 --shots 1,10,100,all --seeds 3",
             "  graft transfer --model runs/src/model --classes 5-9 --strategies scratch,full",
+            "  graft transfer --model runs/src/model --classes 5-9 --strategies scratch,full,joint",
             "  graft transfer --model minilm --data uci-sentiment --shots 8,64 --seeds 10"})
 final class TransferCommand implements Callable<Integer> {
 

@@ -46,6 +46,7 @@ public final class AdviceReport {
                     + " regression on its embeddings";
             case TFIDF -> "tfidf: the pretrained encoder does not help; TF-IDF and a logistic"
                     + " regression";
+            case JOINT -> "joint: train the source and target tasks together on one trunk";
         };
     }
 

@@ -7,6 +7,7 @@ import dev.graft.data.Examples;
 import dev.graft.data.ImageDataset;
 import dev.graft.data.Labelled;
 import dev.graft.data.Normalization;
+import dev.graft.data.TensorDataset;
 import dev.graft.data.TextData;
 import dev.graft.data.TokenizedText;
 import dev.graft.io.GraftException;
@@ -335,6 +336,7 @@ public final class Comparison {
         StagedNet net;
         Normalization norm;
         IntFunction<List<ParamGroup>> groups = null;
+        JointObjective joint = null;
         long trainable;
         if (s == Strategy.SCRATCH) {
             ImageDataset images = TargetTask.images(train, "scratch");
@@ -343,6 +345,19 @@ public final class Comparison {
                     train.numClasses(), task.spec().options()).initialize(manager,
                     Seeds.derive(seed, "init"));
             trainable = net.parameterCount();
+        } else if (s == Strategy.JOINT) {
+            ImageDataset images = TargetTask.images(train, "joint");
+            norm = task.spec().normalization();
+            Architecture arch = Architecture.byId(task.spec().architecture());
+            net = arch.build(images.imageShape(), train.numClasses(), task.spec().options())
+                    .initialize(manager, Seeds.derive(seed, "init"));
+            ImageDataset sourceImages = TargetTask.sourceTrainSet(task.spec());
+            StagedNet sourceHead = arch.build(images.imageShape(), sourceImages.numClasses(),
+                    task.spec().options()).initialize(manager, Seeds.derive(seed, "source-head"));
+            TensorDataset source = TensorDataset.of(sourceImages, norm, manager);
+            joint = new JointObjective(source, sourceHead, top, Seeds.derive(seed, "source"));
+            trainable = net.parameterCount() + sourceHead.parameters(StagedNet.HEAD).values()
+                    .stream().mapToLong(p -> p.getArray().size()).sum();
         } else if (s == Strategy.PROBE || s == Strategy.SETFIT) {
             norm = task.spec().normalization();
             net = task.loadSource(manager).withHead(train.numClasses(), manager,
@@ -372,6 +387,9 @@ public final class Comparison {
             loop.progress(progress);
             if (groups != null) {
                 loop.groupsByEpoch(groups);
+            }
+            if (joint != null) {
+                loop.objective(joint);
             }
             TrainingLoop.Outcome o = loop.fit(data, null, 1, Double.NEGATIVE_INFINITY,
                     (m, improved) -> { });

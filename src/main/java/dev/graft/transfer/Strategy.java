@@ -32,7 +32,13 @@ public enum Strategy {
      * Text without transfer: word 1-2-gram TF-IDF and logistic regression, the {@code scratch}
      * of text.
      */
-    TFIDF("tfidf");
+    TFIDF("tfidf"),
+    /**
+     * Multi-task learning instead of pretraining: the source architecture, freshly initialized,
+     * trained on the target's labels and the source task's together (a head each on one
+     * trunk, a source batch beside every target batch).
+     */
+    JOINT("joint");
 
     private final String id;
 
@@ -46,12 +52,12 @@ public enum Strategy {
     }
 
     /**
-     * The fine-tuning policy of this strategy for a trunk with these stages; null for the
-     * baselines that start from nothing (scratch, TF-IDF).
+     * The fine-tuning policy of this strategy for a trunk with these stages; null for those
+     * that start from no pretrained weights (scratch, TF-IDF, joint).
      */
     public FineTunePolicy policy(List<String> stages) {
         return switch (this) {
-            case SCRATCH, TFIDF -> null;
+            case SCRATCH, TFIDF, JOINT -> null;
             case SETFIT -> FineTunePolicy.preset("full", stages);
             default -> FineTunePolicy.preset(id, stages);
         };
@@ -75,10 +81,15 @@ public enum Strategy {
                     + " afresh; the no-transfer baseline of text is tfidf (--strategies"
                     + " tfidf,probe,...)");
         }
+        if (text && this == JOINT) {
+            throw new dev.graft.io.GraftException("joint trains the source task beside the"
+                    + " target's, and a text encoder carries no labelled source task; joint is"
+                    + " for image checkpoints trained by graft");
+        }
         if (!text && (this == SETFIT || this == TFIDF)) {
             throw new dev.graft.io.GraftException(id + " is a strategy for text encoders, and"
                     + " the model reads images; image strategies are scratch, probe,"
-                    + " last-stage, full, ulmfit, lp-ft");
+                    + " last-stage, full, ulmfit, lp-ft, joint");
         }
     }
 

@@ -164,6 +164,24 @@ public record TargetTask(Path model, ModelSpec spec, Labelled pool, Labelled tes
      * The test images of the task {@code spec} was trained on (its classes, by name), or null
      * when they cannot be found; {@code why} says what they were wanted for.
      */
+    /**
+     * The source task's training images, its classes as the checkpoint names them, for
+     * strategies that train on them again (joint); a clear error when they cannot be had.
+     */
+    static ImageDataset sourceTrainSet(ModelSpec spec) {
+        if (spec.classNames() == null || spec.sourceDataset() == null) {
+            throw new GraftException("joint trains the source task again, and the checkpoint"
+                    + " names no source dataset and classes (import-ed weights do not)");
+        }
+        try {
+            return new DatasetResolver().resolve(spec.sourceDataset(), spec.inputShape(),
+                    s -> { }).train().withClassNames(spec.classNames());
+        } catch (RuntimeException e) {
+            throw new GraftException("joint needs the source task's images ("
+                    + spec.sourceDataset() + "): " + e.getMessage(), e);
+        }
+    }
+
     static Labelled sourceTestSet(ModelSpec spec, String why, Consumer<String> log) {
         if (spec.classNames() == null) {
             return null;

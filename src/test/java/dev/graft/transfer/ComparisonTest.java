@@ -149,6 +149,42 @@ class ComparisonTest {
         assertTrue(acc[0] > 0.5, "10-shot probe on mlp codes: " + acc[0]);
     }
 
+    /**
+     * joint starts from the same weights as scratch and takes as many steps, but its trunk also
+     * learns the source task's five classes through a head of its own.
+     */
+    @Test
+    void jointTrainsTheSourceTaskBesideTheTarget() {
+        TargetTask task = TargetTask.load(source, "fashion-mnist-small", "5-9", true, s -> { });
+        long seed = Seeds.derive(7, "seed1");
+        ImageDataset budget = (ImageDataset) task.budget(10, Seeds.derive(seed, "shots"));
+        Comparison.Trained[] t = new Comparison.Trained[2];
+        float[][] firstLayer = new float[2][];
+        double[] acc = new double[2];
+        try (NDManager m = NDManager.newBaseManager()) {
+            for (int i = 0; i < 2; i++) {
+                Strategy s = i == 0 ? Strategy.SCRATCH : Strategy.JOINT;
+                t[i] = Comparison.train(task, s, budget, train(1), seed, 3,
+                        dev.graft.train.Progress.SILENT, m);
+                firstLayer[i] = t[i].net().namedParameters().values().iterator().next()
+                        .getArray().toFloatArray();
+                try (TensorDataset te = TensorDataset.of((ImageDataset) task.test(),
+                        t[i].normalization(), m)) {
+                    acc[i] = dev.graft.train.Evaluation.of(t[i].net(), te, null, m).accuracy();
+                }
+            }
+            long sourceHead = dev.graft.model.Architecture.MLP.build(new int[] {1, 28, 28}, 5,
+                    ModelOptions.DEFAULT).initialize(m, 0).parameters(
+                            dev.graft.model.StagedNet.HEAD).values().stream()
+                    .mapToLong(p -> p.getArray().size()).sum();
+            assertEquals(t[0].trainableParameters() + sourceHead, t[1].trainableParameters());
+        }
+        assertEquals(t[0].steps(), t[1].steps(), "the same steps on the target's labels");
+        assertTrue(!java.util.Arrays.equals(firstLayer[0], firstLayer[1]),
+                "the source batches moved the trunk");
+        assertTrue(acc[1] > 0.3, "joint on 10 labels per class: " + acc[1]);
+    }
+
     @Test
     void badRequestsFailBeforeAnyWork() {
         Path dir = tmp.resolve("bad");
