@@ -105,8 +105,9 @@ public enum Weighting {
         return total;
     }
 
-    private static final class Fixed implements Balance {
-        private final double[] w;
+    /** Weights held as numbers: fixed at 1, or set between epochs by a subclass. */
+    private static class Fixed implements Balance {
+        final double[] w;
 
         Fixed(int tasks) {
             w = new double[tasks];
@@ -162,19 +163,12 @@ public enum Weighting {
         }
     }
 
-    static final class DynamicAverage implements Balance {
-        private final double[] w;
+    static final class DynamicAverage extends Fixed {
         private double[] previous;
         private double[] last;
 
         DynamicAverage(int tasks) {
-            w = new double[tasks];
-            Arrays.fill(w, 1);
-        }
-
-        @Override
-        public NDArray combine(List<NDArray> losses) {
-            return weighted(losses, w);
+            super(tasks);
         }
 
         @Override
@@ -196,11 +190,6 @@ public enum Weighting {
                     w[k] = w.length * Math.exp(r[k] - max) / z;
                 }
             }
-        }
-
-        @Override
-        public double[] weights() {
-            return w.clone();
         }
     }
 
