@@ -18,6 +18,7 @@ import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
 import dev.graft.train.EpochCost;
 import dev.graft.train.GraftVersion;
+import dev.graft.train.LrSchedule;
 import dev.graft.train.Progress;
 import dev.graft.train.RunFolder;
 import dev.graft.train.RunTraining;
@@ -360,7 +361,10 @@ public final class MultiTask {
         }
         log.accept("timing each weighting's epoch against equal weights'");
         try (NDManager m = manager.newSubManager()) {
-            TrainConfig tc = sh.c().train().withSeed(0);
+            // one epoch over each timed chunk, at a constant rate
+            TrainConfig tc = new TrainConfig(1, sh.c().train().batchSize(),
+                    sh.c().train().optimizer(), new LrSchedule.Constant(),
+                    sh.c().train().augmentation(), 0, 0, List.of());
             TrainingLoop equal = loop(sh, Weighting.EQUAL, tc, m);
             int chunk = EpochCost.chunk(equal, sh.trainSets().get(0), tc.batchSize(), m);
             try (NDManager cm = m.newSubManager(); dev.graft.data.Examples head = sh.trainSets()
