@@ -260,17 +260,6 @@ public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) 
         return new MultiTaskData(name, images.select(indices), picked);
     }
 
-    /** A training / validation pair. */
-    public record Split(MultiTaskData train, MultiTaskData validation) {}
-
-    /** Holds out {@code fraction} of each of the first task's classes (seeded). */
-    public Split holdOut(double fraction, long seed) {
-        boolean[] isVal = Splits.holdOut(images.labels(), images.numClasses(), fraction, seed,
-                "images");
-        return new Split(select(Splits.indicesWhere(isVal, false)),
-                select(Splits.indicesWhere(isVal, true)));
-    }
-
     /** SHA-256 over the images and every task's name, classes and labels. */
     public String fingerprint() {
         try {
