@@ -81,7 +81,7 @@ public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) 
 
     /** Builds the benchmark called {@code name} from datasets {@code resolver} finds. */
     public static Resolved resolve(String name, DatasetResolver resolver, Consumer<String> log) {
-        boolean small = name.endsWith("-small");
+        boolean small = name.endsWith("-small") || name.endsWith("-small+rotation");
         String suffix = small ? "-small" : "";
         if (name.equals("multi-fashion" + suffix)) {
             DatasetResolver.Resolved f = resolver.resolve("fashion-mnist" + suffix, log);
@@ -245,6 +245,15 @@ public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) 
     public ImageDataset forTask(int k) {
         Task t = tasks.get(k);
         return images.withLabels(name + ":" + t.name(), t.labels(), t.classNames());
+    }
+
+    /**
+     * {@code shots} examples of every class of task {@code k}, drawn by a seeded shuffle, with
+     * every task's labels of them.
+     */
+    public MultiTaskData shots(int k, int shots, long seed) {
+        Task t = tasks.get(k);
+        return select(Splits.shots(t.labels(), t.classNames(), shots, seed, "images"));
     }
 
     /** The examples at {@code indices}, every task's labels with them. */

@@ -115,5 +115,30 @@ class MultiTaskDataTest {
         GraftException e = assertThrows(GraftException.class, () -> MultiTaskData.resolve(
                 "multi-cifar", new DatasetResolver(), s -> { }));
         assertTrue(e.getMessage().contains("multi-fashion"), e.getMessage());
+        for (String name : MultiTaskData.NAMES) {
+            if (name.contains("-small")) {
+                assertEquals(f.train().size(), MultiTaskData.resolve(name, new DatasetResolver(),
+                        s -> { }).train().size(), name);
+            }
+        }
+    }
+
+    /** Three per class of the first task, each with its label of the second task. */
+    @Test
+    void shotsDrawPerClassOfTheFirstTask() {
+        MultiTaskData r = MultiTaskData.resolve("fashion-mnist-small+rotation",
+                new DatasetResolver(), s -> { }).train();
+        MultiTaskData drawn = r.shots(0, 3, 7);
+        assertEquals(30, drawn.size());
+        int[] perClass = new int[10];
+        for (int l : drawn.tasks().get(0).labels()) {
+            perClass[l]++;
+        }
+        assertArrayEquals(new int[] {3, 3, 3, 3, 3, 3, 3, 3, 3, 3}, perClass);
+        assertArrayEquals(drawn.tasks().get(0).labels(), r.shots(0, 3, 7).tasks().get(0)
+                .labels(), "seeded");
+        // the rotation labels travel with their images
+        ImageDataset turned = drawn.forTask(1);
+        assertEquals(drawn.tasks().get(1).labels()[5], turned.label(5));
     }
 }
