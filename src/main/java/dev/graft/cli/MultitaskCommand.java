@@ -24,6 +24,14 @@ import picocli.CommandLine.Option;
             "         sum L / (2 e^s) + s / 2 (LibMTL's form, s starting at -0.5)",
             "  dwa    dynamic weight average (Liu et al. 2019): K softmax(r / 2) of each task's",
             "         loss ratio over the last two epochs; 1 for the first two",
+            "Three more work on each task's gradient instead (one backward pass per task):",
+            "  gradnorm  GradNorm (Chen et al. 2018): weights K softmax(s), s learned so that",
+            "            the tasks' gradient norms on the trunk follow their training rates",
+            "            (alpha 1.5); equal weights in the first epoch",
+            "  pcgrad    PCGrad (Yu et al. 2020): each task's trunk gradient loses its part",
+            "            along any task gradient it conflicts with, in a random order",
+            "  mgda-ub   MGDA-UB (Sener and Koltun 2018): the min-norm convex combination of",
+            "            the tasks' gradients on the trunk's output (a pass through the heads)",
             "Beside them, single-task networks of the same architecture, initial trunk and",
             "training, one per task (--no-baselines skips them). Table: test accuracy per task",
             "(mean +- std over --seeds), delta m (LibMTL's average relative improvement over",
@@ -57,12 +65,19 @@ final class MultitaskCommand implements Callable<Integer> {
     String data;
 
     @Option(names = "--weighting", split = ",", defaultValue = "equal,uw,dwa", description =
-            "Weightings to compare, comma-separated (default: ${DEFAULT-VALUE}).")
+            "Weightings to compare, comma-separated: equal, uw, dwa, gradnorm, pcgrad,"
+            + " mgda-ub, or all (default: ${DEFAULT-VALUE}).")
     List<String> weightings;
 
     @Option(names = "--seeds", defaultValue = "3", description = "Repetitions of every network"
             + " (default: ${DEFAULT-VALUE}).")
     int seeds;
+
+    @Option(names = "--shots", paramLabel = "N", description = "Labelled training examples"
+            + " per class of the first task, drawn afresh for each seed; every task keeps its"
+            + " labels of them (default: the whole training set). Small sets take more"
+            + " --epochs: 10 per class of 10 classes is one step per epoch at batch 128.")
+    Integer shots;
 
     @Option(names = "--no-baselines", description = "Skip the single-task networks (no delta"
             + " m then).")
@@ -81,8 +96,9 @@ final class MultitaskCommand implements Callable<Integer> {
                     + " known: " + String.join(", ", MultiTaskData.NAMES));
         }
         MultiTask.Config config = new MultiTask.Config(arch, new ModelOptions(width, null), data,
-                weightings.stream().map(Weighting::byId).toList(), seeds, !noBaselines,
-                train.toConfig(common.seed, 10));
+                weightings.equals(List.of("all")) ? List.of(Weighting.values())
+                        : weightings.stream().map(Weighting::byId).toList(), seeds, !noBaselines,
+                shots, train.toConfig(common.seed, 10));
         Path dir = RunNames.folder(common.out, "multitask", data, config);
         MultiTask.Result r = new MultiTask(common::log).progress(common.progress())
                 .run(config, dir);

@@ -50,6 +50,8 @@ public final class MultiTask {
     /**
      * @param seeds repetitions; seed {@code s} starts the trunk of every network in it alike
      * @param baselines train the single-task networks (for the table's comparison)
+     * @param shots labelled training examples per class of the first task (every task's labels
+     *     of those examples kept), drawn afresh for each seed; null for the whole training set
      */
     public record Config(
             @JsonProperty("arch") String arch,
@@ -58,12 +60,13 @@ public final class MultiTask {
             @JsonProperty("weightings") List<Weighting> weightings,
             @JsonProperty("seeds") int seeds,
             @JsonProperty("baselines") boolean baselines,
+            @JsonProperty("shots") Integer shots,
             @JsonProperty("train") TrainConfig train) {
         public Config {
             weightings = List.copyOf(weightings);
             if (weightings.isEmpty()) {
                 throw new IllegalArgumentException("--weighting names none; give at least one"
-                        + " of equal, uw, dwa");
+                        + " of " + Weighting.ids());
             }
             if (weightings.stream().distinct().count() != weightings.size()) {
                 throw new IllegalArgumentException("--weighting names one weighting twice: "
@@ -71,6 +74,9 @@ public final class MultiTask {
             }
             if (seeds < 1) {
                 throw new IllegalArgumentException("--seeds must be at least 1, got " + seeds);
+            }
+            if (shots != null && shots < 1) {
+                throw new IllegalArgumentException("--shots must be at least 1, got " + shots);
             }
         }
     }
@@ -156,6 +162,23 @@ public final class MultiTask {
         int[] shape() {
             return train.images().imageShape();
         }
+
+        /**
+         * The run's view for one seed: with {@code --shots}, that seed's draw of labelled
+         * examples as the training set (its tensors closed by the caller), else this.
+         */
+        Shared forSeed(int seed, NDManager manager) {
+            if (c.shots() == null) {
+                return this;
+            }
+            MultiTaskData drawn = train.shots(0, c.shots(), Seeds.derive(c.train().seed(),
+                    "shots" + seed));
+            List<TensorDataset> sets = new ArrayList<>();
+            for (int k = 0; k < drawn.tasks().size(); k++) {
+                sets.add(TensorDataset.of(drawn.forTask(k), norm, manager));
+            }
+            return new Shared(c, arch, drawn, test, norm, source, empty, sets, testSets);
+        }
     }
 
     public Result run(Config c, Path runDir) {
@@ -189,17 +212,26 @@ public final class MultiTask {
                 List<Run> runs = new ArrayList<>();
                 int total = c.seeds() * ((c.baselines() ? sh.tasks() : 0) + c.weightings().size());
                 for (int s = 1; s <= c.seeds(); s++) {
+                    Shared seeded = sh.forSeed(s, manager);
+                    if (c.shots() != null) {
+                        log.accept(String.format("seed %d: %d labelled examples per class of"
+                                + " task %s, %d in all", s, c.shots(), sh.task(0),
+                                seeded.train().size()));
+                    }
                     if (c.baselines()) {
                         for (int k = 0; k < sh.tasks(); k++) {
                             log.accept(String.format("[%d/%d] single task %s, seed %d",
                                     runs.size() + 1, total, sh.task(k), s));
-                            runs.add(single(sh, k, s, run, manager));
+                            runs.add(single(seeded, k, s, run, manager));
                         }
                     }
                     for (Weighting w : c.weightings()) {
                         log.accept(String.format("[%d/%d] %s, seed %d", runs.size() + 1, total,
                                 w.id(), s));
-                        runs.add(joint(sh, w, s, run, manager));
+                        runs.add(joint(seeded, w, s, run, manager));
+                    }
+                    if (seeded != sh) {
+                        seeded.trainSets().forEach(TensorDataset::close);
                     }
                 }
                 Map<String, Double> cost = epochCosts(sh, manager);
@@ -261,7 +293,7 @@ public final class MultiTask {
     }
 
     private static TaskObjective objective(Shared sh, StagedNet net, List<StagedNet> heads,
-            Weighting w, NDManager m) {
+            Weighting w, long seed, NDManager m) {
         int[][] labels = new int[sh.tasks() - 1][];
         for (int k = 1; k < sh.tasks(); k++) {
             labels[k - 1] = sh.train().tasks().get(k).labels();
@@ -269,7 +301,8 @@ public final class MultiTask {
         List<String> names = sh.train().tasks().stream().map(MultiTaskData.Task::name).toList();
         int batch = sh.c().train().batchSize();
         int steps = (sh.train().size() + batch - 1) / batch;
-        return new TaskObjective(top(net), names, heads, labels, w.start(sh.tasks(), m), steps);
+        return new TaskObjective(net, top(net), names, heads, labels, w.start(sh.tasks(), seed,
+                m), steps);
     }
 
     private static String top(StagedNet net) {
@@ -281,8 +314,13 @@ public final class MultiTask {
         try (NDManager m = manager.newSubManager()) {
             StagedNet net = sh.arch().build(sh.shape(), sh.classes(0), sh.c().options())
                     .initialize(m, initSeed(sh.c(), seed));
+            if (w.needsTaskGradients() && net.auxiliaryHead() != null) {
+                throw new GraftException("--weighting " + w.id() + " combines each task's"
+                        + " gradient, and " + sh.arch().id() + " trains an auxiliary classifier"
+                        + " beside its head, which that leaves out; use equal, uw or dwa");
+            }
             List<StagedNet> heads = heads(sh, seed, m);
-            TaskObjective objective = objective(sh, net, heads, w, m);
+            TaskObjective objective = objective(sh, net, heads, w, initSeed(sh.c(), seed), m);
             Path dir = run.resolve(w.id() + "-seed" + seed);
             RunTraining.Outcome o;
             try (RunFolder cell = RunFolder.open(dir, true)) {
@@ -381,7 +419,9 @@ public final class MultiTask {
     private static TrainingLoop loop(Shared sh, Weighting w, TrainConfig tc, NDManager m) {
         StagedNet net = sh.arch().build(sh.shape(), sh.classes(0), sh.c().options())
                 .initialize(m, 0);
-        return new TrainingLoop(net, tc, m).objective(objective(sh, net, heads(sh, 0, m), w, m));
+        TaskObjective o = objective(sh, net, heads(sh, 0, m), w, 0, m);
+        o.pastFirstEpochs();
+        return new TrainingLoop(net, tc, m).objective(o);
     }
 
     private static Result summarize(Shared sh, List<Run> runs, Map<String, Double> cost,

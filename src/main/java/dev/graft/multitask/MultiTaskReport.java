@@ -65,7 +65,8 @@ public final class MultiTaskReport {
         facts.put("tasks", String.join(", ", r.tasks()));
         facts.put("architecture", c.arch());
         facts.put("training", c.train().epochs() + " epochs, batch " + c.train().batchSize()
-                + ", " + r.trainExamples() + " images");
+                + ", " + (c.shots() == null ? r.trainExamples() + " images" : c.shots()
+                        + " labelled images per " + r.tasks().get(0) + " class, drawn per seed"));
         c.weightings().forEach(w -> facts.put(w.id(), w.description()));
         page.facts(facts);
         page.heading("Test accuracy per task");

@@ -2,9 +2,15 @@ package dev.graft.multitask;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import dev.graft.io.GraftException;
 import dev.graft.model.StagedNet;
+import dev.graft.train.Autograd;
 import dev.graft.train.LossFunction;
 import dev.graft.train.Objective;
 import java.util.ArrayList;
@@ -22,6 +28,7 @@ final class TaskObjective implements Objective {
 
     private static final LossFunction CE = LossFunction.crossEntropy();
 
+    private final StagedNet net;
     private final String stage;
     private final List<String> names;
     private final List<StagedNet> heads;
@@ -32,15 +39,21 @@ final class TaskObjective implements Objective {
     private long steps;
     private final List<double[]> epochLosses = new ArrayList<>();
     private final List<double[]> epochWeights = new ArrayList<>();
+    /** The step's task losses, the trunk's output and its detached copy (gradient weightings). */
+    private List<NDArray> stepLosses;
+    private NDArray trunk;
+    private NDArray detached;
 
     /**
+     * @param net the network trained: its trunk is shared, its head answers the first task
      * @param names every task, the first the network's own head's
      * @param heads the networks whose heads answer tasks 2 .. K (their trunks unused)
      * @param labels per further task, a label per training example
      * @param stepsPerEpoch optimizer steps in one epoch, where the epoch's means are taken
      */
-    TaskObjective(String stage, List<String> names, List<StagedNet> heads, int[][] labels,
+    TaskObjective(StagedNet net, String stage, List<String> names, List<StagedNet> heads, int[][] labels,
             Weighting.Balance balance, int stepsPerEpoch) {
+        this.net = net;
         this.stage = stage;
         this.names = List.copyOf(names);
         this.heads = List.copyOf(heads);
@@ -72,13 +85,24 @@ final class TaskObjective implements Objective {
         if (steps > 0 && steps % stepsPerEpoch == 0) {
             endEpoch();
         }
-        List<NDArray> losses = new ArrayList<>();
-        losses.add(CE.compute(step.logits(), step.labels(), step.inputs()));
-        NDArray trunk = step.stageOutputs().get(stage);
+        Weighting.Gradients rule = balance.gradients();
+        boolean onRepresentation = rule != null && rule.active() && rule.onRepresentation();
+        NDArray z = step.stageOutputs().get(stage);
+        // gradients with respect to the representation: the heads read a detached copy, so a
+        // task's backward pass stops at the trunk's output
+        NDArray in = z;
+        if (onRepresentation) {
+            in = z.stopGradient();
+            in.setRequiresGradient(true);
+        }
         ParameterStore ps = new ParameterStore(step.manager(), false);
+        List<NDArray> losses = new ArrayList<>();
+        NDArray first = onRepresentation ? net.head().block().forward(ps, new NDList(in), true)
+                .head() : step.logits();
+        losses.add(CE.compute(first, step.labels(), step.inputs()));
         int[] idx = step.indices();
         for (int k = 0; k < heads.size(); k++) {
-            NDArray logits = heads.get(k).head().block().forward(ps, new NDList(trunk), true)
+            NDArray logits = heads.get(k).head().block().forward(ps, new NDList(in), true)
                     .head();
             long[] y = new long[idx.length];
             for (int i = 0; i < idx.length; i++) {
@@ -90,7 +114,78 @@ final class TaskObjective implements Objective {
             sums[k] += losses.get(k).getFloat();
         }
         steps++;
+        stepLosses = losses;
+        trunk = z;
+        detached = onRepresentation ? in : null;
         return balance.combine(losses);
+    }
+
+    /**
+     * A loss weighting: one backward pass of the weighted sum. A gradient weighting: each
+     * task's gradient (on the shared parameters, or on the trunk's output), combined by the
+     * weighting into the gradient the trunk gets; each head gets its own task's gradient, as in
+     * LibMTL.
+     */
+    @Override
+    public void backward(NDArray value, GradientCollector gc) {
+        Weighting.Gradients rule = balance.gradients();
+        if (rule == null || !rule.active()) {
+            gc.backward(value);
+            return;
+        }
+        NDManager m = value.getManager();
+        int tasks = stepLosses.size();
+        double[] lossValues = new double[tasks];
+        for (int k = 0; k < tasks; k++) {
+            lossValues[k] = stepLosses.get(k).getFloat();
+        }
+        if (rule.onRepresentation()) {
+            NDList rows = new NDList();
+            for (int k = 0; k < tasks; k++) {
+                gc.backward(stepLosses.get(k)); // through one head: the graphs share no node
+                NDArray g = detached.getGradient();
+                rows.add(g.flatten().duplicate());
+                g.set(new NDIndex("..."), 0f);
+            }
+            NDArray combined = rule.combine(NDArrays.stack(rows), lossValues, gc);
+            gc.backward(trunk.mul(combined.reshape(trunk.getShape())).sum());
+            return;
+        }
+        List<Parameter> shared = sharedParameters();
+        NDList rows = new NDList();
+        for (int k = 0; k < tasks; k++) {
+            Autograd.backward(stepLosses.get(k), k < tasks - 1);
+            NDList parts = new NDList();
+            for (Parameter p : shared) {
+                NDArray g = p.getArray().getGradient();
+                parts.add(g.flatten().duplicate());
+                g.set(new NDIndex("..."), 0f);
+            }
+            rows.add(NDArrays.concat(parts));
+        }
+        NDArray combined = rule.combine(NDArrays.stack(rows), lossValues, gc);
+        long at = 0;
+        for (Parameter p : shared) {
+            NDArray g = p.getArray().getGradient();
+            long size = g.size();
+            g.set(new NDIndex("..."), combined.get(at + ":" + (at + size)).reshape(g.getShape()));
+            at += size;
+        }
+    }
+
+    /** The trunk's parameters that train this step. */
+    private List<Parameter> sharedParameters() {
+        List<Parameter> out = new ArrayList<>();
+        for (String s : net.stageNames()) {
+            net.parameters(s).values().stream().filter(p -> p.requiresGradient()
+                    && p.getArray().hasGradient()).forEach(out::add);
+        }
+        if (out.isEmpty()) {
+            throw new GraftException("this weighting combines each task's gradient on the"
+                    + " shared trunk, and every stage of the trunk is frozen; train a stage of"
+                    + " it, or use equal, uw or dwa");
+        }
+        return out;
     }
 
     private void endEpoch() {
@@ -104,6 +199,17 @@ final class TaskObjective implements Objective {
         epochWeights.add(balance.weights());
     }
 
+    /**
+     * Makes the weighting act as in its later epochs from the first step (GradNorm and DWA
+     * past their first epochs), for timing an epoch as the later ones run.
+     */
+    void pastFirstEpochs() {
+        double[] ones = new double[names.size()];
+        java.util.Arrays.fill(ones, 1);
+        balance.epochEnd(ones);
+        balance.epochEnd(ones);
+    }
+
     /** Closes the last epoch once training is over (its means are taken at the next step). */
     void finish() {
         if (steps > 0 && steps % stepsPerEpoch == 0 && epochLosses.size() < steps
@@ -115,6 +221,11 @@ final class TaskObjective implements Objective {
     /** Each task's mean training loss per finished epoch. */
     List<double[]> losses() {
         return List.copyOf(epochLosses);
+    }
+
+    /** The weights the weighting gives the tasks now. */
+    double[] currentWeights() {
+        return balance.weights();
     }
 
     /** The task weights at the start of every epoch (and after the last). */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import java.util.List;
 import java.util.Map;
 
@@ -90,6 +91,16 @@ public interface Objective {
 
     /** The scalar to minimize. */
     NDArray compute(Step step);
+
+    /**
+     * Puts the step's gradients into the parameters, inside the step's gradient collector.
+     * By default one backward pass of {@code value}, the scalar {@link #compute} returned; an
+     * objective that combines its terms' gradients rather than their values (PCGrad, MGDA)
+     * runs its own passes here and leaves in every parameter the gradient the step applies.
+     */
+    default void backward(NDArray value, GradientCollector gc) {
+        gc.backward(value);
+    }
 
     /** The plain objective: {@code f} on the logits, labels and inputs. */
     static Objective of(LossFunction f) {

@@ -246,7 +246,7 @@ public final class TrainingLoop implements AutoCloseable {
                             value = value.add(AUX_LOSS.compute(auxLogits,
                                     b.y(), x).mul((float) aux.weight()));
                         }
-                        gc.backward(value);
+                        objective.backward(value, gc);
                     }
                     float l = value.getFloat();
                     if (!Float.isFinite(l)) {

@@ -1,0 +1,32 @@
+package dev.graft.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * The one place graft reaches past DJL's engine-neutral API: a backward pass that keeps the
+ * graph, so several losses of one forward pass can each be differentiated in turn (per-task
+ * gradients for PCGrad and GradNorm). DJL's {@code GradientCollector.backward} always frees
+ * the graph; PyTorch's {@code backward(retain_graph=True)} is what LibMTL calls here.
+ */
+public final class Autograd {
+
+    private Autograd() {}
+
+    /**
+     * Accumulates the gradient of the scalar {@code loss} into every parameter it depends on,
+     * as {@code loss.backward(retain_graph=keepGraph)} does. Must run inside an open
+     * {@link ai.djl.training.GradientCollector}.
+     *
+     * @param keepGraph true when another backward pass through the same graph follows
+     */
+    public static void backward(NDArray loss, boolean keepGraph) {
+        if (!(loss instanceof PtNDArray pt)) {
+            throw new IllegalStateException("a backward pass that keeps its graph needs the"
+                    + " PyTorch engine; this array is " + loss.getClass().getName());
+        }
+        PtNDArray ones = (PtNDArray) pt.getManager().ones(pt.getShape(), pt.getDataType());
+        JniUtils.backward(pt, ones, keepGraph, false);
+    }
+}

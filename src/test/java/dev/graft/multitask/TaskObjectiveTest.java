@@ -1,0 +1,188 @@
+package dev.graft.multitask;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import dev.graft.io.GraftException;
+import dev.graft.model.Architecture;
+import dev.graft.model.ModelOptions;
+import dev.graft.model.StagedNet;
+import dev.graft.train.LossFunction;
+import dev.graft.train.Objective;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The gradient weightings' plumbing: per-task backward passes that keep the graph, the trunk's
+ * gradients copied, cleared and written back, and the representation's gradients pushed
+ * through the trunk, each against one ordinary backward pass of the loss they amount to.
+ */
+class TaskObjectiveTest {
+
+    static final int[] SHAPE = {1, 6, 6};
+    static final int BATCH = 8;
+    static final int[] SECOND = {0, 3, 1, 2, 3, 0, 2, 1};
+
+    /** Two identical networks' worth of state: the trunk with its head, and a second head. */
+    record Nets(StagedNet net, StagedNet head) {
+        static Nets of(NDManager m) {
+            return new Nets(Architecture.MLP.build(SHAPE, 3, ModelOptions.DEFAULT)
+                    .initialize(m, 11), Architecture.MLP.build(SHAPE, 4, ModelOptions.DEFAULT)
+                    .initialize(m, 12));
+        }
+
+        String top() {
+            return net.stageNames().get(net.stageNames().size() - 1);
+        }
+
+        /** Every gradient, the trunk's and both heads', by name. */
+        Map<String, float[]> gradients() {
+            Map<String, float[]> out = new LinkedHashMap<>();
+            for (String s : net.groupNames()) {
+                net.parameters(s).forEach((n, p) -> out.put(n, grad(p)));
+            }
+            head.parameters(StagedNet.HEAD).forEach((n, p) -> out.put("second." + n, grad(p)));
+            return out;
+        }
+
+        private static float[] grad(Parameter p) {
+            return p.getArray().getGradient().toFloatArray();
+        }
+    }
+
+    static NDArray x(NDManager m) {
+        return m.randomNormal(new ai.djl.ndarray.types.Shape(BATCH, SHAPE[0], SHAPE[1],
+                SHAPE[2]));
+    }
+
+    static NDArray y(NDManager m) {
+        return m.create(new long[] {0, 1, 2, 0, 1, 2, 0, 1});
+    }
+
+    /** One training step of {@code w}'s objective on fresh networks; their gradients after it. */
+    static Map<String, float[]> step(Weighting w, boolean pastFirst, NDArray x, NDArray y,
+            NDManager m, double[] weightsOut) {
+        Nets n = Nets.of(m);
+        TaskObjective o = new TaskObjective(n.net(), n.top(), List.of("a", "b"),
+                List.of(n.head()), new int[][] {SECOND}, w.start(2, 0, m), 100);
+        if (pastFirst) {
+            o.pastFirstEpochs();
+        }
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            Map<String, NDArray> outputs = new LinkedHashMap<>();
+            outputs.put(n.top(), null);
+            NDArray logits = n.net().forward(new ParameterStore(m, false), new NDList(x), true,
+                    outputs);
+            int[] idx = java.util.stream.IntStream.range(0, BATCH).toArray();
+            NDArray value = o.compute(new Objective.Step(logits, y, new NDList(x), idx, false,
+                    outputs, m));
+            o.backward(value, gc);
+        }
+        if (weightsOut != null) {
+            System.arraycopy(o.currentWeights(), 0, weightsOut, 0, weightsOut.length);
+        }
+        return n.gradients();
+    }
+
+    /** One backward pass of {@code loss(L_a, L_b)} on fresh networks; their gradients. */
+    static Map<String, float[]> reference(BiFunction<NDArray, NDArray, NDArray> loss, NDArray x,
+            NDArray y, NDManager m) {
+        Nets n = Nets.of(m);
+        LossFunction ce = LossFunction.crossEntropy();
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            Map<String, NDArray> outputs = new LinkedHashMap<>();
+            outputs.put(n.top(), null);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray logits = n.net().forward(ps, new NDList(x), true, outputs);
+            NDArray second = n.head().head().block().forward(ps, new NDList(outputs.get(
+                    n.top())), true).head();
+            long[] y2 = java.util.Arrays.stream(SECOND).asLongStream().toArray();
+            gc.backward(loss.apply(ce.compute(logits, y, new NDList(x)), ce.compute(second,
+                    m.create(y2), new NDList(x))));
+        }
+        return n.gradients();
+    }
+
+    static void assertSame(Map<String, float[]> want, Map<String, float[]> got, String what) {
+        assertEquals(want.keySet(), got.keySet());
+        want.forEach((k, v) -> assertArrayEquals(v, got.get(k), 1e-5f, what + ": " + k));
+    }
+
+    /**
+     * GradNorm at its starting s (equal weights, 1 each) sums the two tasks' trunk gradients,
+     * taken in two backward passes through one graph: the gradients of L_a + L_b, everywhere.
+     */
+    @Test
+    void perTaskParameterGradientsAddUpToTheSummedLoss() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = x(m);
+            NDArray y = y(m);
+            assertSame(reference(NDArray::add, x, y, m), step(Weighting.GRADNORM, true, x, y, m,
+                    null), "gradnorm at equal weights");
+            assertSame(reference(NDArray::add, x, y, m), step(Weighting.EQUAL, false, x, y, m,
+                    null), "equal");
+        }
+    }
+
+    /**
+     * MGDA-UB pushes {@code sum_k c_k dL_k/dz} through the trunk and gives each head its own
+     * task's gradient: the trunk's gradients are those of {@code c_a L_a + c_b L_b}, the
+     * heads' those of {@code L_a + L_b}.
+     */
+    @Test
+    void representationGradientsReachTheTrunkWeighted() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = x(m);
+            NDArray y = y(m);
+            double[] c = new double[2];
+            Map<String, float[]> got = step(Weighting.MGDA_UB, false, x, y, m, c);
+            assertEquals(1, c[0] + c[1], 1e-6);
+            assertTrue(c[0] > 0 && c[1] > 0, "both tasks weigh: " + c[0] + ", " + c[1]);
+            Map<String, float[]> trunk = reference((a, b) -> a.mul((float) c[0]).add(b.mul(
+                    (float) c[1])), x, y, m);
+            Map<String, float[]> heads = reference(NDArray::add, x, y, m);
+            got.forEach((k, v) -> assertArrayEquals(k.startsWith("head.") || k.startsWith(
+                    "second.") ? heads.get(k) : trunk.get(k), v, 1e-5f, k));
+        }
+    }
+
+    @Test
+    void aFrozenTrunkIsRefusedByGradientWeightings() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Nets n = Nets.of(m);
+            for (String s : n.net().stageNames()) {
+                n.net().parameters(s).values().forEach(p -> p.getArray().setRequiresGradient(
+                        false));
+            }
+            TaskObjective o = new TaskObjective(n.net(), n.top(), List.of("a", "b"),
+                    List.of(n.head()), new int[][] {SECOND}, Weighting.PCGRAD.start(2, 0, m),
+                    100);
+            NDArray x = x(m);
+            GraftException e = assertThrows(GraftException.class, () -> {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    Map<String, NDArray> outputs = new LinkedHashMap<>();
+                    outputs.put(n.top(), null);
+                    NDArray logits = n.net().forward(new ParameterStore(m, false),
+                            new NDList(x), true, outputs);
+                    NDArray v = o.compute(new Objective.Step(logits, y(m), new NDList(x),
+                            java.util.stream.IntStream.range(0, BATCH).toArray(), false,
+                            outputs, m));
+                    o.backward(v, gc);
+                }
+            });
+            assertTrue(e.getMessage().contains("frozen"), e.getMessage());
+        }
+    }
+}
