@@ -74,6 +74,9 @@ final class AdaptCommand implements Callable<Integer> {
     boolean noEpochCost;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TrainOptions train;
 
     @Mixin
@@ -81,6 +84,7 @@ final class AdaptCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         Adaptation.Config config = new Adaptation.Config(model, source, target,
                 Recipe.parseList(methods), seeds, tradeOff, threshold, Validator.parse(select),
                 train.toConfig(common.seed, 5));

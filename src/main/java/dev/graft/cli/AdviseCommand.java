@@ -38,6 +38,9 @@ final class AdviseCommand implements Callable<Integer> {
     int minSteps;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TargetOptions target;
 
     @Mixin
@@ -48,7 +51,7 @@ final class AdviseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        target.model = dev.graft.zoo.TextEncoders.resolve(target.model, common::log);
+        target.model = head.resolve(target.model, common::log);
         boolean text = FinetuneCommand.isText(target.model);
         Advisor.Config config = new Advisor.Config(target.model, target.data, target.classes,
                 shots, target.disjoint, pilot, minSteps, train.toConfig(common.seed,

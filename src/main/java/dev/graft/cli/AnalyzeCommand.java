@@ -90,6 +90,9 @@ final class AnalyzeCommand implements Callable<Integer> {
     int sourceEpochs;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TrainOptions train;
 
     @Mixin
@@ -97,6 +100,7 @@ final class AnalyzeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         Analysis.Config config = new Analysis.Config(model, data, classes, shots == 0 ? null
                 : shots, Analysis.Part.parse(what), blockSizes, steps, ckaImages,
                 Arrays.copyOf(alphas, alphas.length), sourceEpochs, train.toConfig(common.seed,

@@ -30,6 +30,9 @@ final class ClusterCommand implements Callable<Integer> {
     int clusters;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     CompressOptions step;
 
     @Mixin
@@ -40,6 +43,7 @@ final class ClusterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         Clustering.Config config = new Clustering.Config(model, step.data, clusters,
                 step.valFraction, step.fineTune(train, common.seed), common.seed);
         Path dir = RunNames.folder(common.out, "cluster", Integer.toString(clusters), config);

@@ -56,6 +56,9 @@ final class CompressCommand implements Callable<Integer> {
     String data;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TrainOptions train;
 
     @Mixin
@@ -63,6 +66,7 @@ final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         Ledger.Config config = new Ledger.Config(model, data, Ledger.parse(pipeline), rounds,
                 noFineTune ? null : train.toConfig(common.seed, 2),
                 Int8.Calibration.parse(calibration), calibrationImages, common.seed);

@@ -123,6 +123,9 @@ final class DistillCommand implements Callable<Integer> {
     int cacheMb;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TaskOptions task;
 
     @Mixin
@@ -133,6 +136,7 @@ final class DistillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        teachers = teachers.stream().map(t -> head.resolve(t, common::log)).toList();
         dev.graft.model.ModelSpec teacher = dev.graft.model.Checkpoint.readSpec(teachers.get(0),
                 "--teacher");
         boolean text = dev.graft.model.Architecture.byId(teacher.architecture()).isText();

@@ -45,10 +45,14 @@ final class EvaluateCommand implements Callable<Integer> {
     String split;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         if (!split.equals("test") && !split.equals("train")) {
             throw new IllegalArgumentException("--split " + split + " is not test or train");
         }

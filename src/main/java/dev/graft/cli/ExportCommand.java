@@ -60,6 +60,9 @@ final class ExportCommand implements Callable<Integer> {
     String data;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     CommonOptions common;
 
     @Override
@@ -68,7 +71,7 @@ final class ExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--format " + format + " is not supported; graft"
                     + " exports onnx");
         }
-        model = dev.graft.zoo.TextEncoders.resolve(model, common::log);
+        model = head.resolve(model, common::log);
         Export.Config config = new Export.Config(model, data, int8,
                 Int8.Calibration.parse(calibration), calibrationImages, threads, common.seed);
         Path dir = RunNames.folder(common.out, "export", int8 ? "onnx-int8" : "onnx", config);

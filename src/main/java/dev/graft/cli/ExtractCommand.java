@@ -46,6 +46,9 @@ final class ExtractCommand implements Callable<Integer> {
     String pooling;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TextFieldOptions fields;
 
     @Mixin
@@ -65,7 +68,7 @@ final class ExtractCommand implements Callable<Integer> {
         }
         dev.graft.train.RunFolder.open(common.out, true).close();
         FeatureCodes.Info info = Extraction.run(new Extraction.Config(
-                dev.graft.zoo.TextEncoders.resolve(model, common::log), stage, data, classes,
+                head.resolve(model, common::log), stage, data, classes,
                 shots, p, common.seed, fields.fields()), common.out, common::log);
         common.print(info, String.format("codes of dimension %d at %s written to %s%n",
                 info.dim(), info.stage(), common.out));

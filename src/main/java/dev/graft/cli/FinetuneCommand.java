@@ -55,6 +55,9 @@ final class FinetuneCommand implements Callable<Integer> {
     boolean resume;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TaskOptions task;
 
     @Mixin
@@ -71,7 +74,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (resume && common.out == null) {
             throw new IllegalArgumentException("--resume needs --out DIR, the run to continue");
         }
-        model = dev.graft.zoo.TextEncoders.resolve(model, common::log);
+        model = head.resolve(model, common::log);
         FineTunePolicy p = FineTunePolicy.preset(policy, stagesOf(model));
         p = new FineTunePolicy(p.name(), freezeTo != null ? freezeTo : p.freezeTo(),
                 unfreezeEvery != null ? unfreezeEvery : p.unfreezeEvery(),

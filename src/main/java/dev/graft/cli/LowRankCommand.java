@@ -46,6 +46,9 @@ final class LowRankCommand implements Callable<Integer> {
     Double energy;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     CompressOptions step;
 
     @Mixin
@@ -56,6 +59,7 @@ final class LowRankCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         Factorization.Config config = new Factorization.Config(model, step.data,
                 layers == null ? List.of() : layers, weights == null && energy == null ? 0.5
                         : weights, energy, step.valFraction,

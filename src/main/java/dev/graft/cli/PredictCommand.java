@@ -31,10 +31,14 @@ final class PredictCommand implements Callable<Integer> {
     List<Path> images;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     CommonOptions common;
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         common.refuseOut("predict");
         List<Prediction.Result> results = Prediction.run(model, images, top);
         StringBuilder text = new StringBuilder();

@@ -63,6 +63,9 @@ final class PruneCommand implements Callable<Integer> {
     int channelMultiple;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     CompressOptions step;
 
     @Mixin
@@ -73,6 +76,7 @@ final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model = head.resolve(model, common::log);
         if (sparsity != null && filters != null) {
             throw new IllegalArgumentException("--sparsity and --filters are two methods; give"
                     + " one (prune filters first, then weights of the smaller model)");

@@ -53,6 +53,9 @@ final class QuantizeCommand implements Callable<Integer> {
     String data;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TrainOptions train;
 
     @Mixin
@@ -60,7 +63,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        model = dev.graft.zoo.TextEncoders.resolve(model, common::log);
+        model = head.resolve(model, common::log);
         Quantization.Config config = new Quantization.Config(model, data, calibration.stream()
                 .map(Int8.Calibration::parse).toList(), calibrationImages, qatEpochs == 0 ? null
                         : qatConfig(), common.seed);

@@ -59,6 +59,9 @@ final class TransferCommand implements Callable<Integer> {
     int minSteps;
 
     @Mixin
+    TaskOption head;
+
+    @Mixin
     TargetOptions target;
 
     @Mixin
@@ -72,7 +75,7 @@ final class TransferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        target.model = dev.graft.zoo.TextEncoders.resolve(target.model, common::log);
+        target.model = head.resolve(target.model, common::log);
         boolean text = FinetuneCommand.isText(target.model);
         Comparison.Config config = new Comparison.Config(target.model, target.data, target.classes,
                 strategies == null ? Strategy.defaults(text) : Arrays.stream(strategies.split(

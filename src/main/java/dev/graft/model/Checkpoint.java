@@ -45,10 +45,21 @@ public final class Checkpoint {
      * @param extra writes further files into the staging folder (e.g. optimizer state), or null
      */
     public static void save(Path dir, StagedNet net, ModelSpec spec, AtomicFiles.FolderWriter extra) {
+        save(dir, net, Map.of(), spec, extra);
+    }
+
+    /**
+     * Writes a multi-task checkpoint: {@code net} (the trunk and the first task's head) and,
+     * under {@link ModelSpec#taskPrefix}, the head of each further task's network, by task name;
+     * {@code spec} lists the tasks and every tensor.
+     */
+    public static void save(Path dir, StagedNet net, Map<String, StagedNet> heads,
+            ModelSpec spec, AtomicFiles.FolderWriter extra) {
         Path tokenizer = net.architecture().isText() ? inheritedTokenizer(spec) : null;
+        Map<String, Parameter> tensors = tensors(net, heads);
         AtomicFiles.writeFolder(dir, staging -> {
             try (OutputStream out = Files.newOutputStream(staging.resolve(WEIGHTS))) {
-                writeWeights(net, out);
+                writeTensors(tensors, out);
             }
             Files.writeString(staging.resolve(SPEC), Json.MAPPER.writeValueAsString(spec) + "\n");
             if (tokenizer != null) {
@@ -78,12 +89,25 @@ public final class Checkpoint {
         return file;
     }
 
+    /** Every tensor a checkpoint of {@code net} with further tasks' {@code heads} holds. */
+    private static Map<String, Parameter> tensors(StagedNet net, Map<String, StagedNet> heads) {
+        Map<String, Parameter> out = new LinkedHashMap<>(net.namedParameters());
+        heads.forEach((task, h) -> h.parameters(StagedNet.HEAD).forEach((n, p) -> out.put(
+                ModelSpec.taskPrefix(task) + n, p)));
+        return out;
+    }
+
     /** Writes every parameter and buffer of {@code net} as safetensors, PyTorch names. */
     public static void writeWeights(StagedNet net, OutputStream out) throws IOException {
-        try (NDManager tmp = net.namedParameters().values().iterator().next().getArray()
+        writeTensors(net.namedParameters(), out);
+    }
+
+    private static void writeTensors(Map<String, Parameter> tensors, OutputStream out)
+            throws IOException {
+        try (NDManager tmp = tensors.values().iterator().next().getArray()
                 .getManager().newSubManager()) {
             NDList list = new NDList();
-            for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+            for (Map.Entry<String, Parameter> e : tensors.entrySet()) {
                 NDArray a = e.getValue().getArray();
                 a.setName(e.getKey());
                 list.add(a);
@@ -100,8 +124,14 @@ public final class Checkpoint {
 
     /** The shape of every tensor {@code net} saves, by name (for {@code model.json}). */
     public static Map<String, long[]> parameterShapes(StagedNet net) {
+        return parameterShapes(net, Map.of());
+    }
+
+    /** The shape of every tensor of a multi-task checkpoint, by name. */
+    public static Map<String, long[]> parameterShapes(StagedNet net,
+            Map<String, StagedNet> heads) {
         Map<String, long[]> out = new LinkedHashMap<>();
-        net.namedParameters().forEach((k, p) -> out.put(k, p.getArray().getShape().getShape()));
+        tensors(net, heads).forEach((k, p) -> out.put(k, p.getArray().getShape().getShape()));
         return out;
     }
 
@@ -193,6 +223,9 @@ public final class Checkpoint {
                 problems.add(e.getMessage());
             }
         }
+        if (spec.tasks() != null) {
+            problems.addAll(taskProblems(spec));
+        }
         if (spec.numClasses() < 2 || spec.numClasses() > MAX_CLASSES) {
             problems.add("numClasses " + spec.numClasses() + ": need 2 to " + MAX_CLASSES);
         }
@@ -222,6 +255,35 @@ public final class Checkpoint {
             throw new BadFileException(specFile, String.join("; ", problems));
         }
         return spec;
+    }
+
+    /** What is wrong with a multi-task checkpoint's list of tasks. */
+    private static List<String> taskProblems(ModelSpec spec) {
+        List<String> out = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (int k = 0; k < spec.tasks().size(); k++) {
+            ModelSpec.Task t = spec.tasks().get(k);
+            if (t == null || t.name() == null || !t.name().matches("[A-Za-z0-9_-]+")) {
+                out.add("tasks[" + k + "] needs a name of letters, digits, '_' or '-'");
+                continue;
+            }
+            if (!names.add(t.name())) {
+                out.add("tasks names '" + t.name() + "' twice");
+            }
+            if (t.classNames() == null || t.classNames().size() < 2
+                    || t.classNames().size() > MAX_CLASSES) {
+                out.add("tasks[" + k + "] (" + t.name() + ") needs 2 to " + MAX_CLASSES
+                        + " classNames");
+            } else if (k == 0 && spec.classNames() != null && !t.classNames().equals(
+                    spec.classNames())) {
+                out.add("tasks[0] (" + t.name() + ") is the network's own head and must have"
+                        + " its classNames");
+            }
+        }
+        if (spec.tasks().isEmpty()) {
+            out.add("tasks is empty; leave it out for a single-task checkpoint");
+        }
+        return out;
     }
 
     /** What is wrong with a text encoder's model.json: its sizes, input and tokenizer. */
@@ -280,8 +342,84 @@ public final class Checkpoint {
         ModelOptions options = spec.options() == null ? ModelOptions.DEFAULT : spec.options();
         StagedNet net = arch.build(spec.inputShape(), spec.numClasses(), options);
         net.initialize(manager, 0);
-        loadWeights(net, dir.resolve(WEIGHTS));
+        loadWeights(net, dir.resolve(WEIGHTS), n -> spec.tasks() != null
+                && n.startsWith("tasks."), n -> n);
         return new Loaded(net, spec);
+    }
+
+    /**
+     * One task of a multi-task checkpoint as a single-task network: the shared trunk with that
+     * task's head, and the description a single-task checkpoint of it has.
+     */
+    public static Loaded loadTask(Path dir, String task, NDManager manager) {
+        AtomicFiles.recoverFolder(dir);
+        ModelSpec spec = readSpec(dir, "--model");
+        int k = taskIndex(dir, spec, task);
+        if (k == 0) {
+            Loaded own = load(dir, manager);
+            return new Loaded(own.net(), single(spec, spec.tasks().get(0), own.net(), dir));
+        }
+        ModelSpec.Task t = spec.tasks().get(k);
+        ModelOptions options = spec.options() == null ? ModelOptions.DEFAULT : spec.options();
+        StagedNet net = Architecture.byId(spec.architecture()).build(spec.inputShape(),
+                t.classNames().size(), options).initialize(manager, 0);
+        java.util.Set<String> head = net.parameters(StagedNet.HEAD).keySet();
+        String prefix = ModelSpec.taskPrefix(task);
+        loadWeights(net, dir.resolve(WEIGHTS), n -> head.contains(n) || (n.startsWith("tasks.")
+                && !n.startsWith(prefix)), n -> head.contains(n) ? prefix + n : n);
+        return new Loaded(net, single(spec, t, net, dir));
+    }
+
+    private static ModelSpec single(ModelSpec spec, ModelSpec.Task t, StagedNet net, Path dir) {
+        ModelSpec.Provenance p = spec.provenance();
+        return new ModelSpec(spec.formatVersion(), spec.architecture(), spec.options(),
+                spec.inputShape(), t.classNames().size(), t.classNames(), spec.normalization(),
+                spec.stages(), parameterShapes(net), p == null ? null : new ModelSpec.Provenance(
+                        p.graftVersion(), p.djlVersion(), p.engine(), p.created(), p.seed(),
+                        t.dataset(), p.dataSource(), p.dataFingerprint(), dir.toString(),
+                        p.command() + " (task " + t.name() + ")"));
+    }
+
+    private static int taskIndex(Path dir, ModelSpec spec, String task) {
+        if (spec.tasks() == null) {
+            throw new GraftException("--task " + task + ": " + dir + " is a single-task"
+                    + " checkpoint; --task picks a head of a multi-task one (graft multitask)");
+        }
+        for (int k = 0; k < spec.tasks().size(); k++) {
+            if (spec.tasks().get(k).name().equals(task)) {
+                return k;
+            }
+        }
+        throw new GraftException("--task " + task + ": " + dir + " has tasks " + spec.tasks()
+                .stream().map(ModelSpec.Task::name).toList());
+    }
+
+    /**
+     * The single-task checkpoint of {@code task} in the multi-task checkpoint {@code dir}, for
+     * every command that works on one head: {@code dir} itself for the first task, else the
+     * folder {@code <dir>-<task>} beside it, written (atomically) from {@code dir}'s weights
+     * when it is missing or older than them.
+     */
+    public static Path taskCheckpoint(Path dir, String task) {
+        ModelSpec spec = readSpec(dir, "--model");
+        if (taskIndex(dir, spec, task) == 0) {
+            return dir;
+        }
+        Path out = dir.resolveSibling(dir.getFileName() + "-" + task);
+        try {
+            if (Files.isRegularFile(out.resolve(WEIGHTS)) && Files.getLastModifiedTime(out
+                    .resolve(WEIGHTS)).compareTo(Files.getLastModifiedTime(dir.resolve(
+                            WEIGHTS))) >= 0) {
+                return out;
+            }
+        } catch (IOException e) {
+            throw new GraftException("cannot read " + out + ": " + e.getMessage(), e);
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            Loaded l = loadTask(dir, task, m);
+            save(out, l.net(), l.spec(), null);
+        }
+        return out;
     }
 
     /**
@@ -297,16 +435,26 @@ public final class Checkpoint {
     /** As {@link #loadWeights(StagedNet, Path)}, tensors named as {@code ignored} says skipped. */
     public static void loadWeights(StagedNet net, Path file,
             java.util.function.Predicate<String> ignored) {
+        loadWeights(net, file, ignored, n -> n);
+    }
+
+    /**
+     * As {@link #loadWeights(StagedNet, Path, java.util.function.Predicate)}, each parameter
+     * read from the tensor {@code stored} names.
+     */
+    private static void loadWeights(StagedNet net, Path file,
+            java.util.function.Predicate<String> ignored,
+            java.util.function.UnaryOperator<String> stored) {
         try (SafeTensors st = SafeTensors.open(file)) {
             Map<String, SafeTensors.Entry> byName = new LinkedHashMap<>(st.entries());
             byName.keySet().removeIf(ignored);
             List<String> problems = new ArrayList<>();
             Map<String, Parameter> params = net.namedParameters();
             for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                SafeTensors.Entry src = byName.remove(e.getKey());
+                SafeTensors.Entry src = byName.remove(stored.apply(e.getKey()));
                 Shape want = e.getValue().getArray().getShape();
                 if (src == null) {
-                    problems.add("missing " + e.getKey() + " " + want);
+                    problems.add("missing " + stored.apply(e.getKey()) + " " + want);
                 } else if (!new Shape(src.shape()).equals(want)) {
                     problems.add(e.getKey() + " has shape " + new Shape(src.shape()) + ", the "
                             + net.architecture().id() + " needs " + want);
@@ -325,7 +473,7 @@ public final class Checkpoint {
                         + String.join("; ", problems));
             }
             for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                e.getValue().getArray().set(st.floats(e.getKey()));
+                e.getValue().getArray().set(st.floats(stored.apply(e.getKey())));
             }
         }
     }

@@ -13,6 +13,8 @@ import java.util.Map;
  * @param inputShape {@code [channels, height, width]}
  * @param stages stage names, bottom to top
  * @param parameters PyTorch-style name to shape, for every tensor in {@code weights.safetensors}
+ * @param tasks a multi-task checkpoint's tasks, the first answered by the network's own head,
+ *     every other by a head stored as {@code tasks.<name>.<head parameter>}; null for one task
  */
 public record ModelSpec(
         int formatVersion,
@@ -24,9 +26,34 @@ public record ModelSpec(
         Normalization normalization,
         List<String> stages,
         Map<String, long[]> parameters,
-        Provenance provenance) {
+        Provenance provenance,
+        List<Task> tasks) {
 
     public static final int FORMAT_VERSION = 1;
+
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public ModelSpec {}
+
+    /** A single-task checkpoint's description. */
+    public ModelSpec(int formatVersion, String architecture, ModelOptions options,
+            int[] inputShape, int numClasses, List<String> classNames,
+            Normalization normalization, List<String> stages, Map<String, long[]> parameters,
+            Provenance provenance) {
+        this(formatVersion, architecture, options, inputShape, numClasses, classNames,
+                normalization, stages, parameters, provenance, null);
+    }
+
+    /**
+     * One task of a multi-task checkpoint.
+     *
+     * @param dataset the dataset name that gives this task's labels ({@code DATA:TASK})
+     */
+    public record Task(String name, List<String> classNames, String dataset) {}
+
+    /** The prefix of the tensors of task {@code name}'s head in a multi-task checkpoint. */
+    public static String taskPrefix(String name) {
+        return "tasks." + name + ".";
+    }
 
     /**
      * The dataset the checkpoint was trained on, or fashion-mnist when it does not say; an

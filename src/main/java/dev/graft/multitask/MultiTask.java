@@ -336,16 +336,28 @@ public final class MultiTask {
             double[] acc = accuracies(o.best(), heads, sh, m);
             Map<String, Double> byTask = new LinkedHashMap<>();
             Map<String, String> checkpoints = new LinkedHashMap<>();
-            checkpoints.put(sh.task(0), dir.resolve(RunTraining.MODEL).toString());
+            // one checkpoint holds every head and lists the tasks; each further task's
+            // single-task checkpoint (model-<task>) is written beside it for other commands
+            Path model = dir.resolve(RunTraining.MODEL);
+            Map<String, StagedNet> further = new LinkedHashMap<>();
+            for (int k = 1; k < sh.tasks(); k++) {
+                further.put(sh.task(k), heads.get(k - 1));
+            }
+            ModelSpec own = spec(sh, o.best(), 0, "multitask " + w.id());
+            List<ModelSpec.Task> tasks = new ArrayList<>();
+            for (int k = 0; k < sh.tasks(); k++) {
+                tasks.add(new ModelSpec.Task(sh.task(k), sh.train().tasks().get(k).classNames(),
+                        sh.c().data() + ":" + sh.task(k)));
+            }
+            Checkpoint.save(model, o.best(), further, new ModelSpec(own.formatVersion(),
+                    own.architecture(), own.options(), own.inputShape(), own.numClasses(),
+                    own.classNames(), own.normalization(), own.stages(),
+                    Checkpoint.parameterShapes(o.best(), further), own.provenance(), tasks),
+                    null);
             for (int k = 0; k < sh.tasks(); k++) {
                 byTask.put(sh.task(k), acc[k]);
-                if (k > 0) {
-                    StagedNet taskNet = o.best().withHeadOf(heads.get(k - 1));
-                    Path out = dir.resolve("model-" + sh.task(k));
-                    Checkpoint.save(out, taskNet, spec(sh, taskNet, k, "multitask " + w.id()),
-                            null);
-                    checkpoints.put(sh.task(k), out.toString());
-                }
+                checkpoints.put(sh.task(k), Checkpoint.taskCheckpoint(model, sh.task(k))
+                        .toString());
             }
             log.accept("  " + w.id() + ": " + String.join(", ", byTask.entrySet().stream()
                     .map(e -> String.format(Locale.ROOT, "%s %.2f%%", e.getKey(),

@@ -49,6 +49,31 @@ class MultitaskCliTest {
         assertEquals(0, ev.code(), ev.err());
         assertEquals(uw.get("accuracy").get("right").asDouble(), ev.json().get("accuracy")
                 .asDouble(), 1e-9, "the same network, the same test pairs");
+        // one checkpoint lists the tasks and holds both heads; --task picks one for any command
+        Path model = Path.of(uw.get("checkpoints").get("left").asText());
+        JsonNode spec = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                model.resolve("model.json").toFile());
+        assertEquals("right", spec.get("tasks").get(1).get("name").asText());
+        java.util.List<String> stored = new java.util.ArrayList<>();
+        spec.get("parameters").fieldNames().forEachRemaining(stored::add);
+        assertTrue(stored.stream().anyMatch(n -> n.startsWith("tasks.right.")), "" + stored);
+        assertEquals(model.resolveSibling("model-right").toString(), right);
+        Files.delete(Path.of(right, "weights.safetensors"));
+        CliTest.Run byTask = CliTest.graft("evaluate", "--model", model.toString(), "--task",
+                "right", "--json");
+        assertEquals(0, byTask.code(), byTask.err());
+        assertEquals(uw.get("accuracy").get("right").asDouble(), byTask.json().get("accuracy")
+                .asDouble(), 1e-9, "the view is written again from the multi-task weights");
+        CliTest.Run first = CliTest.graft("evaluate", "--model", model.toString(), "--task",
+                "left", "--json");
+        assertEquals(uw.get("accuracy").get("left").asDouble(), first.json().get("accuracy")
+                .asDouble(), 1e-9);
+        CliTest.Run unknown = CliTest.graft("evaluate", "--model", model.toString(), "--task",
+                "top");
+        assertTrue(unknown.code() != 0 && unknown.err().contains("[left, right]"),
+                unknown.err());
+        CliTest.Run single = CliTest.graft("evaluate", "--model", right, "--task", "right");
+        assertTrue(single.code() != 0 && single.err().contains("single-task"), single.err());
         CliTest.Run bad = CliTest.graft("multitask", "--data", "fashion-mnist", "--out",
                 tmp.resolve("bad").toString());
         assertEquals(2, bad.code());
