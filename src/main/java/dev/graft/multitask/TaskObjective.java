@@ -3,7 +3,6 @@ package dev.graft.multitask;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -133,7 +132,7 @@ final class TaskObjective implements Objective {
             gc.backward(value);
             return;
         }
-        NDManager m = value.getManager();
+        List<Parameter> shared = sharedParameters();
         int tasks = stepLosses.size();
         double[] lossValues = new double[tasks];
         for (int k = 0; k < tasks; k++) {
@@ -151,7 +150,6 @@ final class TaskObjective implements Objective {
             gc.backward(trunk.mul(combined.reshape(trunk.getShape())).sum());
             return;
         }
-        List<Parameter> shared = sharedParameters();
         NDList rows = new NDList();
         for (int k = 0; k < tasks; k++) {
             Autograd.backward(stepLosses.get(k), k < tasks - 1);

@@ -201,6 +201,7 @@ public final class TrainingLoop implements AutoCloseable {
         int skippedInARow = 0;
         ExplosionGuard explosion = new ExplosionGuard();
         ParameterStore ps = new ParameterStore(manager, false);
+        String rate = net.architecture().isText() ? "texts/s" : "img/s";
         for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
             setGroups(groupsByEpoch.apply(epoch));
             applyFreezing();
@@ -312,9 +313,9 @@ public final class TrainingLoop implements AutoCloseable {
                 long c = correct;
                 long s = seen;
                 boolean classifies = objective.classifies();
-                progress.step(() -> classifies ? String.format("loss %.4f acc %.2f%% %,.0f img/s",
+                progress.step(() -> classifies ? String.format("loss %.4f acc %.2f%% %,.0f " + rate,
                         ls / s, 100.0 * c / s, s / ((System.nanoTime() - started) / 1e9))
-                        : String.format("loss %.4f %,.0f img/s", ls / s,
+                        : String.format("loss %.4f %,.0f " + rate, ls / s,
                                 s / ((System.nanoTime() - started) / 1e9)));
             }
             double trainSeconds = (System.nanoTime() - started) / 1e9;
@@ -338,7 +339,7 @@ public final class TrainingLoop implements AutoCloseable {
             } else {
                 sinceBest++;
             }
-            progress.finish(String.format("loss %.4f%s%s %,.0f img/s%s", m.trainLoss(),
+            progress.finish(String.format("loss %.4f%s%s %,.0f " + rate + "%s", m.trainLoss(),
                     Double.isNaN(m.trainAccuracy()) ? "" : String.format(" acc %.2f%%",
                             100 * m.trainAccuracy()), valAcc == null ? ""
                             : String.format(" val %.2f%%", 100 * valAcc), m.imagesPerSecond(),
