@@ -56,13 +56,7 @@ final class ExtractCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Pooling p = switch (pooling.toLowerCase(java.util.Locale.ROOT)) {
-            case "avg", "average" -> Pooling.AVERAGE;
-            case "flatten" -> Pooling.FLATTEN;
-            case "none" -> Pooling.NONE;
-            default -> throw new IllegalArgumentException("--pooling " + pooling
-                    + " is not one of avg, flatten, none");
-        };
+        Pooling p = Pooling.parse(pooling);
         if (common.out == null) {
             throw new IllegalArgumentException("--out DIR is required: the folder for the codes");
         }

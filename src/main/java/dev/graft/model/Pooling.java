@@ -19,4 +19,15 @@ public enum Pooling {
         ai.djl.ndarray.NDArray m = mask.expandDims(2);
         return hidden.mul(m).sum(new int[] {1}).div(m.sum(new int[] {1}).maximum(1e-9f));
     }
+
+    /** {@code --pooling}: avg (or average), flatten or none. */
+    public static Pooling parse(String option) {
+        return switch (option.toLowerCase(java.util.Locale.ROOT)) {
+            case "avg", "average" -> AVERAGE;
+            case "flatten" -> FLATTEN;
+            case "none" -> NONE;
+            default -> throw new IllegalArgumentException("--pooling " + option
+                    + " is not one of avg, flatten, none");
+        };
+    }
 }

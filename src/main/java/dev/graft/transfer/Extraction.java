@@ -40,53 +40,98 @@ public final class Extraction {
 
     private Extraction() {}
 
+    /**
+     * What an image extraction reads, prepared as {@code graft extract} prepares it: the
+     * checkpoint, the stage it is cut at, and the train and test splits (classes and shots
+     * applied). The Spark jobs open the same source on each executor.
+     */
+    public record Source(Config config, Checkpoint.Loaded loaded, String stage, String dataName,
+            ImageDataset train, ImageDataset test) {
+        /** The split called {@code name} ({@code train} or {@code test}). */
+        public ImageDataset split(String name) {
+            return switch (name) {
+                case "train" -> train;
+                case "test" -> test;
+                default -> throw new IllegalArgumentException("no split '" + name
+                        + "'; splits are train, test");
+            };
+        }
+    }
+
+    /** Opens an image extraction's checkpoint and data; text checkpoints are refused. */
+    public static Source open(Config c, NDManager manager, Consumer<String> log) {
+        return open(c, Checkpoint.load(c.model(), manager), log);
+    }
+
+    private static Source open(Config c, Checkpoint.Loaded loaded, Consumer<String> log) {
+        ModelSpec spec = loaded.spec();
+        String stage = stage(c, loaded);
+        if (loaded.net().architecture().isText()) {
+            throw new GraftException(c.model() + " reads text; this extraction reads images");
+        }
+        String dataName = c.data() != null ? c.data() : spec.sourceDataset();
+        DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName,
+                spec.inputShape(), log);
+        log.accept("data: " + dataName + " from " + r.source());
+        ImageDataset train = r.train();
+        ImageDataset test = r.test();
+        if (c.classes() != null) {
+            int[] cls = ClassSelection.parse(c.classes(), train.classNames());
+            train = train.withClasses(cls);
+            test = test.withClasses(cls);
+        }
+        if (c.shots() != null) {
+            train = train.sampleShots(c.shots(), Seeds.derive(c.seed(), "shots"));
+        }
+        if (!Arrays.equals(train.imageShape(), spec.inputShape())) {
+            throw new GraftException("the model takes inputs " + Arrays.toString(
+                    spec.inputShape()) + " but " + dataName + " has images "
+                    + Arrays.toString(train.imageShape()));
+        }
+        return new Source(c, loaded, stage, dataName, train, test);
+    }
+
+    /** The stage {@code --stage} names (checked), or the network's last. */
+    private static String stage(Config c, Checkpoint.Loaded loaded) {
+        String stage = c.stage() != null ? c.stage()
+                : loaded.net().stageNames().get(loaded.net().stageNames().size() - 1);
+        if (!loaded.net().stageNames().contains(stage)) {
+            throw new IllegalArgumentException("--stage " + stage + " does not exist in this "
+                    + loaded.spec().architecture() + "; stages are " + loaded.net().stageNames());
+        }
+        return stage;
+    }
+
+    /**
+     * The codes of the images {@code d} (a split of {@code s}, or part of one), batched from
+     * its first image at the network's inference batch size: a part that starts at a multiple
+     * of that size gets the very numbers the whole split's extraction gives it.
+     */
+    public static FeatureCodes codes(Source s, ImageDataset d, NDManager manager) {
+        try (TensorDataset t = TensorDataset.of(d, s.loaded().spec().normalization(), manager)) {
+            return FeatureCodes.extract(s.loaded().net(), t, s.stage(), s.config().pooling(),
+                    d.classNames(), manager);
+        }
+    }
+
     public static FeatureCodes.Info run(Config c, Path out, Consumer<String> log) {
         try (NDManager manager = NDManager.newBaseManager()) {
             Checkpoint.Loaded loaded = Checkpoint.load(c.model(), manager);
-            ModelSpec spec = loaded.spec();
-            String stage = c.stage() != null ? c.stage()
-                    : loaded.net().stageNames().get(loaded.net().stageNames().size() - 1);
-            if (!loaded.net().stageNames().contains(stage)) {
-                throw new IllegalArgumentException("--stage " + stage + " does not exist in this "
-                        + spec.architecture() + "; stages are " + loaded.net().stageNames());
-            }
             if (loaded.net().architecture().isText()) {
-                return runText(c, loaded, stage, out, log, manager);
+                return runText(c, loaded, stage(c, loaded), out, log, manager);
             }
-            String dataName = c.data() != null ? c.data() : spec.sourceDataset();
-            DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName,
-                    spec.inputShape(), log);
-            log.accept("data: " + dataName + " from " + r.source());
-            ImageDataset train = r.train();
-            ImageDataset test = r.test();
-            if (c.classes() != null) {
-                int[] cls = ClassSelection.parse(c.classes(), train.classNames());
-                train = train.withClasses(cls);
-                test = test.withClasses(cls);
-            }
-            if (c.shots() != null) {
-                train = train.sampleShots(c.shots(), Seeds.derive(c.seed(), "shots"));
-            }
-            if (!Arrays.equals(train.imageShape(), spec.inputShape())) {
-                throw new GraftException("the model takes inputs " + Arrays.toString(
-                        spec.inputShape()) + " but " + dataName + " has images "
-                        + Arrays.toString(train.imageShape()));
-            }
+            Source s = open(c, loaded, log);
             int dim = -1;
-            for (var split : List.of(new Object[] {"train", train}, new Object[] {"test", test})) {
-                ImageDataset d = (ImageDataset) split[1];
-                try (TensorDataset t = TensorDataset.of(d, spec.normalization(), manager)) {
-                    FeatureCodes codes = FeatureCodes.extract(loaded.net(), t, stage,
-                            c.pooling(), d.classNames(), manager);
-                    codes.save(out.resolve(split[0] + ".safetensors"));
-                    dim = codes.dim();
-                    log.accept(String.format("%s: %,d codes of dimension %d at %s", split[0],
-                            codes.count(), dim, stage));
-                }
+            for (String split : List.of("train", "test")) {
+                FeatureCodes codes = codes(s, s.split(split), manager);
+                codes.save(out.resolve(split + ".safetensors"));
+                dim = codes.dim();
+                log.accept(String.format("%s: %,d codes of dimension %d at %s", split,
+                        codes.count(), dim, s.stage()));
             }
-            FeatureCodes.Info info = new FeatureCodes.Info(1, c.model().toString(), stage,
-                    c.pooling(), dim, train.classNames(), List.of("train", "test"),
-                    dataName + (c.classes() == null ? "" : " classes " + c.classes())
+            FeatureCodes.Info info = new FeatureCodes.Info(1, c.model().toString(), s.stage(),
+                    c.pooling(), dim, s.train().classNames(), List.of("train", "test"),
+                    s.dataName() + (c.classes() == null ? "" : " classes " + c.classes())
                             + (c.shots() == null ? "" : ", " + c.shots() + " shots"));
             Json.write(out.resolve(FeatureCodes.INFO), info);
             return info;

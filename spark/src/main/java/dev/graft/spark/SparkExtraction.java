@@ -1,0 +1,223 @@
+package dev.graft.spark;
+
+import ai.djl.ndarray.NDManager;
+import dev.graft.data.ImageDataset;
+import dev.graft.io.GraftException;
+import dev.graft.io.Json;
+import dev.graft.model.Pooling;
+import dev.graft.transfer.Extraction;
+import dev.graft.transfer.FeatureCodes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.apache.spark.SparkFiles;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * {@code graft-spark extract}: the codes {@code graft extract} computes, over the train and test
+ * splits, computed by Spark tasks and written as Parquet ({@code split}, {@code index},
+ * {@code label}, {@code code}). Each task runs the library's own {@link Extraction#codes} on a
+ * range of a split that starts at a multiple of the network's inference batch size, so every
+ * batch is the one the single-machine extraction runs and the codes are the same numbers, bit
+ * for bit. The checkpoint folder is shipped with the job ({@code addFile}); each executor JVM
+ * loads it once (a cache keyed by the checkpoint's content hash) and resolves the dataset by
+ * name as {@code graft extract} does (the bundled subsets are in the jar; other datasets must be
+ * at the same place, or under {@code $GRAFT_DATA}, on every machine).
+ */
+public final class SparkExtraction {
+
+    /** The Parquet rows' schema. */
+    public static final StructType SCHEMA = new StructType()
+            .add("split", DataTypes.StringType, false)
+            .add("index", DataTypes.IntegerType, false)
+            .add("label", DataTypes.IntegerType, false)
+            .add("code", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+    /** What the job wrote beside the Parquet files (Spark skips files starting with '_'). */
+    public static final String INFO = "_codes.json";
+
+    /**
+     * What one job did.
+     *
+     * @param rows codes written, train and test
+     * @param tasks Spark tasks run (ranges of a split)
+     * @param seconds wall time of the job, from submitting it to the finished folder
+     */
+    public record Result(long rows, int dim, int tasks, double seconds,
+            double imagesPerSecond, String master, String out) {}
+
+    /** The extraction's settings, as the executors receive them. */
+    record Job(String checkpoint, String hash, String stage, String data, String classes,
+            Integer shots, Pooling pooling, long seed) implements Serializable {
+        Extraction.Config config(Path model) {
+            return new Extraction.Config(model, stage, data, classes, shots, pooling, seed,
+                    null);
+        }
+    }
+
+    /** A range {@code [from, to)} of one split. */
+    record Part(String split, int from, int to) implements Serializable {}
+
+    private SparkExtraction() {}
+
+    /**
+     * Runs the extraction {@code c} on {@code spark} into the Parquet folder {@code out},
+     * written under a temporary name and moved into place when complete.
+     *
+     * @param overwrite replace an existing {@code out}; without it an existing folder is an
+     *     error and is left as it is
+     */
+    public static Result run(SparkSession spark, Extraction.Config c, Path out,
+            boolean overwrite, Consumer<String> log) {
+        if (Files.exists(out) && !overwrite) {
+            throw new GraftException(out + " exists; pass --overwrite to replace it");
+        }
+        long started = System.nanoTime();
+        Path model = c.model().toAbsolutePath().normalize();
+        Job job = new Job(model.getFileName().toString(), contentHash(model), c.stage(),
+                c.data(), c.classes(), c.shots(), c.pooling(), c.seed());
+        List<Part> parts = new ArrayList<>();
+        Extraction.Source source;
+        FeatureCodes.Info info;
+        long count = 0;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            source = Extraction.open(job.config(model), manager, log);
+            int batch = source.loaded().net().inferenceBatchSize();
+            int slots = Math.max(1, spark.sparkContext().defaultParallelism());
+            for (String split : List.of("train", "test")) {
+                int n = source.split(split).size();
+                count += n;
+                int batches = (n + batch - 1) / batch;
+                int perPart = batch * Math.max(1, (batches + 2 * slots - 1) / (2 * slots));
+                for (int from = 0; from < n; from += perPart) {
+                    parts.add(new Part(split, from, Math.min(n, from + perPart)));
+                }
+            }
+            // one image on the driver gives the codes' dimension
+            int dim = Extraction.codes(source, source.train().select(new int[] {0}), manager)
+                    .dim();
+            info = new FeatureCodes.Info(1, c.model().toString(), source.stage(),
+                    c.pooling(), dim, source.train().classNames(), List.of("train", "test"),
+                    source.dataName() + (c.classes() == null ? "" : " classes " + c.classes())
+                            + (c.shots() == null ? "" : ", " + c.shots() + " shots"));
+        }
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        jsc.sc().addFile(model.toString(), true);
+        log.accept(String.format("spark: %d tasks over %s (%d slots)", parts.size(),
+                spark.sparkContext().master(), spark.sparkContext().defaultParallelism()));
+        JavaRDD<Row> rows = jsc.parallelize(parts, parts.size()).flatMap(p -> codes(job, p));
+        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp-"
+                + UUID.randomUUID());
+        spark.createDataFrame(rows, SCHEMA).write().parquet(tmp.toUri().toString());
+        try {
+            Json.write(tmp.resolve(INFO), info);
+            if (Files.exists(out)) {
+                Path old = out.toAbsolutePath().resolveSibling("." + out.getFileName()
+                        + ".old-" + UUID.randomUUID());
+                Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            throw new GraftException("cannot move the finished codes into " + out + ": "
+                    + e.getMessage(), e);
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new Result(count, info.dim(), parts.size(), seconds, count / seconds,
+                spark.sparkContext().master(), out.toString());
+    }
+
+    /** The executor's side: one range of a split, through the cached source. */
+    static Iterator<Row> codes(Job job, Part p) {
+        Extraction.Source s = Executors.source(job);
+        ImageDataset split = s.split(p.split());
+        int[] idx = new int[p.to() - p.from()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = p.from() + i;
+        }
+        FeatureCodes codes;
+        try (NDManager m = NDManager.newBaseManager()) {
+            codes = Extraction.codes(s, split.select(idx), m);
+        }
+        List<Row> out = new ArrayList<>(idx.length);
+        int dim = codes.dim();
+        for (int i = 0; i < idx.length; i++) {
+            float[] v = new float[dim];
+            System.arraycopy(codes.values(), i * dim, v, 0, dim);
+            out.add(RowFactory.create(p.split(), idx[i], codes.labels()[i], v));
+        }
+        return out.iterator();
+    }
+
+    /** One opened source per executor JVM and checkpoint content. */
+    static final class Executors {
+        private static final Map<Job, Extraction.Source> SOURCES = new ConcurrentHashMap<>();
+
+        private Executors() {}
+
+        static Extraction.Source source(Job job) {
+            return SOURCES.computeIfAbsent(job, j -> {
+                Path dir = Path.of(SparkFiles.get(j.checkpoint()));
+                String hash = contentHash(dir);
+                if (!hash.equals(j.hash())) {
+                    throw new GraftException("the checkpoint shipped to this executor (" + dir
+                            + ") is not the driver's: content hash " + hash + ", expected "
+                            + j.hash());
+                }
+                // held for the executor's life: the cache is its point
+                NDManager manager = NDManager.newBaseManager();
+                return Extraction.open(j.config(dir), manager, line -> { });
+            });
+        }
+    }
+
+    /** SHA-256 of a checkpoint folder's model.json and weights. */
+    static String contentHash(Path dir) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (String f : List.of(dev.graft.model.Checkpoint.SPEC,
+                    dev.graft.model.Checkpoint.WEIGHTS)) {
+                try (InputStream in = new DigestInputStream(Files.newInputStream(dir.resolve(f)),
+                        md)) {
+                    in.transferTo(java.io.OutputStream.nullOutputStream());
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new GraftException("cannot read the checkpoint " + dir + ": " + e.getMessage(),
+                    e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

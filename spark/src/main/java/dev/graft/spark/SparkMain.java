@@ -1,0 +1,110 @@
+package dev.graft.spark;
+
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.graft.io.GraftException;
+import dev.graft.io.Json;
+import dev.graft.model.Pooling;
+import dev.graft.transfer.Extraction;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code graft-spark}: graft's data-parallel jobs on Apache Spark. */
+@Command(name = "graft-spark", mixinStandardHelpOptions = true,
+        description = {"graft's data-parallel jobs on Apache Spark: the same library functions",
+            "the graft commands call, one model per executor, the same numbers.", "",
+            "--master local[*] (the default) runs Spark embedded in this JVM, nothing to",
+            "install; spark://HOST:7077 a standalone cluster; or give this jar and its lib/",
+            "to spark-submit with --class dev.graft.spark.SparkMain."},
+        subcommands = {SparkMain.Extract.class})
+public final class SparkMain implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new SparkMain());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("graft-spark " + cmd.getCommandName() + ": error: "
+                    + e.getMessage());
+            return e instanceof GraftException || e instanceof IllegalArgumentException ? 2 : 1;
+        });
+        System.exit(cli.execute(args));
+    }
+
+    /** A session on {@code master}, bound to the loopback address when it is local. */
+    static SparkSession session(String master) {
+        SparkSession.Builder b = SparkSession.builder().appName("graft").master(master)
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4");
+        if (master.startsWith("local")) {
+            b.config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1");
+        }
+        return b.getOrCreate();
+    }
+
+    @Command(name = "extract", mixinStandardHelpOptions = true,
+            description = {"graft extract on Spark: a checkpoint's codes at a stage over the",
+                "train and test splits, as Parquet (split, index, label, code) that graft probe",
+                "and Spark MLlib read; the same codes as graft extract, bit for bit."},
+            footer = {"", "Example:", "  graft spark extract --model runs/src/model --data"
+                + " fashion-mnist --out runs/codes.parquet"})
+    static final class Extract implements Callable<Integer> {
+        @Option(names = "--model", required = true, paramLabel = "CKPT",
+                description = "Checkpoint folder (shipped to the executors with the job).")
+        Path model;
+
+        @Option(names = "--stage", description = "Stage to cut at (default: the last).")
+        String stage;
+
+        @Option(names = "--data", description = "Dataset name or IDX folder (default: the"
+                + " model's); every executor resolves it as graft does.")
+        String data;
+
+        @Option(names = "--classes", description = "Classes, relabelled 0..k-1 (e.g. 5-9).")
+        String classes;
+
+        @Option(names = "--pooling", defaultValue = "avg", description = "avg, flatten or"
+                + " none (default: ${DEFAULT-VALUE}).")
+        String pooling;
+
+        @Option(names = "--master", defaultValue = "local[*]", description = "Spark master"
+                + " (default: ${DEFAULT-VALUE}, embedded).")
+        String master;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The"
+                + " Parquet folder to write; refused if it exists, unless --overwrite.")
+        Path out;
+
+        @Option(names = "--overwrite", description = "Replace --out if it exists.")
+        boolean overwrite;
+
+        @Option(names = "--json", description = "Print the result as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Pooling p = Pooling.parse(pooling);
+            try (SparkSession spark = session(master)) {
+                SparkExtraction.Result r = SparkExtraction.run(spark, new Extraction.Config(
+                        model, stage, data, classes, null, p, 42, null), out, overwrite,
+                        System.err::println);
+                System.out.println(json ? Json.MAPPER.copy().enable(
+                        SerializationFeature.INDENT_OUTPUT).writeValueAsString(r)
+                        : String.format(Locale.ROOT, "%,d codes of dimension %d in %d tasks on"
+                                + " %s: %.1f s, %,.0f images/s; written to %s", r.rows(),
+                                r.dim(), r.tasks(), r.master(), r.seconds(),
+                                r.imagesPerSecond(), r.out()));
+            }
+            return 0;
+        }
+    }
+}
