@@ -58,6 +58,10 @@ final class TransferCommand implements Callable<Integer> {
             "Optimizer steps an epoch takes at least (default: ${DEFAULT-VALUE}).")
     int minSteps;
 
+    @Option(names = "--plan", description = "Write the comparison's configuration into the run"
+            + " folder and stop, for graft spark transfer --out DIR to run its cells on Spark.")
+    boolean plan;
+
     @Mixin
     TaskOption head;
 
@@ -84,6 +88,13 @@ final class TransferCommand implements Callable<Integer> {
                 train.toConfig(common.seed, 10, text), fields.fields());
         Path dir = RunNames.stableFolder(common.out, "transfer", target.label(), config);
         common.log("run folder: " + dir);
+        if (plan) {
+            int left = Comparison.unfinished(config, dir).size();
+            System.out.printf("%d of %d cells to run in %s; run them with: graft spark transfer"
+                    + " --out %s (or this command without --plan)%n", left, Comparison.grid(
+                            config).size(), dir, dir);
+            return 0;
+        }
         Comparison.Result r = new Comparison(common::log).progress(common.progress())
                 .run(config, dir);
         common.print(r, dev.graft.transfer.ComparisonReport.text(r) + "report: "

@@ -29,4 +29,15 @@ public final class Autograd {
         PtNDArray ones = (PtNDArray) pt.getManager().ones(pt.getShape(), pt.getDataType());
         JniUtils.backward(pt, ones, keepGraph, false);
     }
+
+    /**
+     * Turns the engine's gradient recording off on the calling thread, as it is on the thread
+     * that started the engine. PyTorch's grad mode belongs to each thread and is on in any
+     * other (a Spark task's, say): there the optimizer's in-place parameter updates would be
+     * refused and inference would record graphs. Gradient collectors turn it on while they
+     * are open.
+     */
+    public static void recordOnlyInCollectors() {
+        JniUtils.setGradMode(false);
+    }
 }

@@ -190,6 +190,7 @@ public final class TrainingLoop implements AutoCloseable {
      */
     public Outcome fit(Examples train, Examples validation, int startEpoch,
             double bestSoFar, EpochListener listener) {
+        Autograd.recordOnlyInCollectors();
         long perEpoch = stepsPerEpoch(train.size());
         long total = perEpoch * config.epochs();
         long globalStep = perEpoch * (startEpoch - 1);

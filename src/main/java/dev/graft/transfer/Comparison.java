@@ -199,34 +199,80 @@ public final class Comparison {
         return run(c, task, dir);
     }
 
+    /** One cell of the grid: a strategy at a budget with a seed. */
+    public record CellKey(Strategy strategy, Integer shots, int seedIndex) {
+        public String id() {
+            return cellId(strategy, shots, seedIndex);
+        }
+    }
+
+    /** The grid's cells, in the order {@link #run} takes them: seed, then budget, then strategy. */
+    public static List<CellKey> grid(Config c) {
+        List<CellKey> out = new ArrayList<>();
+        for (int seedIndex = 1; seedIndex <= c.seeds(); seedIndex++) {
+            for (Integer shots : c.shots()) {
+                for (Strategy s : c.strategies()) {
+                    out.add(new CellKey(s, shots, seedIndex));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Path cellFile(Path dir, CellKey k) {
+        return dir.resolve(CELLS).resolve(k.id() + ".json");
+    }
+
+    /**
+     * The cells of {@code c} not finished in {@code dir}, opening it as {@link #run} does (a
+     * new folder gets the configuration; a folder of another comparison is refused): for a job
+     * that runs the cells elsewhere, saves them with {@link #saveCell}, then calls {@link #run},
+     * which finds every cell finished and writes the table and report.
+     */
+    public static List<CellKey> unfinished(Config c, Path dir) {
+        try (RunFolder run = openRun(dir, c)) {
+            return grid(c).stream().filter(k -> !Files.isRegularFile(cellFile(dir, k))).toList();
+        }
+    }
+
+    /** Saves a cell run elsewhere where {@link #run} finds it. */
+    public static void saveCell(Path dir, Cell cell) {
+        Json.write(cellFile(dir, new CellKey(cell.strategy(), cell.shots(), cell.seedIndex())),
+                cell);
+    }
+
+    /** Runs one cell of the grid, as {@link #run} would. */
+    public Cell cell(Config c, TargetTask task, CellKey k) {
+        c.strategies().forEach(s -> s.checkApplies(task.isText()));
+        List<CellKey> all = grid(c);
+        return runCell(c, task, k.strategy(), k.shots(), k.seedIndex(), all.indexOf(k) + 1,
+                all.size());
+    }
+
     /** As {@link #run(Config, Path)} with the task already loaded. */
     public Result run(Config c, TargetTask task, Path dir) {
         c.strategies().forEach(s -> s.checkApplies(task.isText()));
         try (RunFolder run = openRun(dir, c)) {
             List<Cell> cells = new ArrayList<>();
-            int total = c.strategies().size() * c.shots().size() * c.seeds();
+            List<CellKey> all = grid(c);
             int resumed = 0;
             int n = 0;
-            for (int seedIndex = 1; seedIndex <= c.seeds(); seedIndex++) {
-                for (Integer shots : c.shots()) {
-                    for (Strategy s : c.strategies()) {
-                        n++;
-                        Path file = run.resolve(CELLS).resolve(cellId(s, shots, seedIndex)
-                                + ".json");
-                        Cell cell;
-                        if (Files.isRegularFile(file)) {
-                            cell = Json.read(file, Cell.class);
-                            resumed++;
-                        } else {
-                            cell = runCell(c, task, s, shots, seedIndex, n, total);
-                            Json.write(file, cell);
-                            run.event(Map.of("event", "cell", "cell", cell.id(),
-                                    "test_accuracy", cell.testAccuracy(),
-                                    "wall_seconds", cell.wallSeconds()));
-                        }
-                        cells.add(cell);
-                    }
+            for (CellKey k : all) {
+                n++;
+                Path file = cellFile(dir, k);
+                Cell cell;
+                if (Files.isRegularFile(file)) {
+                    cell = Json.read(file, Cell.class);
+                    resumed++;
+                } else {
+                    cell = runCell(c, task, k.strategy(), k.shots(), k.seedIndex(), n,
+                            all.size());
+                    Json.write(file, cell);
+                    run.event(Map.of("event", "cell", "cell", cell.id(),
+                            "test_accuracy", cell.testAccuracy(),
+                            "wall_seconds", cell.wallSeconds()));
                 }
+                cells.add(cell);
             }
             if (resumed > 0) {
                 log.accept("reused " + resumed + " finished cell(s) from " + dir);

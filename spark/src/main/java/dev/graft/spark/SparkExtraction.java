@@ -5,26 +5,21 @@ import dev.graft.data.ImageDataset;
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
 import dev.graft.model.Pooling;
+import dev.graft.train.Autograd;
 import dev.graft.transfer.Extraction;
 import dev.graft.transfer.FeatureCodes;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Row;
@@ -67,7 +62,7 @@ public final class SparkExtraction {
             double imagesPerSecond, String master, String out) {}
 
     /** The extraction's settings, as the executors receive them. */
-    record Job(String checkpoint, String hash, String stage, String data, String classes,
+    record Job(Shipped checkpoint, String stage, String data, String classes,
             Integer shots, Pooling pooling, long seed) implements Serializable {
         Extraction.Config config(Path model) {
             return new Extraction.Config(model, stage, data, classes, shots, pooling, seed,
@@ -94,8 +89,9 @@ public final class SparkExtraction {
         }
         long started = System.nanoTime();
         Path model = c.model().toAbsolutePath().normalize();
-        Job job = new Job(model.getFileName().toString(), contentHash(model), c.stage(),
-                c.data(), c.classes(), c.shots(), c.pooling(), c.seed());
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Job job = new Job(Shipped.ship(jsc, model), c.stage(), c.data(), c.classes(), c.shots(),
+                c.pooling(), c.seed());
         List<Part> parts = new ArrayList<>();
         Extraction.Source source;
         FeatureCodes.Info info;
@@ -121,8 +117,6 @@ public final class SparkExtraction {
                     source.dataName() + (c.classes() == null ? "" : " classes " + c.classes())
                             + (c.shots() == null ? "" : ", " + c.shots() + " shots"));
         }
-        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        jsc.sc().addFile(model.toString(), true);
         log.accept(String.format("spark: %d tasks over %s (%d slots)", parts.size(),
                 spark.sparkContext().master(), spark.sparkContext().defaultParallelism()));
         JavaRDD<Row> rows = jsc.parallelize(parts, parts.size()).flatMap(p -> codes(job, p));
@@ -151,6 +145,7 @@ public final class SparkExtraction {
 
     /** The executor's side: one range of a split, through the cached source. */
     static Iterator<Row> codes(Job job, Part p) {
+        Autograd.recordOnlyInCollectors();
         Extraction.Source s = Executors.source(job);
         ImageDataset split = s.split(p.split());
         int[] idx = new int[p.to() - p.from()];
@@ -179,37 +174,11 @@ public final class SparkExtraction {
 
         static Extraction.Source source(Job job) {
             return SOURCES.computeIfAbsent(job, j -> {
-                Path dir = Path.of(SparkFiles.get(j.checkpoint()));
-                String hash = contentHash(dir);
-                if (!hash.equals(j.hash())) {
-                    throw new GraftException("the checkpoint shipped to this executor (" + dir
-                            + ") is not the driver's: content hash " + hash + ", expected "
-                            + j.hash());
-                }
+                Path dir = j.checkpoint().local();
                 // held for the executor's life: the cache is its point
                 NDManager manager = NDManager.newBaseManager();
                 return Extraction.open(j.config(dir), manager, line -> { });
             });
-        }
-    }
-
-    /** SHA-256 of a checkpoint folder's model.json and weights. */
-    static String contentHash(Path dir) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (String f : List.of(dev.graft.model.Checkpoint.SPEC,
-                    dev.graft.model.Checkpoint.WEIGHTS)) {
-                try (InputStream in = new DigestInputStream(Files.newInputStream(dir.resolve(f)),
-                        md)) {
-                    in.transferTo(java.io.OutputStream.nullOutputStream());
-                }
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (IOException e) {
-            throw new GraftException("cannot read the checkpoint " + dir + ": " + e.getMessage(),
-                    e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

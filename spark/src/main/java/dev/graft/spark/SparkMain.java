@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
             "--master local[*] (the default) runs Spark embedded in this JVM, nothing to",
             "install; spark://HOST:7077 a standalone cluster; or give this jar and its lib/",
             "to spark-submit with --class dev.graft.spark.SparkMain."},
-        subcommands = {SparkMain.Extract.class})
+        subcommands = {SparkMain.Extract.class, SparkMain.Transfer.class})
 public final class SparkMain implements Callable<Integer> {
 
     @Override
@@ -103,6 +103,40 @@ public final class SparkMain implements Callable<Integer> {
                                 + " %s: %.1f s, %,.0f images/s; written to %s", r.rows(),
                                 r.dim(), r.tasks(), r.master(), r.seconds(),
                                 r.imagesPerSecond(), r.out()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "transfer", mixinStandardHelpOptions = true,
+            description = {"The cells of a graft transfer grid as Spark tasks, one cell per task;",
+                "the same resumable cell files, table and report as the single-machine run.",
+                "Plan the grid with graft transfer's own options, then run it here:"},
+            footer = {"", "Example:",
+                "  graft transfer --model runs/src/model --classes 5-9 --shots 10,100 --seeds 3"
+                    + " --out runs/grid --plan",
+                "  graft spark transfer --out runs/grid --master spark://host:7077"})
+    static final class Transfer implements Callable<Integer> {
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The run"
+                + " folder graft transfer --plan wrote (or a single-machine run to finish).")
+        Path out;
+
+        @Option(names = "--master", defaultValue = "local[*]", description = "Spark master"
+                + " (default: ${DEFAULT-VALUE}, embedded; cells train one at a time per JVM).")
+        String master;
+
+        @Option(names = "--json", description = "Print the result as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            try (SparkSession spark = session(master)) {
+                dev.graft.transfer.Comparison.Result r = SparkGrid.run(spark, out,
+                        System.err::println);
+                System.out.println(json ? Json.MAPPER.copy().enable(
+                        SerializationFeature.INDENT_OUTPUT).writeValueAsString(r)
+                        : dev.graft.transfer.ComparisonReport.text(r) + "report: "
+                                + out.resolve(dev.graft.report.Report.FILE));
             }
             return 0;
         }
