@@ -50,8 +50,8 @@ final class TaskObjective implements Objective {
      * @param labels per further task, a label per training example
      * @param stepsPerEpoch optimizer steps in one epoch, where the epoch's means are taken
      */
-    TaskObjective(StagedNet net, String stage, List<String> names, List<StagedNet> heads, int[][] labels,
-            Weighting.Balance balance, int stepsPerEpoch) {
+    TaskObjective(StagedNet net, String stage, List<String> names, List<StagedNet> heads,
+            int[][] labels, Weighting.Balance balance, int stepsPerEpoch) {
         this.net = net;
         this.stage = stage;
         this.names = List.copyOf(names);

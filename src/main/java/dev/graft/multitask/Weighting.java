@@ -138,7 +138,10 @@ public enum Weighting {
         /** Called once an epoch is over, with each task's mean training loss in it. */
         default void epochEnd(double[] meanLosses) {}
 
-        /** The weight each task's loss has now (gradient weightings: the mean since the last epoch). */
+        /**
+         * The weight each task's loss has now; for the gradient weightings, the mean of their
+         * steps' weights since the last epoch ended.
+         */
         double[] weights();
 
         /**

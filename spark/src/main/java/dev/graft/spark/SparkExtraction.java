@@ -96,8 +96,12 @@ public final class SparkExtraction {
         Extraction.Source source;
         FeatureCodes.Info info;
         long count = 0;
+        // the driver opens the source as an executor does: embedded (local[*]), the executor
+        // is this JVM and finds it opened
+        source = Executors.source(job);
+        log.accept("data: " + source.dataName() + ", " + source.train().size() + " train / "
+                + source.test().size() + " test images");
         try (NDManager manager = NDManager.newBaseManager()) {
-            source = Extraction.open(job.config(model), manager, log);
             int batch = source.loaded().net().inferenceBatchSize();
             int slots = Math.max(1, spark.sparkContext().defaultParallelism());
             for (String split : List.of("train", "test")) {
