@@ -1,5 +1,6 @@
 package dev.graft.train;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -38,6 +39,7 @@ public final class Autograd {
      * are open.
      */
     public static void recordOnlyInCollectors() {
+        Engine.getInstance(); // loads the engine's native library in a JVM that has not yet
         JniUtils.setGradMode(false);
     }
 }

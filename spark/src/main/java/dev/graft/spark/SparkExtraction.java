@@ -126,7 +126,16 @@ public final class SparkExtraction {
         JavaRDD<Row> rows = jsc.parallelize(parts, parts.size()).flatMap(p -> codes(job, p));
         Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp-"
                 + UUID.randomUUID());
-        spark.createDataFrame(rows, SCHEMA).write().parquet(tmp.toUri().toString());
+        // the codes are computed by a plain RDD job and kept for the write: its tasks receive the
+        // job's files, where a SQL write's tasks carry the session's artifacts instead (on
+        // executors of their own they would not find the checkpoint)
+        rows.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+        try {
+            rows.count();
+            spark.createDataFrame(rows, SCHEMA).write().parquet(tmp.toUri().toString());
+        } finally {
+            rows.unpersist(false);
+        }
         try {
             Json.write(tmp.resolve(INFO), info);
             if (Files.exists(out)) {
