@@ -1,31 +1,19 @@
 package dev.graft.spark;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import dev.graft.data.DatasetResolver;
-import dev.graft.data.ImageDataset;
-import dev.graft.data.Normalization;
-import dev.graft.model.Architecture;
-import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelOptions;
-import dev.graft.model.ModelSpec;
 import dev.graft.model.Pooling;
-import dev.graft.model.StagedNet;
 import dev.graft.transfer.Extraction;
 import dev.graft.transfer.FeatureCodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,19 +31,8 @@ class LocalClusterTest {
 
     @Test
     void twoExecutorJvmsGiveTheSameCodes() throws Exception {
-        Path home = Path.of(System.getenv("SPARK_HOME"));
-        Files.createDirectories(home.resolve("jars"));
         Path model = tmp.resolve("model");
-        try (NDManager m = NDManager.newBaseManager()) {
-            ImageDataset train = new DatasetResolver().resolve("fashion-mnist-small", s -> { })
-                    .train();
-            StagedNet net = Architecture.CONVNET.build(train.imageShape(), 10,
-                    ModelOptions.DEFAULT).initialize(m, 3);
-            Checkpoint.save(model, net, new ModelSpec(ModelSpec.FORMAT_VERSION, "convnet",
-                    ModelOptions.DEFAULT, train.imageShape(), 10, train.classNames(),
-                    Normalization.fit(train), net.stageNames(), Checkpoint.parameterShapes(net),
-                    null), null);
-        }
+        Codes.checkpoint(model, 3);
         Extraction.Config c = new Extraction.Config(model, null, "fashion-mnist-small", "3-5",
                 null, Pooling.AVERAGE, 42, null);
         Path single = tmp.resolve("single");
@@ -67,24 +44,7 @@ class LocalClusterTest {
             Path out = tmp.resolve("codes.parquet");
             SparkExtraction.Result r = SparkExtraction.run(spark, c, out, false, s -> { });
             assertEquals(info.dim(), r.dim());
-            Map<String, float[]> byRow = new HashMap<>();
-            for (Row row : spark.read().parquet(out.toString()).collectAsList()) {
-                List<Float> code = row.getList(3);
-                float[] v = new float[code.size()];
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = code.get(i);
-                }
-                byRow.put(row.getString(0) + row.getInt(1), v);
-            }
-            for (String split : List.of("train", "test")) {
-                FeatureCodes want = FeatureCodes.load(single.resolve(split + ".safetensors"),
-                        info.classNames());
-                for (int i = 0; i < want.count(); i++) {
-                    float[] row = new float[want.dim()];
-                    System.arraycopy(want.values(), i * want.dim(), row, 0, want.dim());
-                    assertArrayEquals(row, byRow.get(split + i), 0f, split + " " + i);
-                }
-            }
+            Codes.assertSame(spark, out, single, info);
         }
         assertEquals(2, executors.size(), "tasks ran on both executor JVMs: " + executors);
         assertTrue(!executors.contains("driver"));

@@ -1,29 +1,15 @@
 package dev.graft.spark;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import dev.graft.data.DatasetResolver;
-import dev.graft.data.ImageDataset;
-import dev.graft.data.Normalization;
 import dev.graft.io.GraftException;
-import dev.graft.model.Architecture;
-import dev.graft.model.Checkpoint;
-import dev.graft.model.ModelOptions;
-import dev.graft.model.ModelSpec;
 import dev.graft.model.Pooling;
-import dev.graft.model.StagedNet;
 import dev.graft.transfer.Extraction;
 import dev.graft.transfer.FeatureCodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,16 +30,7 @@ class SparkExtractionTest {
     static void start() {
         spark = SparkMain.session("local[2]");
         model = tmp.resolve("model");
-        try (NDManager m = NDManager.newBaseManager()) {
-            ImageDataset train = new DatasetResolver().resolve("fashion-mnist-small", s -> { })
-                    .train();
-            StagedNet net = Architecture.CONVNET.build(train.imageShape(), 10,
-                    ModelOptions.DEFAULT).initialize(m, 7);
-            Checkpoint.save(model, net, new ModelSpec(ModelSpec.FORMAT_VERSION, "convnet",
-                    ModelOptions.DEFAULT, train.imageShape(), 10, train.classNames(),
-                    Normalization.fit(train), net.stageNames(), Checkpoint.parameterShapes(net),
-                    null), null);
-        }
+        Codes.checkpoint(model, 7);
     }
 
     @AfterAll
@@ -76,27 +53,7 @@ class SparkExtractionTest {
                 s -> { });
         assertTrue(r.tasks() > 2, "the splits are cut into several tasks: " + r.tasks());
         assertEquals(info.dim(), r.dim());
-        Map<String, float[]> byRow = new HashMap<>();
-        for (Row row : spark.read().parquet(out.toString()).collectAsList()) {
-            List<Float> code = row.getList(3);
-            float[] v = new float[code.size()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = code.get(i);
-            }
-            byRow.put(row.getString(0) + row.getInt(1) + ":" + row.getInt(2), v);
-        }
-        long total = 0;
-        for (String split : List.of("train", "test")) {
-            FeatureCodes want = FeatureCodes.load(single.resolve(split + ".safetensors"),
-                    info.classNames());
-            total += want.count();
-            for (int i = 0; i < want.count(); i++) {
-                float[] row = new float[want.dim()];
-                System.arraycopy(want.values(), i * want.dim(), row, 0, want.dim());
-                float[] got = byRow.get(split + i + ":" + want.labels()[i]);
-                assertArrayEquals(row, got, 0f, split + " " + i);
-            }
-        }
+        long total = Codes.assertSame(spark, out, single, info);
         assertEquals(total, r.rows());
         assertTrue(Files.isRegularFile(out.resolve(SparkExtraction.INFO)));
 
