@@ -50,6 +50,16 @@ class LocalClusterTest {
         assertTrue(!executors.contains("driver"));
     }
 
+    /** Whether {@code p} is a Spark executor JVM (its command line read from /proc). */
+    static boolean executor(ProcessHandle p) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"))
+                    .contains("CoarseGrainedExecutorBackend");
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     /** Two executor JVMs, each of one core; {@code executors} collects where tasks ran. */
     static SparkSession cluster(Set<String> executors) throws java.io.IOException {
         Path home = Path.of(System.getenv("SPARK_HOME"));
@@ -110,5 +120,46 @@ class LocalClusterTest {
             }
         }
         assertEquals(2, executors.size(), "cells trained on both executors: " + executors);
+    }
+
+    /**
+     * An executor JVM killed while the job runs: Spark runs its tasks again elsewhere, and the
+     * folder holds every code, graft extract's, bit for bit.
+     */
+    @Test
+    void anExecutorKilledMidJobLeavesTheCodesComplete() throws Exception {
+        Path model = tmp.resolve("model");
+        Codes.checkpoint(model, 5);
+        Extraction.Config c = new Extraction.Config(model, null, "fashion-mnist-small", null,
+                null, Pooling.AVERAGE, 42, null);
+        Path single = tmp.resolve("single");
+        Files.createDirectories(single);
+        FeatureCodes.Info info = Extraction.run(c, single, s -> { });
+        Set<String> executors = ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean killed =
+                new java.util.concurrent.atomic.AtomicBoolean();
+        Set<String> removed = ConcurrentHashMap.newKeySet();
+        try (SparkSession spark = cluster(executors)) {
+            spark.sparkContext().addSparkListener(new SparkListener() {
+                @Override
+                public void onTaskEnd(SparkListenerTaskEnd end) {
+                    // after the first finished task, one executor JVM dies at once
+                    if (killed.compareAndSet(false, true)) {
+                        ProcessHandle.current().descendants().filter(LocalClusterTest::executor)
+                                .findFirst().ifPresent(ProcessHandle::destroyForcibly);
+                    }
+                }
+
+                @Override
+                public void onExecutorRemoved(
+                        org.apache.spark.scheduler.SparkListenerExecutorRemoved e) {
+                    removed.add(e.executorId());
+                }
+            });
+            Path out = tmp.resolve("codes.parquet");
+            SparkExtraction.Result r = SparkExtraction.run(spark, c, out, false, s -> { });
+            assertEquals(1, removed.size(), "one executor was lost mid-job: " + removed);
+            assertEquals(r.rows(), Codes.assertSame(spark, out, single, info));
+        }
     }
 }
