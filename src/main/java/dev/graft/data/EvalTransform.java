@@ -54,8 +54,31 @@ public record EvalTransform(int resize, int height, int width, int channels) {
 
     /** Reads an image file (PNG, JPEG, BMP, GIF: what ImageIO reads) and transforms it. */
     public byte[] read(Path file) {
-        BufferedImage img;
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            return decode(in, file);
+        } catch (IOException e) {
+            throw new BadFileException(file, "not a readable image: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Decodes an image file's bytes (read elsewhere, e.g. by Spark's {@code binaryFile}
+     * source) with the same checks as {@link #read(Path)} and transforms it.
+     *
+     * @param file names the image in errors
+     */
+    public byte[] read(byte[] content, Path file) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(
+                new java.io.ByteArrayInputStream(content))) {
+            return decode(in, file);
+        } catch (IOException e) {
+            throw new BadFileException(file, "not a readable image: " + e.getMessage(), e);
+        }
+    }
+
+    private byte[] decode(ImageInputStream in, Path file) {
+        BufferedImage img;
+        try {
             java.util.Iterator<ImageReader> readers = in == null ? null
                     : ImageIO.getImageReaders(in);
             if (readers == null || !readers.hasNext()) {

@@ -37,23 +37,67 @@ public final class Prediction {
         if (images.isEmpty()) {
             throw new IllegalArgumentException("give at least one image file");
         }
-        if (k < 1) {
-            throw new IllegalArgumentException("--top must be at least 1, got " + k);
+        try (Predictor p = Predictor.open(model, k)) {
+            return p.predict(images.stream().map(Path::toString).toList(), p.transform()
+                    .readAll(images));
         }
-        try (NDManager manager = NDManager.newBaseManager()) {
-            Checkpoint.Loaded loaded = Checkpoint.load(model, manager);
-            StagedNet net = loaded.net();
-            ModelSpec spec = loaded.spec();
-            EvalTransform transform = EvalTransform.forInput(spec.inputShape());
-            Normalization norm = spec.normalization() != null ? spec.normalization()
+    }
+
+    /**
+     * A checkpoint opened for prediction: its evaluation transform, normalization and class
+     * names, the network in inference mode. The Spark job keeps one per executor.
+     */
+    public static final class Predictor implements AutoCloseable {
+        private final NDManager manager;
+        private final StagedNet net;
+        private final ModelSpec spec;
+        private final EvalTransform transform;
+        private final Normalization norm;
+        private final List<String> names;
+        private final int top;
+
+        private Predictor(NDManager manager, Checkpoint.Loaded loaded, int k) {
+            this.manager = manager;
+            this.net = loaded.net();
+            this.spec = loaded.spec();
+            this.transform = EvalTransform.forInput(spec.inputShape());
+            this.norm = spec.normalization() != null ? spec.normalization()
                     : Normalization.identity(spec.inputShape()[0]);
-            int[] shape = spec.inputShape();
-            List<String> names = IntStream.range(0, net.numClasses()).mapToObj(c -> name(spec, c))
+            this.names = IntStream.range(0, net.numClasses()).mapToObj(c -> name(spec, c))
                     .toList();
+            this.top = Math.min(k, net.numClasses());
+        }
+
+        /** Opens {@code model} for the top {@code k} classes of each image. */
+        public static Predictor open(Path model, int k) {
+            if (k < 1) {
+                throw new IllegalArgumentException("--top must be at least 1, got " + k);
+            }
+            NDManager manager = NDManager.newBaseManager();
+            try {
+                return new Predictor(manager, Checkpoint.load(model, manager), k);
+            } catch (RuntimeException e) {
+                manager.close();
+                throw e;
+            }
+        }
+
+        /** How image files become the network's input. */
+        public EvalTransform transform() {
+            return transform;
+        }
+
+        /**
+         * The top classes of images already transformed ({@link EvalTransform}), in order.
+         *
+         * @param images names the images in the results
+         * @param pixels {@code [images, channels, height, width]}
+         */
+        public List<Result> predict(List<String> images, byte[] pixels) {
+            int[] shape = spec.inputShape();
             // the images as a dataset (labels unused): normalized as every dataset is
-            ImageDataset pictures = new ImageDataset("images", transform.readAll(images),
-                    new int[images.size()], shape[0], shape[1], shape[2], names);
-            int top = Math.min(k, net.numClasses());
+            ImageDataset pictures = new ImageDataset("images", pixels, new int[images.size()],
+                    shape[0], shape[1], shape[2], names);
             List<Result> out = new ArrayList<>();
             int batch = net.inferenceBatchSize();
             ParameterStore ps = new ParameterStore(manager, false);
@@ -67,8 +111,8 @@ public final class Prediction {
                         int n = net.numClasses();
                         for (int i = 0; i < to - from; i++) {
                             int row = i;
-                            out.add(new Result(images.get(from + i).toString(), IntStream
-                                    .range(0, n).boxed().sorted(Comparator.comparingDouble(
+                            out.add(new Result(images.get(from + i), IntStream.range(0, n)
+                                    .boxed().sorted(Comparator.comparingDouble(
                                             c -> -p[row * n + c])).limit(top)
                                     .map(c -> new Guess(c, names.get(c), p[row * n + c]))
                                     .toList()));
@@ -77,6 +121,11 @@ public final class Prediction {
                 }
             }
             return out;
+        }
+
+        @Override
+        public void close() {
+            manager.close();
         }
     }
 

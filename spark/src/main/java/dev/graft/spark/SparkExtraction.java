@@ -1,23 +1,18 @@
 package dev.graft.spark;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.ImageDataset;
-import dev.graft.io.GraftException;
-import dev.graft.io.Json;
 import dev.graft.model.Pooling;
 import dev.graft.train.Autograd;
 import dev.graft.transfer.Extraction;
 import dev.graft.transfer.FeatureCodes;
-import java.io.IOException;
 import java.io.Serializable;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaRDD;
@@ -58,8 +53,14 @@ public final class SparkExtraction {
      * @param tasks Spark tasks run (ranges of a split)
      * @param seconds wall time of the job, from submitting it to the finished folder
      */
-    public record Result(long rows, int dim, int tasks, double seconds,
-            double imagesPerSecond, String master, String out) {}
+    public record Result(
+            @JsonProperty("rows") long rows,
+            @JsonProperty("dim") int dim,
+            @JsonProperty("tasks") int tasks,
+            @JsonProperty("seconds") double seconds,
+            @JsonProperty("images_per_second") double imagesPerSecond,
+            @JsonProperty("master") String master,
+            @JsonProperty("out") String out) {}
 
     /** The extraction's settings, as the executors receive them. */
     record Job(Shipped checkpoint, String stage, String data, String classes,
@@ -84,9 +85,7 @@ public final class SparkExtraction {
      */
     public static Result run(SparkSession spark, Extraction.Config c, Path out,
             boolean overwrite, Consumer<String> log) {
-        if (Files.exists(out) && !overwrite) {
-            throw new GraftException(out + " exists; pass --overwrite to replace it");
-        }
+        ParquetFolder.checkFree(out, overwrite);
         long started = System.nanoTime();
         Path model = c.model().toAbsolutePath().normalize();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -124,33 +123,7 @@ public final class SparkExtraction {
         log.accept(String.format("spark: %d tasks over %s (%d slots)", parts.size(),
                 spark.sparkContext().master(), spark.sparkContext().defaultParallelism()));
         JavaRDD<Row> rows = jsc.parallelize(parts, parts.size()).flatMap(p -> codes(job, p));
-        Path tmp = out.toAbsolutePath().resolveSibling("." + out.getFileName() + ".tmp-"
-                + UUID.randomUUID());
-        // the codes are computed by a plain RDD job and kept for the write: its tasks receive the
-        // job's files, where a SQL write's tasks carry the session's artifacts instead (on
-        // executors of their own they would not find the checkpoint)
-        rows.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-        try {
-            rows.count();
-            spark.createDataFrame(rows, SCHEMA).write().parquet(tmp.toUri().toString());
-        } finally {
-            rows.unpersist(false);
-        }
-        try {
-            Json.write(tmp.resolve(INFO), info);
-            if (Files.exists(out)) {
-                Path old = out.toAbsolutePath().resolveSibling("." + out.getFileName()
-                        + ".old-" + UUID.randomUUID());
-                Files.move(out, old, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
-            } else {
-                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-            }
-        } catch (IOException e) {
-            throw new GraftException("cannot move the finished codes into " + out + ": "
-                    + e.getMessage(), e);
-        }
+        ParquetFolder.write(spark, rows, SCHEMA, out, INFO, info);
         double seconds = (System.nanoTime() - started) / 1e9;
         return new Result(count, info.dim(), parts.size(), seconds, count / seconds,
                 spark.sparkContext().master(), out.toString());
@@ -192,14 +165,6 @@ public final class SparkExtraction {
                 NDManager manager = NDManager.newBaseManager();
                 return Extraction.open(j.config(dir), manager, line -> { });
             });
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
             "--master local[*] (the default) runs Spark embedded in this JVM, nothing to",
             "install; spark://HOST:7077 a standalone cluster; or give this jar and its lib/",
             "to spark-submit with --class dev.graft.spark.SparkMain."},
-        subcommands = {SparkMain.Extract.class, SparkMain.Transfer.class})
+        subcommands = {SparkMain.Extract.class, SparkMain.Predict.class, SparkMain.Transfer.class})
 public final class SparkMain implements Callable<Integer> {
 
     @Override
@@ -58,9 +58,8 @@ public final class SparkMain implements Callable<Integer> {
             footer = {"", "Example:", "  graft spark extract --model runs/src/model --data"
                 + " fashion-mnist --out runs/codes.parquet"})
     static final class Extract implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "CKPT",
-                description = "Checkpoint folder (shipped to the executors with the job).")
-        Path model;
+        @picocli.CommandLine.Mixin
+        Job job;
 
         @Option(names = "--stage", description = "Stage to cut at (default: the last).")
         String stage;
@@ -76,33 +75,17 @@ public final class SparkMain implements Callable<Integer> {
                 + " none (default: ${DEFAULT-VALUE}).")
         String pooling;
 
-        @Option(names = "--master", defaultValue = "local[*]", description = "Spark master"
-                + " (default: ${DEFAULT-VALUE}, embedded).")
-        String master;
-
-        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The"
-                + " Parquet folder to write; refused if it exists, unless --overwrite.")
-        Path out;
-
-        @Option(names = "--overwrite", description = "Replace --out if it exists.")
-        boolean overwrite;
-
-        @Option(names = "--json", description = "Print the result as JSON.")
-        boolean json;
-
         @Override
         public Integer call() throws Exception {
             Pooling p = Pooling.parse(pooling);
-            try (SparkSession spark = session(master)) {
+            try (SparkSession spark = session(job.master)) {
                 SparkExtraction.Result r = SparkExtraction.run(spark, new Extraction.Config(
-                        model, stage, data, classes, null, p, 42, null), out, overwrite,
-                        System.err::println);
-                System.out.println(json ? Json.MAPPER.copy().enable(
-                        SerializationFeature.INDENT_OUTPUT).writeValueAsString(r)
-                        : String.format(Locale.ROOT, "%,d codes of dimension %d in %d tasks on"
-                                + " %s: %.1f s, %,.0f images/s; written to %s", r.rows(),
-                                r.dim(), r.tasks(), r.master(), r.seconds(),
-                                r.imagesPerSecond(), r.out()));
+                        job.model, stage, data, classes, null, p, 42, null), job.out,
+                        job.overwrite, System.err::println);
+                job.print(r, String.format(Locale.ROOT, "%,d codes of dimension %d in %d"
+                        + " tasks on %s: %.1f s, %,.0f images/s; written to %s", r.rows(),
+                        r.dim(), r.tasks(), r.master(), r.seconds(), r.imagesPerSecond(),
+                        r.out()));
             }
             return 0;
         }
@@ -139,6 +122,67 @@ public final class SparkMain implements Callable<Integer> {
                                 + out.resolve(dev.graft.report.Report.FILE));
             }
             return 0;
+        }
+    }
+
+    @Command(name = "predict", mixinStandardHelpOptions = true,
+            description = {"graft predict on Spark: the top classes of every image under a folder",
+                "tree (Spark's binaryFile source; graft's evaluation transform), as Parquet",
+                "(path, classes, probabilities, error). An image that does not decode is",
+                "reported with its path and the job goes on, unless --strict."},
+            footer = {"", "Example:", "  graft spark predict --model runs/src/model --images"
+                + " photos/ --top 3 --out runs/predictions.parquet"})
+    static final class Predict implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        Job job;
+
+        @Option(names = "--images", required = true, paramLabel = "DIR", description = "A folder"
+                + " of images, read recursively (any path Spark reads: file:, hdfs:, s3a:).")
+        String images;
+
+        @Option(names = "--top", defaultValue = "5", description = "Classes per image"
+                + " (default: ${DEFAULT-VALUE}).")
+        int top;
+
+        @Option(names = "--strict", description = "Fail on an image that does not decode.")
+        boolean strict;
+
+        @Override
+        public Integer call() throws Exception {
+            try (SparkSession spark = session(job.master)) {
+                SparkPrediction.Result r = SparkPrediction.run(spark, job.model, images, top,
+                        strict, job.out, job.overwrite, System.err::println);
+                job.print(r, String.format(Locale.ROOT, "%,d images (%,d not decoded) on %s:"
+                        + " %.1f s; written to %s", r.images(), r.failed(), r.master(),
+                        r.seconds(), r.out()));
+            }
+            return 0;
+        }
+    }
+
+    /** What the jobs that read a checkpoint and write a Parquet folder share. */
+    static final class Job {
+        @Option(names = "--model", required = true, paramLabel = "CKPT",
+                description = "Checkpoint folder (shipped to the executors with the job).")
+        Path model;
+
+        @Option(names = "--master", defaultValue = "local[*]", description = "Spark master"
+                + " (default: ${DEFAULT-VALUE}, embedded).")
+        String master;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR", description = "The"
+                + " Parquet folder to write; refused if it exists, unless --overwrite.")
+        Path out;
+
+        @Option(names = "--overwrite", description = "Replace --out if it exists.")
+        boolean overwrite;
+
+        @Option(names = "--json", description = "Print the result as JSON.")
+        boolean json;
+
+        void print(Object result, String text) throws java.io.IOException {
+            System.out.println(json ? Json.MAPPER.copy().enable(
+                    SerializationFeature.INDENT_OUTPUT).writeValueAsString(result) : text);
         }
     }
 }
