@@ -58,6 +58,42 @@ public final class Extraction {
         }
     }
 
+    /**
+     * A checkpoint cut at a stage, for the codes of images that are no dataset (files read
+     * elsewhere, such as a Spark job's): each through the model's evaluation transform, then
+     * its normalization, as {@code graft predict} feeds images.
+     */
+    public record Cut(Checkpoint.Loaded loaded, String stage, Pooling pooling) {
+        /** Opens {@code model} at {@code stage} (null: the last); text checkpoints are refused. */
+        public static Cut open(Path model, String stage, Pooling pooling, NDManager manager) {
+            Checkpoint.Loaded loaded = Checkpoint.load(model, manager);
+            Config c = new Config(model, stage, null, null, null, pooling, 0, null);
+            if (loaded.net().architecture().isText()) {
+                throw new GraftException(model + " reads text; this extraction reads images");
+            }
+            return new Cut(loaded, Extraction.stage(c, loaded), pooling);
+        }
+
+        /** How image files become the network's input. */
+        public dev.graft.data.EvalTransform transform() {
+            return dev.graft.data.EvalTransform.forInput(loaded.spec().inputShape());
+        }
+
+        /** The codes of {@code count} transformed images ({@code [count, c, h, w]} bytes). */
+        public FeatureCodes codes(byte[] pixels, int count, NDManager manager) {
+            int[] shape = loaded.spec().inputShape();
+            List<String> none = List.of("-");
+            ImageDataset d = new ImageDataset("images", pixels, new int[count], shape[0],
+                    shape[1], shape[2], none);
+            dev.graft.data.Normalization norm = loaded.spec().normalization() != null
+                    ? loaded.spec().normalization()
+                    : dev.graft.data.Normalization.identity(shape[0]);
+            try (TensorDataset t = TensorDataset.of(d, norm, manager)) {
+                return FeatureCodes.extract(loaded.net(), t, stage, pooling, none, manager);
+            }
+        }
+    }
+
     /** Opens an image extraction's checkpoint and data; text checkpoints are refused. */
     public static Source open(Config c, NDManager manager, Consumer<String> log) {
         return open(c, Checkpoint.load(c.model(), manager), log);

@@ -43,6 +43,12 @@ public final class SparkExtraction {
             .add("label", DataTypes.IntegerType, false)
             .add("code", DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
+    /** The rows' schema of codes of image files (no dataset, no labels). */
+    public static final StructType FILES_SCHEMA = new StructType()
+            .add("path", DataTypes.StringType, false)
+            .add("code", DataTypes.createArrayType(DataTypes.FloatType, false), true)
+            .add("error", DataTypes.StringType, true);
+
     /** What the job wrote beside the Parquet files (Spark skips files starting with '_'). */
     public static final String INFO = "_codes.json";
 
@@ -127,6 +133,61 @@ public final class SparkExtraction {
         double seconds = (System.nanoTime() - started) / 1e9;
         return new Result(count, info.dim(), parts.size(), seconds, count / seconds,
                 spark.sparkContext().master(), out.toString());
+    }
+
+    /** The settings of an extraction over image files, as the executors receive them. */
+    record FilesJob(Shipped checkpoint, String stage, Pooling pooling, boolean strict)
+            implements Serializable {}
+
+    private static final Map<FilesJob, Extraction.Cut> CUTS = new ConcurrentHashMap<>();
+
+    /**
+     * The codes of every image under {@code folder} (any path Spark reads, through its
+     * {@code binaryFile} source), each decoded and transformed inside its task by graft's
+     * evaluation transform, as Parquet ({@code path}, {@code code}, {@code error}); a file
+     * that does not decode is a row with its error, or fails the job when {@code strict}.
+     */
+    public static Result runFiles(SparkSession spark, Path model, String stage,
+            Pooling pooling, String folder, boolean strict, Path out, boolean overwrite,
+            Consumer<String> log) {
+        ParquetFolder.checkFree(out, overwrite);
+        long started = System.nanoTime();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        FilesJob job = new FilesJob(Shipped.ship(jsc, model), stage, pooling, strict);
+        JavaRDD<Row> files = spark.read().format("binaryFile")
+                .option("recursiveFileLookup", "true").load(folder).select("path", "content")
+                .toJavaRDD();
+        JavaRDD<Row> rows = files.mapPartitions(it -> fileCodes(job, it));
+        long n = ParquetFolder.write(spark, rows, FILES_SCHEMA, out, INFO, Map.of("model",
+                model.toString(), "images", folder, "stage", stage == null ? "last" : stage));
+        long failed = spark.read().parquet(out.toString()).filter("error IS NOT NULL").count();
+        if (failed > 0) {
+            log.accept(failed + " image(s) did not decode; their rows hold the error");
+        }
+        int dim = spark.read().parquet(out.toString()).filter("error IS NULL").select("code")
+                .head().getList(0).size();
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return new Result(n, dim, files.getNumPartitions(), seconds, n / seconds,
+                spark.sparkContext().master(), out.toString());
+    }
+
+    static Iterator<Row> fileCodes(FilesJob job, Iterator<Row> files) {
+        Autograd.recordOnlyInCollectors();
+        Extraction.Cut cut = CUTS.computeIfAbsent(job, j -> Extraction.Cut.open(
+                j.checkpoint().local(), j.stage(), j.pooling(), NDManager.newBaseManager()));
+        List<Row> out = new ArrayList<>();
+        ImageChunks.each(files, cut.transform(), job.strict(), (names, pixels) -> {
+            FeatureCodes codes;
+            try (NDManager m = NDManager.newBaseManager()) {
+                codes = cut.codes(pixels, names.size(), m);
+            }
+            for (int i = 0; i < names.size(); i++) {
+                float[] v = new float[codes.dim()];
+                System.arraycopy(codes.values(), i * codes.dim(), v, 0, codes.dim());
+                out.add(RowFactory.create(names.get(i), v, null));
+            }
+        }, (path, error) -> out.add(RowFactory.create(path, null, error)));
+        return out.iterator();
     }
 
     /** The executor's side: one range of a split, through the cached source. */

@@ -68,6 +68,15 @@ public final class SparkMain implements Callable<Integer> {
                 + " model's); every executor resolves it as graft does.")
         String data;
 
+        @Option(names = "--images", paramLabel = "DIR", description = "Instead of --data: every"
+                + " image under a folder (any path Spark reads), through Spark's binaryFile"
+                + " source; Parquet (path, code, error).")
+        String images;
+
+        @Option(names = "--strict", description = "With --images: fail on an image that does"
+                + " not decode.")
+        boolean strict;
+
         @Option(names = "--classes", description = "Classes, relabelled 0..k-1 (e.g. 5-9).")
         String classes;
 
@@ -78,8 +87,14 @@ public final class SparkMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             Pooling p = Pooling.parse(pooling);
+            if (images != null && (data != null || classes != null)) {
+                throw new IllegalArgumentException("--images reads files without labels; it"
+                        + " takes no --data or --classes");
+            }
             try (SparkSession spark = session(job.master)) {
-                SparkExtraction.Result r = SparkExtraction.run(spark, new Extraction.Config(
+                SparkExtraction.Result r = images != null ? SparkExtraction.runFiles(spark,
+                        job.model, stage, p, images, strict, job.out, job.overwrite,
+                        System.err::println) : SparkExtraction.run(spark, new Extraction.Config(
                         job.model, stage, data, classes, null, p, 42, null), job.out,
                         job.overwrite, System.err::println);
                 job.print(r, String.format(Locale.ROOT, "%,d codes of dimension %d in %d"

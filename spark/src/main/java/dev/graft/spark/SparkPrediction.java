@@ -1,7 +1,6 @@
 package dev.graft.spark;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.io.GraftException;
 import dev.graft.train.Autograd;
 import dev.graft.zoo.Prediction;
 import java.io.Serializable;
@@ -53,9 +52,6 @@ public final class SparkPrediction {
 
     record Job(Shipped checkpoint, int top, boolean strict) implements Serializable {}
 
-    /** Images decoded and predicted at a time in a task (a partition may hold thousands). */
-    static final int CHUNK = 256;
-
     private static final Map<Job, Prediction.Predictor> PREDICTORS = new ConcurrentHashMap<>();
 
     private SparkPrediction() {}
@@ -93,34 +89,18 @@ public final class SparkPrediction {
         Prediction.Predictor p = PREDICTORS.computeIfAbsent(job, j -> Prediction.Predictor.open(
                 j.checkpoint().local(), j.top()));
         List<Row> out = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        java.io.ByteArrayOutputStream pixels = new java.io.ByteArrayOutputStream();
-        while (files.hasNext()) {
-            Row f = files.next();
-            String path = f.getString(0);
-            try {
-                pixels.writeBytes(p.transform().read((byte[]) f.get(1), Path.of(path)));
-                names.add(path);
-            } catch (GraftException e) {
-                if (job.strict()) {
-                    throw e;
+        ImageChunks.each(files, p.transform(), job.strict(), (names, pixels) -> {
+            for (Prediction.Result r : p.predict(names, pixels)) {
+                String[] classes = new String[r.top().size()];
+                float[] probs = new float[classes.length];
+                for (int i = 0; i < classes.length; i++) {
+                    classes[i] = r.top().get(i).className();
+                    probs[i] = (float) r.top().get(i).probability();
                 }
-                out.add(RowFactory.create(path, new String[0], new float[0], e.getMessage()));
+                out.add(RowFactory.create(r.image(), classes, probs, null));
             }
-            if (names.size() == CHUNK || (!files.hasNext() && !names.isEmpty())) {
-                for (Prediction.Result r : p.predict(names, pixels.toByteArray())) {
-                    String[] classes = new String[r.top().size()];
-                    float[] probs = new float[classes.length];
-                    for (int i = 0; i < classes.length; i++) {
-                        classes[i] = r.top().get(i).className();
-                        probs[i] = (float) r.top().get(i).probability();
-                    }
-                    out.add(RowFactory.create(r.image(), classes, probs, null));
-                }
-                names.clear();
-                pixels.reset();
-            }
-        }
+        }, (path, error) -> out.add(RowFactory.create(path, new String[0], new float[0],
+                error)));
         return out.iterator();
     }
 }
