@@ -154,9 +154,7 @@ public final class SparkExtraction {
         long started = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         FilesJob job = new FilesJob(Shipped.ship(jsc, model), stage, pooling, strict);
-        JavaRDD<Row> files = spark.read().format("binaryFile")
-                .option("recursiveFileLookup", "true").load(folder).select("path", "content")
-                .toJavaRDD();
+        JavaRDD<Row> files = ImageChunks.files(spark, folder);
         JavaRDD<Row> rows = files.mapPartitions(it -> fileCodes(job, it));
         long n = ParquetFolder.write(spark, rows, FILES_SCHEMA, out, INFO, Map.of("model",
                 model.toString(), "images", folder, "stage", stage == null ? "last" : stage));

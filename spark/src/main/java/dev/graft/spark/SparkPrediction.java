@@ -65,9 +65,7 @@ public final class SparkPrediction {
         long started = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Job job = new Job(Shipped.ship(jsc, model), top, strict);
-        JavaRDD<Row> files = spark.read().format("binaryFile")
-                .option("recursiveFileLookup", "true").load(folder).select("path", "content")
-                .toJavaRDD();
+        JavaRDD<Row> files = ImageChunks.files(spark, folder);
         JavaRDD<Row> rows = files.mapPartitions(it -> predict(job, it));
         long n = ParquetFolder.write(spark, rows, SCHEMA, out, INFO, Map.of("model",
                 model.toString(), "images", folder, "top", top));
