@@ -158,8 +158,10 @@ class LocalClusterTest {
             });
             Path out = tmp.resolve("codes.parquet");
             SparkExtraction.Result r = SparkExtraction.run(spark, c, out, false, s -> { });
-            assertEquals(1, removed.size(), "one executor was lost mid-job: " + removed);
             assertEquals(r.rows(), Codes.assertSame(spark, out, single, info));
+            // (listener events arrive asynchronously; the loss was seen before the lost task
+            // ran again, long before this)
+            assertEquals(1, removed.size(), "one executor was lost mid-job: " + removed);
         }
     }
 }
