@@ -40,6 +40,7 @@ final class TaskObjective implements Objective {
     private final List<double[]> epochWeights = new ArrayList<>();
     /** The step's task losses, the trunk's output and its detached copy (gradient weightings). */
     private List<NDArray> stepLosses;
+    private double[] stepLossValues;
     private NDArray trunk;
     private NDArray detached;
 
@@ -109,8 +110,10 @@ final class TaskObjective implements Objective {
             }
             losses.add(CE.compute(logits, step.manager().create(y), step.inputs()));
         }
+        stepLossValues = new double[losses.size()];
         for (int k = 0; k < losses.size(); k++) {
-            sums[k] += losses.get(k).getFloat();
+            stepLossValues[k] = losses.get(k).getFloat();
+            sums[k] += stepLossValues[k];
         }
         steps++;
         stepLosses = losses;
@@ -134,10 +137,6 @@ final class TaskObjective implements Objective {
         }
         List<Parameter> shared = sharedParameters();
         int tasks = stepLosses.size();
-        double[] lossValues = new double[tasks];
-        for (int k = 0; k < tasks; k++) {
-            lossValues[k] = stepLosses.get(k).getFloat();
-        }
         if (rule.onRepresentation()) {
             NDList rows = new NDList();
             for (int k = 0; k < tasks; k++) {
@@ -146,7 +145,7 @@ final class TaskObjective implements Objective {
                 rows.add(g.flatten().duplicate());
                 g.set(new NDIndex("..."), 0f);
             }
-            NDArray combined = rule.combine(NDArrays.stack(rows), lossValues, gc);
+            NDArray combined = rule.combine(NDArrays.stack(rows), stepLossValues, gc);
             gc.backward(trunk.mul(combined.reshape(trunk.getShape())).sum());
             return;
         }
@@ -161,7 +160,7 @@ final class TaskObjective implements Objective {
             }
             rows.add(NDArrays.concat(parts));
         }
-        NDArray combined = rule.combine(NDArrays.stack(rows), lossValues, gc);
+        NDArray combined = rule.combine(NDArrays.stack(rows), stepLossValues, gc);
         long at = 0;
         for (Parameter p : shared) {
             NDArray g = p.getArray().getGradient();

@@ -36,7 +36,8 @@ public final class Autograd {
      * that started the engine. PyTorch's grad mode belongs to each thread and is on in any
      * other (a Spark task's, say): there the optimizer's in-place parameter updates would be
      * refused and inference would record graphs. Gradient collectors turn it on while they
-     * are open.
+     * are open. The functions that run the network outside one call this first (training,
+     * feature extraction, prediction), so they work in any thread.
      */
     public static void recordOnlyInCollectors() {
         Engine.getInstance(); // loads the engine's native library in a JVM that has not yet

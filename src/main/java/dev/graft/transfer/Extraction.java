@@ -68,9 +68,7 @@ public final class Extraction {
         public static Cut open(Path model, String stage, Pooling pooling, NDManager manager) {
             Checkpoint.Loaded loaded = Checkpoint.load(model, manager);
             Config c = new Config(model, stage, null, null, null, pooling, 0, null);
-            if (loaded.net().architecture().isText()) {
-                throw new GraftException(model + " reads text; this extraction reads images");
-            }
+            refuseText(c, loaded);
             return new Cut(loaded, Extraction.stage(c, loaded), pooling);
         }
 
@@ -82,14 +80,19 @@ public final class Extraction {
         /** The codes of {@code count} transformed images ({@code [count, c, h, w]} bytes). */
         public FeatureCodes codes(byte[] pixels, int count, NDManager manager) {
             int[] shape = loaded.spec().inputShape();
-            List<String> none = List.of("-");
-            ImageDataset d = new ImageDataset("images", pixels, new int[count], shape[0],
-                    shape[1], shape[2], none);
-            dev.graft.data.Normalization norm = loaded.spec().normalization() != null
-                    ? loaded.spec().normalization()
-                    : dev.graft.data.Normalization.identity(shape[0]);
-            try (TensorDataset t = TensorDataset.of(d, norm, manager)) {
-                return FeatureCodes.extract(loaded.net(), t, stage, pooling, none, manager);
+            return codes(new ImageDataset("images", pixels, new int[count], shape[0], shape[1],
+                    shape[2], List.of("-")), manager);
+        }
+
+        /**
+         * The codes of the images {@code d}, batched from its first image at the network's
+         * inference batch size: a part of a split that starts at a multiple of that size gets
+         * the very numbers the whole split's extraction gives it.
+         */
+        public FeatureCodes codes(ImageDataset d, NDManager manager) {
+            try (TensorDataset t = TensorDataset.of(d, loaded.spec().normalization(), manager)) {
+                return FeatureCodes.extract(loaded.net(), t, stage, pooling, d.classNames(),
+                        manager);
             }
         }
     }
@@ -102,9 +105,7 @@ public final class Extraction {
     private static Source open(Config c, Checkpoint.Loaded loaded, Consumer<String> log) {
         ModelSpec spec = loaded.spec();
         String stage = stage(c, loaded);
-        if (loaded.net().architecture().isText()) {
-            throw new GraftException(c.model() + " reads text; this extraction reads images");
-        }
+        refuseText(c, loaded);
         String dataName = c.data() != null ? c.data() : spec.sourceDataset();
         DatasetResolver.Resolved r = new DatasetResolver().resolve(dataName,
                 spec.inputShape(), log);
@@ -127,6 +128,12 @@ public final class Extraction {
         return new Source(c, loaded, stage, dataName, train, test);
     }
 
+    private static void refuseText(Config c, Checkpoint.Loaded loaded) {
+        if (loaded.net().architecture().isText()) {
+            throw new GraftException(c.model() + " reads text; this extraction reads images");
+        }
+    }
+
     /** The stage {@code --stage} names (checked), or the network's last. */
     private static String stage(Config c, Checkpoint.Loaded loaded) {
         String stage = c.stage() != null ? c.stage()
@@ -138,16 +145,9 @@ public final class Extraction {
         return stage;
     }
 
-    /**
-     * The codes of the images {@code d} (a split of {@code s}, or part of one), batched from
-     * its first image at the network's inference batch size: a part that starts at a multiple
-     * of that size gets the very numbers the whole split's extraction gives it.
-     */
+    /** The codes of the images {@code d} (a split of {@code s}, or part of one): {@link Cut#codes}. */
     public static FeatureCodes codes(Source s, ImageDataset d, NDManager manager) {
-        try (TensorDataset t = TensorDataset.of(d, s.loaded().spec().normalization(), manager)) {
-            return FeatureCodes.extract(s.loaded().net(), t, s.stage(), s.config().pooling(),
-                    d.classNames(), manager);
-        }
+        return new Cut(s.loaded(), s.stage(), s.config().pooling()).codes(d, manager);
     }
 
     public static FeatureCodes.Info run(Config c, Path out, Consumer<String> log) {

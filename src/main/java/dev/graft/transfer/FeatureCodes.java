@@ -69,6 +69,7 @@ public record FeatureCodes(float[] values, int count, int dim, int[] labels,
      */
     public static FeatureCodes extract(StagedNet net, Examples data, String stage,
             Pooling pooling, List<String> classNames, NDManager manager) {
+        dev.graft.train.Autograd.recordOnlyInCollectors();
         int batchSize = net.inferenceBatchSize();
         if (!net.stageNames().contains(stage)) {
             throw new IllegalArgumentException("no stage '" + stage + "' in "

@@ -94,6 +94,7 @@ public final class Prediction {
          * @param pixels {@code [images, channels, height, width]}
          */
         public List<Result> predict(List<String> images, byte[] pixels) {
+            dev.graft.train.Autograd.recordOnlyInCollectors();
             int[] shape = spec.inputShape();
             // the images as a dataset (labels unused): normalized as every dataset is
             ImageDataset pictures = new ImageDataset("images", pixels, new int[images.size()],

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.ImageDataset;
 import dev.graft.model.Pooling;
-import dev.graft.train.Autograd;
 import dev.graft.transfer.Extraction;
 import dev.graft.transfer.FeatureCodes;
 import java.io.Serializable;
@@ -170,7 +169,6 @@ public final class SparkExtraction {
     }
 
     static Iterator<Row> fileCodes(FilesJob job, Iterator<Row> files) {
-        Autograd.recordOnlyInCollectors();
         Extraction.Cut cut = CUTS.computeIfAbsent(job, j -> Extraction.Cut.open(
                 j.checkpoint().local(), j.stage(), j.pooling(), NDManager.newBaseManager()));
         List<Row> out = new ArrayList<>();
@@ -190,7 +188,6 @@ public final class SparkExtraction {
 
     /** The executor's side: one range of a split, through the cached source. */
     static Iterator<Row> codes(Job job, Part p) {
-        Autograd.recordOnlyInCollectors();
         Extraction.Source s = Executors.source(job);
         ImageDataset split = s.split(p.split());
         int[] idx = new int[p.to() - p.from()];

@@ -2,7 +2,6 @@ package dev.graft.spark;
 
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
-import dev.graft.train.Autograd;
 import dev.graft.transfer.Comparison;
 import dev.graft.transfer.Strategy;
 import dev.graft.transfer.TargetTask;
@@ -100,7 +99,6 @@ public final class SparkGrid {
                 c.classes(), c.disjoint(), c.fields(), line -> { }));
         Comparison.Cell cell;
         synchronized (TRAINING) {
-            Autograd.recordOnlyInCollectors();
             cell = new Comparison(line -> { }).cell(c, task, key.cell());
         }
         return Json.MAPPER.writeValueAsString(cell);

@@ -1,7 +1,6 @@
 package dev.graft.spark;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import dev.graft.train.Autograd;
 import dev.graft.zoo.Prediction;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -83,7 +82,6 @@ public final class SparkPrediction {
 
     /** The executor's side: one partition's files, decoded, batched and predicted. */
     static Iterator<Row> predict(Job job, Iterator<Row> files) {
-        Autograd.recordOnlyInCollectors();
         Prediction.Predictor p = PREDICTORS.computeIfAbsent(job, j -> Prediction.Predictor.open(
                 j.checkpoint().local(), j.top()));
         List<Row> out = new ArrayList<>();
