@@ -17,8 +17,10 @@ import picocli.CommandLine.Option;
         description = {"Train one network on several tasks at once and compare it with a network",
             "per task.", "",
             "The first task is the network's own head; each further task gets a head of the",
-            "same shape on the trunk's top stage. Every step sums the task losses as the",
-            "weighting says:",
+            "same shape on the trunk's top stage, or with --head-stage on a lower stage, with",
+            "its own copy of the stages above it (convnet --head-stage stage2: shared",
+            "convolutions, a fully connected layer per task, as in Sener and Koltun's MultiMNIST",
+            "network). Every step sums the task losses as the weighting says:",
             "  equal  every task weighs 1",
             "  uw     uncertainty weighting (Kendall et al. 2018): learned log-variances s,",
             "         sum L / (2 e^s) + s / 2 (LibMTL's form, s starting at -0.5)",
@@ -36,9 +38,10 @@ import picocli.CommandLine.Option;
             "training, one per task (--no-baselines skips them). Table: test accuracy per task",
             "(mean +- std over --seeds), delta m (LibMTL's average relative improvement over",
             "the single-task networks), each weighting's epoch time against equal weights.",
-            "Each task's network (the shared trunk with its head) is saved as a checkpoint",
-            "(DIR/<weighting>-seed<s>/model for the first task, model-<task> for the others),",
-            "so every other command takes one task of it. report.html plots the weights and",
+            "One checkpoint holds every task (DIR/<weighting>-seed<s>/model, model.json lists",
+            "the tasks); each further task's network alone is written beside it as",
+            "model-<task>, and every other command takes one task of it with --task NAME.",
+            "report.html plots the weights and",
             "the losses per task over the epochs.", "",
             "Data: multi-fashion (two Fashion-MNIST garments on a 36x36 canvas, top-left and",
             "bottom-right, overlapping by maximum; tasks left, right) and multi-fashion+mnist",
@@ -48,6 +51,7 @@ import picocli.CommandLine.Option;
             ""},
         footer = {"", "Examples:",
             "  graft multitask --data multi-fashion --weighting equal,uw,dwa --epochs 10 --seeds 3",
+            "  graft multitask --data multi-fashion-small --head-stage stage2 --weighting all",
             "  graft multitask --data multi-fashion+mnist-small --epochs 3 --seeds 1 --json", ""})
 final class MultitaskCommand implements Callable<Integer> {
 
@@ -79,6 +83,12 @@ final class MultitaskCommand implements Callable<Integer> {
             + " --epochs: 10 per class of 10 classes is one step per epoch at batch 128.")
     Integer shots;
 
+    @Option(names = "--head-stage", paramLabel = "STAGE", description = "The trunk stage the"
+            + " further tasks' heads sit on; each task has its own copy of the stages above it"
+            + " (convnet: stage1, stage2, stage3; mlp: layer1, layer2; resnet18: stem, layer1 to"
+            + " layer4) (default: the top stage, every stage shared).")
+    String headStage;
+
     @Option(names = "--no-baselines", description = "Skip the single-task networks (no delta"
             + " m then).")
     boolean noBaselines;
@@ -98,7 +108,7 @@ final class MultitaskCommand implements Callable<Integer> {
         MultiTask.Config config = new MultiTask.Config(arch, new ModelOptions(width, null), data,
                 weightings.equals(List.of("all")) ? List.of(Weighting.values())
                         : weightings.stream().map(Weighting::byId).toList(), seeds, !noBaselines,
-                shots, train.toConfig(common.seed, 10));
+                shots, headStage, train.toConfig(common.seed, 10));
         Path dir = RunNames.folder(common.out, "multitask", data, config);
         MultiTask.Result r = new MultiTask(common::log).progress(common.progress())
                 .run(config, dir);

@@ -50,10 +50,11 @@ public final class Checkpoint {
 
     /**
      * Writes a multi-task checkpoint: {@code net} (the trunk and the first task's head) and,
-     * under {@link ModelSpec#taskPrefix}, the head of each further task's network, by task name;
-     * {@code spec} lists the tasks and every tensor.
+     * under {@link ModelSpec#taskPrefix}, each further task's own layers ({@link
+     * StagedNet#parametersAbove} the stage its head sits on), by task name; {@code spec} lists
+     * the tasks and every tensor.
      */
-    public static void save(Path dir, StagedNet net, Map<String, StagedNet> heads,
+    public static void save(Path dir, StagedNet net, Map<String, Map<String, Parameter>> heads,
             ModelSpec spec, AtomicFiles.FolderWriter extra) {
         Path tokenizer = net.architecture().isText() ? inheritedTokenizer(spec) : null;
         Map<String, Parameter> tensors = tensors(net, heads);
@@ -89,11 +90,12 @@ public final class Checkpoint {
         return file;
     }
 
-    /** Every tensor a checkpoint of {@code net} with further tasks' {@code heads} holds. */
-    private static Map<String, Parameter> tensors(StagedNet net, Map<String, StagedNet> heads) {
+    /** Every tensor a checkpoint of {@code net} with further tasks' own layers holds. */
+    private static Map<String, Parameter> tensors(StagedNet net,
+            Map<String, Map<String, Parameter>> heads) {
         Map<String, Parameter> out = new LinkedHashMap<>(net.namedParameters());
-        heads.forEach((task, h) -> h.parameters(StagedNet.HEAD).forEach((n, p) -> out.put(
-                ModelSpec.taskPrefix(task) + n, p)));
+        heads.forEach((task, h) -> h.forEach((n, p) -> out.put(ModelSpec.taskPrefix(task) + n,
+                p)));
         return out;
     }
 
@@ -129,7 +131,7 @@ public final class Checkpoint {
 
     /** The shape of every tensor of a multi-task checkpoint, by name. */
     public static Map<String, long[]> parameterShapes(StagedNet net,
-            Map<String, StagedNet> heads) {
+            Map<String, Map<String, Parameter>> heads) {
         Map<String, long[]> out = new LinkedHashMap<>();
         tensors(net, heads).forEach((k, p) -> out.put(k, p.getArray().getShape().getShape()));
         return out;
@@ -279,6 +281,15 @@ public final class Checkpoint {
                 out.add("tasks[0] (" + t.name() + ") is the network's own head and must have"
                         + " its classNames");
             }
+            List<String> stages = spec.stages() == null ? List.of() : spec.stages();
+            if (t.stage() != null && !stages.contains(t.stage())) {
+                out.add("tasks[" + k + "] (" + t.name() + ") has its head on stage '"
+                        + t.stage() + "', which is not one of stages " + stages);
+            } else if (k == 0 && t.stage() != null && !t.stage().equals(stages.get(
+                    stages.size() - 1))) {
+                out.add("tasks[0] (" + t.name() + ") is the network's own head, on the top"
+                        + " stage " + stages.get(stages.size() - 1) + ", not " + t.stage());
+            }
         }
         if (spec.tasks().isEmpty()) {
             out.add("tasks is empty; leave it out for a single-task checkpoint");
@@ -348,8 +359,9 @@ public final class Checkpoint {
     }
 
     /**
-     * One task of a multi-task checkpoint as a single-task network: the shared trunk with that
-     * task's head, and the description a single-task checkpoint of it has.
+     * One task of a multi-task checkpoint as a single-task network: the shared trunk up to the
+     * stage the task's head sits on, the task's own layers above it, and the description a
+     * single-task checkpoint of it has.
      */
     public static Loaded loadTask(Path dir, String task, NDManager manager) {
         AtomicFiles.recoverFolder(dir);
@@ -363,10 +375,10 @@ public final class Checkpoint {
         ModelOptions options = spec.options() == null ? ModelOptions.DEFAULT : spec.options();
         StagedNet net = Architecture.byId(spec.architecture()).build(spec.inputShape(),
                 t.classNames().size(), options).initialize(manager, 0);
-        java.util.Set<String> head = net.parameters(StagedNet.HEAD).keySet();
+        java.util.Set<String> own = net.parametersAbove(headStage(spec, t)).keySet();
         String prefix = ModelSpec.taskPrefix(task);
-        loadWeights(net, dir.resolve(WEIGHTS), n -> head.contains(n) || (n.startsWith("tasks.")
-                && !n.startsWith(prefix)), n -> head.contains(n) ? prefix + n : n);
+        loadWeights(net, dir.resolve(WEIGHTS), n -> own.contains(n) || (n.startsWith("tasks.")
+                && !n.startsWith(prefix)), n -> own.contains(n) ? prefix + n : n);
         return new Loaded(net, single(spec, t, net, dir));
     }
 
@@ -378,6 +390,11 @@ public final class Checkpoint {
                         p.graftVersion(), p.djlVersion(), p.engine(), p.created(), p.seed(),
                         t.dataset(), p.dataSource(), p.dataFingerprint(), dir.toString(),
                         p.command() + " (task " + t.name() + ")"));
+    }
+
+    /** The stage task {@code t}'s head sits on: the one it names, else the top stage. */
+    public static String headStage(ModelSpec spec, ModelSpec.Task t) {
+        return t.stage() != null ? t.stage() : spec.stages().get(spec.stages().size() - 1);
     }
 
     private static int taskIndex(Path dir, ModelSpec spec, String task) {

@@ -47,10 +47,15 @@ public record ModelSpec(
      * One task of a multi-task checkpoint.
      *
      * @param dataset the dataset name that gives this task's labels ({@code DATA:TASK})
+     * @param stage the stage of the shared trunk the task's head sits on: the task's own layers
+     *     are the stages above it and a head; null (as in checkpoints written before heads could sit lower) for the top stage
      */
-    public record Task(String name, List<String> classNames, String dataset) {}
+    public record Task(String name, List<String> classNames, String dataset, String stage) {}
 
-    /** The prefix of the tensors of task {@code name}'s head in a multi-task checkpoint. */
+    /**
+     * The prefix of the tensors a multi-task checkpoint holds of task {@code name}'s own layers
+     * (the stages above the one its head sits on, and the head), under their usual names.
+     */
     public static String taskPrefix(String name) {
         return "tasks." + name + ".";
     }

@@ -171,16 +171,66 @@ public final class StagedNet extends AbstractBlock {
      * trunk read through the source task's original head, to measure forgetting.
      */
     public StagedNet withHeadOf(StagedNet other) {
+        return branch(stages.size() - 1, other);
+    }
+
+    /**
+     * This network's stages up to and including {@code stage} (shared), then {@code other}'s
+     * stages above it and its head (shared): the network of a task whose head sits on {@code
+     * stage} of a shared trunk. The top stage gives {@link #withHeadOf}.
+     */
+    public StagedNet withBranchOf(String stage, StagedNet other) {
+        return branch(stageIndex(stage), other);
+    }
+
+    private StagedNet branch(int at, StagedNet other) {
         if (other.architecture != architecture || !java.util.Arrays.equals(other.inputShape,
                 inputShape) || !other.options.equals(options)) {
             throw new IllegalArgumentException("heads move only between networks of one"
                     + " architecture and input shape: " + architecture.id() + " vs "
                     + other.architecture.id());
         }
-        StagedNet net = new StagedNet(architecture, options, inputShape, other.numClasses, stages,
+        List<Stage> joined = new ArrayList<>(stages.subList(0, at + 1));
+        joined.addAll(other.stages.subList(at + 1, stages.size()));
+        StagedNet net = new StagedNet(architecture, options, inputShape, other.numClasses, joined,
                 other.head);
         net.frozen.addAll(frozen);
         return net;
+    }
+
+    /**
+     * The parameters of the stages above {@code stage} and of the head, by PyTorch name: what a
+     * task whose head sits on {@code stage} has of its own.
+     */
+    public Map<String, Parameter> parametersAbove(String stage) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (Stage s : stages.subList(stageIndex(stage) + 1, stages.size())) {
+            TorchModule.collectParameters(s.prefix, s.block, out);
+        }
+        TorchModule.collectParameters(head.prefix, head.block, out);
+        return out;
+    }
+
+    /**
+     * The logits from the output of stage {@code stage}: the stages above it, then the head,
+     * each in training mode unless frozen.
+     */
+    public NDArray forwardAbove(ParameterStore ps, NDList stageOutput, String stage,
+            boolean training) {
+        NDList y = stageOutput;
+        for (Stage s : stages.subList(stageIndex(stage) + 1, stages.size())) {
+            y = run(s, ps, y, training && !frozen.contains(s.name), null);
+        }
+        return run(head, ps, y, training && !frozen.contains(HEAD), null).head();
+    }
+
+    private int stageIndex(String stage) {
+        int at = stageNames().indexOf(stage);
+        if (at < 0) {
+            throw new IllegalArgumentException("no stage '" + stage + "' in " + architecture.id()
+                    + "; stages are " + stageNames());
+        }
+        return at;
     }
 
     /**

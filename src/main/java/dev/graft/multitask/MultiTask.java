@@ -3,6 +3,7 @@ package dev.graft.multitask;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.graft.data.Batch;
@@ -40,9 +41,11 @@ import java.util.function.Consumer;
  * under each weighting, beside single-task networks of the same architecture trained alike
  * (same initial trunk, same epochs, batches and optimizer), over several seeds.
  *
- * <p>The first task is the network's own head; every further task has a head of the same
- * architecture's shape on the trunk's top stage. After training, each task's network (the
- * shared trunk with that task's head) is saved as an ordinary checkpoint, so every other
+ * <p>The first task is the network's own head; every further task has layers of its own of
+ * the same architecture's shape on one stage of the trunk (the top stage unless {@code
+ * headStage} names a lower one): the stages above it and a head. Below that stage the trunk is
+ * shared. After training, one checkpoint holds every task; each task's network (the shared
+ * stages with that task's own layers) is also saved as an ordinary checkpoint, so every other
  * command works on one task of a multi-task model.
  */
 public final class MultiTask {
@@ -52,6 +55,8 @@ public final class MultiTask {
      * @param baselines train the single-task networks (for the table's comparison)
      * @param shots labelled training examples per class of the first task (every task's labels
      *     of those examples kept), drawn afresh for each seed; null for the whole training set
+     * @param headStage the stage the further tasks' heads sit on (each task then has its own
+     *     copy of the stages above it); null for the top stage
      */
     public record Config(
             @JsonProperty("arch") String arch,
@@ -61,6 +66,7 @@ public final class MultiTask {
             @JsonProperty("seeds") int seeds,
             @JsonProperty("baselines") boolean baselines,
             @JsonProperty("shots") Integer shots,
+            @JsonProperty("head_stage") String headStage,
             @JsonProperty("train") TrainConfig train) {
         public Config {
             weightings = List.copyOf(weightings);
@@ -113,9 +119,12 @@ public final class MultiTask {
      *     networks, in percent: {@code 100 / K sum_k (acc_k - single_k) / single_k}
      * @param epochCost per weighting, a training epoch's time over equal weights', timed side by
      *     side on the same images
+     * @param headStage the stage the further tasks' heads sit on (the top one: every stage
+     *     shared)
      */
     public record Result(
             @JsonProperty("tasks") List<String> tasks,
+            @JsonProperty("head_stage") String headStage,
             @JsonProperty("rows") List<TaskRow> rows,
             @JsonProperty("delta_m") Map<String, Double> deltaM,
             @JsonProperty("epoch_cost_vs_equal") Map<String, Double> epochCost,
@@ -137,9 +146,9 @@ public final class MultiTask {
     }
 
     /** The data, normalization and tensors every network of a run shares. */
-    private record Shared(Config c, Architecture arch, MultiTaskData train, MultiTaskData test,
-            Normalization norm, String source, TensorDataset empty, List<TensorDataset> trainSets,
-            List<TensorDataset> testSets) implements AutoCloseable {
+    private record Shared(Config c, Architecture arch, String stage, MultiTaskData train,
+            MultiTaskData test, Normalization norm, String source, TensorDataset empty,
+            List<TensorDataset> trainSets, List<TensorDataset> testSets) implements AutoCloseable {
         @Override
         public void close() {
             empty.close();
@@ -177,7 +186,7 @@ public final class MultiTask {
             for (int k = 0; k < drawn.tasks().size(); k++) {
                 sets.add(TensorDataset.of(drawn.forTask(k), norm, manager));
             }
-            return new Shared(c, arch, drawn, test, norm, source, empty, sets, testSets);
+            return new Shared(c, arch, stage, drawn, test, norm, source, empty, sets, testSets);
         }
     }
 
@@ -191,6 +200,7 @@ public final class MultiTask {
         log.accept("data: " + c.data() + ", " + d.source() + "; tasks " + d.train().tasks()
                 .stream().map(t -> t.name() + " (" + t.classNames().size() + " classes)")
                 .toList() + "; " + d.train().size() + " train / " + d.test().size() + " test");
+        String stage = headStage(c, arch, d.train());
         try (NDManager manager = NDManager.newBaseManager(); RunFolder run = RunFolder.open(
                 runDir, true)) {
             Map<String, Object> runJson = new LinkedHashMap<>();
@@ -205,7 +215,7 @@ public final class MultiTask {
                 trainSets.add(TensorDataset.of(d.train().forTask(k), norm, manager));
                 testSets.add(TensorDataset.of(d.test().forTask(k), norm, manager));
             }
-            try (Shared sh = new Shared(c, arch, d.train(), d.test(), norm, d.source(),
+            try (Shared sh = new Shared(c, arch, stage, d.train(), d.test(), norm, d.source(),
                     TensorDataset.ofValues(new float[0], d.train().images().imageShape(),
                             new int[0], d.train().tasks().get(0).classNames().size(), manager),
                     trainSets, testSets)) {
@@ -245,6 +255,25 @@ public final class MultiTask {
         }
     }
 
+    /** The stage the further tasks' heads sit on: the one {@code --head-stage} names, or the top. */
+    private static String headStage(Config c, Architecture arch, MultiTaskData train) {
+        List<String> stages = arch.build(train.images().imageShape(), train.tasks().get(0)
+                .classNames().size(), c.options()).stageNames();
+        if (stages.isEmpty()) {
+            throw new GraftException("--arch " + arch.id() + " has no stages to share between"
+                    + " tasks");
+        }
+        if (c.headStage() == null) {
+            return stages.get(stages.size() - 1);
+        }
+        if (!stages.contains(c.headStage())) {
+            throw new GraftException("--head-stage " + c.headStage() + ": " + arch.id()
+                    + " has stages " + stages + " (a head sits on one of them; the top one, "
+                    + stages.get(stages.size() - 1) + ", shares every stage)");
+        }
+        return c.headStage();
+    }
+
     private static long initSeed(Config c, int seed) {
         return Seeds.derive(Seeds.derive(c.train().seed(), "seed" + seed), "init");
     }
@@ -282,7 +311,10 @@ public final class MultiTask {
         }
     }
 
-    /** The further tasks' heads: networks of the same architecture, their heads used. */
+    /**
+     * The further tasks' networks, of the same architecture: their layers above the shared
+     * stage are the tasks' own, their stages up to it unused.
+     */
     private static List<StagedNet> heads(Shared sh, int seed, NDManager m) {
         List<StagedNet> heads = new ArrayList<>();
         for (int k = 1; k < sh.tasks(); k++) {
@@ -301,12 +333,8 @@ public final class MultiTask {
         List<String> names = sh.train().tasks().stream().map(MultiTaskData.Task::name).toList();
         int batch = sh.c().train().batchSize();
         int steps = (sh.train().size() + batch - 1) / batch;
-        return new TaskObjective(net, top(net), names, heads, labels, w.start(sh.tasks(), seed,
+        return new TaskObjective(net, sh.stage(), names, heads, labels, w.start(sh.tasks(), seed,
                 m), steps);
-    }
-
-    private static String top(StagedNet net) {
-        return net.stageNames().get(net.stageNames().size() - 1);
     }
 
     /** A multi-task network under weighting {@code w}: trained, scored per task, saved. */
@@ -339,15 +367,16 @@ public final class MultiTask {
             // one checkpoint holds every head and lists the tasks; each further task's
             // single-task checkpoint (model-<task>) is written beside it for other commands
             Path model = dir.resolve(RunTraining.MODEL);
-            Map<String, StagedNet> further = new LinkedHashMap<>();
+            Map<String, Map<String, Parameter>> further = new LinkedHashMap<>();
             for (int k = 1; k < sh.tasks(); k++) {
-                further.put(sh.task(k), heads.get(k - 1));
+                further.put(sh.task(k), heads.get(k - 1).parametersAbove(sh.stage()));
             }
             ModelSpec own = spec(sh, o.best(), 0, "multitask " + w.id());
             List<ModelSpec.Task> tasks = new ArrayList<>();
             for (int k = 0; k < sh.tasks(); k++) {
                 tasks.add(new ModelSpec.Task(sh.task(k), sh.train().tasks().get(k).classNames(),
-                        sh.c().data() + ":" + sh.task(k)));
+                        sh.c().data() + ":" + sh.task(k), k == 0 ? own.stages().get(own.stages()
+                                .size() - 1) : sh.stage()));
             }
             Checkpoint.save(model, o.best(), further, new ModelSpec(own.formatVersion(),
                     own.architecture(), own.options(), own.inputShape(), own.numClasses(),
@@ -367,12 +396,15 @@ public final class MultiTask {
         }
     }
 
-    /** Test accuracy of every task: the network's head for the first, the heads for the rest. */
+    /**
+     * Test accuracy of every task: the network's head for the first, the further tasks' own
+     * layers on the shared stage's output for the rest.
+     */
     static double[] accuracies(StagedNet net, List<StagedNet> heads, Shared sh, NDManager m) {
         int n = sh.test().size();
         long[] correct = new long[sh.tasks()];
         ParameterStore ps = new ParameterStore(m, false);
-        String top = top(net);
+        String stage = sh.stage();
         int batch = net.inferenceBatchSize();
         TensorDataset images = sh.testSets().get(0);
         for (int from = 0; from < n; from += batch) {
@@ -380,12 +412,11 @@ public final class MultiTask {
             try (NDManager step = m.newSubManager()) {
                 Batch b = images.range(from, to, step);
                 Map<String, NDArray> capture = new LinkedHashMap<>();
-                capture.put(top, null);
+                capture.put(stage, null);
                 List<NDArray> logits = new ArrayList<>();
                 logits.add(net.forward(ps, b.inputs(), false, capture));
                 for (StagedNet h : heads) {
-                    logits.add(h.head().block().forward(ps, new NDList(capture.get(top)), false)
-                            .head());
+                    logits.add(h.forwardAbove(ps, new NDList(capture.get(stage)), stage, false));
                 }
                 for (int k = 0; k < logits.size(); k++) {
                     long[] predicted = logits.get(k).argMax(1).toLongArray();
@@ -462,7 +493,7 @@ public final class MultiTask {
             }
         }
         List<String> tasks = sh.train().tasks().stream().map(MultiTaskData.Task::name).toList();
-        return new Result(tasks, rows, deltaM, cost, runs, sh.train().size(), sh.source(),
+        return new Result(tasks, sh.stage(), rows, deltaM, cost, runs, sh.train().size(), sh.source(),
                 runDir.toString());
     }
 

@@ -49,9 +49,17 @@ public final class MultiTaskReport {
         return rows;
     }
 
+    /** Where the tasks part: the stage the further heads sit on, and what is shared. */
+    private static String sharing(MultiTask.Result r, MultiTask.Config c) {
+        return c.headStage() == null ? "every stage shared, a head per task on " + r.headStage()
+                : "stages up to " + r.headStage() + " shared, each task with its own stages"
+                        + " above it and a head";
+    }
+
     /** The table a person reads first. */
     public static String text(MultiTask.Result r, MultiTask.Config c) {
         return TextTable.render(header(r, c), cells(r, c))
+                + c.arch() + ": " + sharing(r, c) + "\n"
                 + "test accuracy (%), mean +- std (seeds); single task: the same architecture,"
                 + " initial trunk and training, one task's labels\n"
                 + "delta m: mean over tasks of (multi-task - single task) / single task"
@@ -63,7 +71,7 @@ public final class MultiTaskReport {
         Map<String, String> facts = new LinkedHashMap<>();
         facts.put("data", c.data() + " (" + r.dataSource() + ")");
         facts.put("tasks", String.join(", ", r.tasks()));
-        facts.put("architecture", c.arch());
+        facts.put("architecture", c.arch() + ", " + sharing(r, c));
         facts.put("training", c.train().epochs() + " epochs, batch " + c.train().batchSize()
                 + ", " + (c.shots() == null ? r.trainExamples() + " images" : c.shots()
                         + " labelled images per " + r.tasks().get(0) + " class, drawn per seed"));

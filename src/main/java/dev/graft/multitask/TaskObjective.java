@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.graft.io.GraftException;
+import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
 import dev.graft.train.Autograd;
 import dev.graft.train.LossFunction;
@@ -19,9 +20,10 @@ import java.util.Map;
 
 /**
  * The loss of one multi-task step: the network's own head answers the first task; each further
- * task's head (the head of a network of the same architecture, trained here) reads the trunk's
- * top stage from the same forward pass; the task losses are cross-entropies, combined by a
- * {@link Weighting}. Each task's mean loss per epoch and the weights it was given are kept.
+ * task's own layers (the stages above the shared stage its head sits on, and the head, of a
+ * network of the same architecture trained here) read that stage's output from the same
+ * forward pass; the task losses are cross-entropies, combined by a {@link Weighting}. Each
+ * task's mean loss per epoch and the weights it was given are kept.
  */
 final class TaskObjective implements Objective {
 
@@ -45,9 +47,12 @@ final class TaskObjective implements Objective {
     private NDArray detached;
 
     /**
-     * @param net the network trained: its trunk is shared, its head answers the first task
+     * @param net the network trained: its stages up to {@code stage} are shared, its head
+     *     answers the first task
+     * @param stage the shared stage the further tasks' heads sit on
      * @param names every task, the first the network's own head's
-     * @param heads the networks whose heads answer tasks 2 .. K (their trunks unused)
+     * @param heads the networks whose layers above {@code stage} answer tasks 2 .. K (their
+     *     stages up to it unused)
      * @param labels per further task, a label per training example
      * @param stepsPerEpoch optimizer steps in one epoch, where the epoch's means are taken
      */
@@ -73,8 +78,8 @@ final class TaskObjective implements Objective {
     public Map<String, Parameter> parameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();
         for (int k = 0; k < heads.size(); k++) {
-            String prefix = "tasks." + names.get(k + 1) + ".";
-            heads.get(k).parameters(StagedNet.HEAD).forEach((n, p) -> out.put(prefix + n, p));
+            String prefix = ModelSpec.taskPrefix(names.get(k + 1));
+            heads.get(k).parametersAbove(stage).forEach((n, p) -> out.put(prefix + n, p));
         }
         out.putAll(balance.parameters());
         return out;
@@ -97,13 +102,12 @@ final class TaskObjective implements Objective {
         }
         ParameterStore ps = new ParameterStore(step.manager(), false);
         List<NDArray> losses = new ArrayList<>();
-        NDArray first = onRepresentation ? net.head().block().forward(ps, new NDList(in), true)
-                .head() : step.logits();
+        NDArray first = onRepresentation ? net.forwardAbove(ps, new NDList(in), stage, true)
+                : step.logits();
         losses.add(CE.compute(first, step.labels(), step.inputs()));
         int[] idx = step.indices();
         for (int k = 0; k < heads.size(); k++) {
-            NDArray logits = heads.get(k).head().block().forward(ps, new NDList(in), true)
-                    .head();
+            NDArray logits = heads.get(k).forwardAbove(ps, new NDList(in), stage, true);
             long[] y = new long[idx.length];
             for (int i = 0; i < idx.length; i++) {
                 y[i] = labels[k][idx[i]];
@@ -170,10 +174,11 @@ final class TaskObjective implements Objective {
         }
     }
 
-    /** The trunk's parameters that train this step. */
+    /** The shared stages' parameters that train this step. */
     private List<Parameter> sharedParameters() {
         List<Parameter> out = new ArrayList<>();
-        for (String s : net.stageNames()) {
+        List<String> stages = net.stageNames();
+        for (String s : stages.subList(0, stages.indexOf(stage) + 1)) {
             net.parameters(s).values().stream().filter(p -> p.requiresGradient()
                     && p.getArray().hasGradient()).forEach(out::add);
         }

@@ -79,4 +79,40 @@ class MultitaskCliTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("not a multi-task dataset"), bad.err());
     }
+
+    /**
+     * Heads on a lower stage: each task trains its own copy of the stages above it, the
+     * checkpoint holds them, and the task's network alone scores what training scored.
+     */
+    @Test
+    void headsOnALowerStageOwnTheStagesAbove() throws Exception {
+        Path out = tmp.resolve("low");
+        CliTest.Run r = CliTest.graft("multitask", "--data", "multi-fashion-small", "--arch",
+                "mlp", "--head-stage", "layer1", "--epochs", "1", "--seeds", "1", "--weighting",
+                "equal,mgda-ub", "--no-baselines", "--out", out.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("layer1", r.json().get("head_stage").asText());
+        for (JsonNode run : r.json().get("runs")) {
+            Path model = Path.of(run.get("checkpoints").get("left").asText());
+            JsonNode spec = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                    model.resolve("model.json").toFile());
+            assertEquals("layer1", spec.get("tasks").get(1).get("stage").asText());
+            assertEquals("layer2", spec.get("tasks").get(0).get("stage").asText());
+            assertTrue(spec.get("parameters").has("tasks.right.layer2.fc.weight"), "" + spec);
+            for (String task : new String[] {"left", "right"}) {
+                double trained = run.get("accuracy").get(task).asDouble();
+                assertTrue(trained > 0.4, run.toString());
+                CliTest.Run ev = CliTest.graft("evaluate", "--model", model.toString(),
+                        "--task", task, "--json");
+                assertEquals(0, ev.code(), ev.err());
+                assertEquals(trained, ev.json().get("accuracy").asDouble(), 1e-9, task + " of "
+                        + run.get("weighting").asText());
+            }
+        }
+        CliTest.Run bad = CliTest.graft("multitask", "--data", "multi-fashion-small", "--arch",
+                "mlp", "--head-stage", "stage2", "--out", tmp.resolve("bad").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--head-stage stage2: mlp has stages [layer1, layer2]"),
+                bad.err());
+    }
 }

@@ -35,26 +35,33 @@ class TaskObjectiveTest {
     static final int BATCH = 8;
     static final int[] SECOND = {0, 3, 1, 2, 3, 0, 2, 1};
 
-    /** Two identical networks' worth of state: the trunk with its head, and a second head. */
-    record Nets(StagedNet net, StagedNet head) {
-        static Nets of(NDManager m) {
+    /** The stages the second task's head sits on: the top one, and one below it. */
+    static final List<String> STAGES = List.of("layer2", "layer1");
+
+    /**
+     * Two networks' worth of state: the trunk with its head, and the second task's layers
+     * above {@code stage} (its head, and its own copy of the stages above).
+     */
+    record Nets(StagedNet net, StagedNet head, String stage) {
+        static Nets of(NDManager m, String stage) {
             return new Nets(Architecture.MLP.build(SHAPE, 3, ModelOptions.DEFAULT)
                     .initialize(m, 11), Architecture.MLP.build(SHAPE, 4, ModelOptions.DEFAULT)
-                    .initialize(m, 12));
+                    .initialize(m, 12), stage);
         }
 
-        String top() {
-            return net.stageNames().get(net.stageNames().size() - 1);
-        }
-
-        /** Every gradient, the trunk's and both heads', by name. */
+        /** Every gradient, the network's and the second task's own layers', by name. */
         Map<String, float[]> gradients() {
             Map<String, float[]> out = new LinkedHashMap<>();
             for (String s : net.groupNames()) {
                 net.parameters(s).forEach((n, p) -> out.put(n, grad(p)));
             }
-            head.parameters(StagedNet.HEAD).forEach((n, p) -> out.put("second." + n, grad(p)));
+            head.parametersAbove(stage).forEach((n, p) -> out.put("second." + n, grad(p)));
             return out;
+        }
+
+        /** Whether {@code name} (of {@link #gradients}) belongs to one task alone. */
+        boolean ownedByOneTask(String name) {
+            return name.startsWith("second.") || net.parametersAbove(stage).containsKey(name);
         }
 
         private static float[] grad(Parameter p) {
@@ -72,17 +79,17 @@ class TaskObjectiveTest {
     }
 
     /** One training step of {@code w}'s objective on fresh networks; their gradients after it. */
-    static Map<String, float[]> step(Weighting w, boolean pastFirst, NDArray x, NDArray y,
-            NDManager m, double[] weightsOut) {
-        Nets n = Nets.of(m);
-        TaskObjective o = new TaskObjective(n.net(), n.top(), List.of("a", "b"),
+    static Map<String, float[]> step(Weighting w, boolean pastFirst, String stage, NDArray x,
+            NDArray y, NDManager m, double[] weightsOut) {
+        Nets n = Nets.of(m, stage);
+        TaskObjective o = new TaskObjective(n.net(), stage, List.of("a", "b"),
                 List.of(n.head()), new int[][] {SECOND}, w.start(2, 0, m), 100);
         if (pastFirst) {
             o.pastFirstEpochs();
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             Map<String, NDArray> outputs = new LinkedHashMap<>();
-            outputs.put(n.top(), null);
+            outputs.put(stage, null);
             NDArray logits = n.net().forward(new ParameterStore(m, false), new NDList(x), true,
                     outputs);
             int[] idx = java.util.stream.IntStream.range(0, BATCH).toArray();
@@ -97,17 +104,17 @@ class TaskObjectiveTest {
     }
 
     /** One backward pass of {@code loss(L_a, L_b)} on fresh networks; their gradients. */
-    static Map<String, float[]> reference(BiFunction<NDArray, NDArray, NDArray> loss, NDArray x,
-            NDArray y, NDManager m) {
-        Nets n = Nets.of(m);
+    static Map<String, float[]> reference(BiFunction<NDArray, NDArray, NDArray> loss,
+            String stage, NDArray x, NDArray y, NDManager m) {
+        Nets n = Nets.of(m, stage);
         LossFunction ce = LossFunction.crossEntropy();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             Map<String, NDArray> outputs = new LinkedHashMap<>();
-            outputs.put(n.top(), null);
+            outputs.put(stage, null);
             ParameterStore ps = new ParameterStore(m, false);
             NDArray logits = n.net().forward(ps, new NDList(x), true, outputs);
-            NDArray second = n.head().head().block().forward(ps, new NDList(outputs.get(
-                    n.top())), true).head();
+            NDArray second = n.head().forwardAbove(ps, new NDList(outputs.get(stage)), stage,
+                    true);
             long[] y2 = java.util.Arrays.stream(SECOND).asLongStream().toArray();
             gc.backward(loss.apply(ce.compute(logits, y, new NDList(x)), ce.compute(second,
                     m.create(y2), new NDList(x))));
@@ -129,51 +136,56 @@ class TaskObjectiveTest {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = x(m);
             NDArray y = y(m);
-            assertSame(reference(NDArray::add, x, y, m), step(Weighting.GRADNORM, true, x, y, m,
-                    null), "gradnorm at equal weights");
-            assertSame(reference(NDArray::add, x, y, m), step(Weighting.EQUAL, false, x, y, m,
-                    null), "equal");
+            for (String s : STAGES) {
+                assertSame(reference(NDArray::add, s, x, y, m), step(Weighting.GRADNORM, true, s,
+                        x, y, m, null), "gradnorm at equal weights, second head on " + s);
+                assertSame(reference(NDArray::add, s, x, y, m), step(Weighting.EQUAL, false, s,
+                        x, y, m, null), "equal, second head on " + s);
+            }
         }
     }
 
     /**
-     * MGDA-UB pushes {@code sum_k c_k dL_k/dz} through the trunk and gives each head its own
-     * task's gradient: the trunk's gradients are those of {@code c_a L_a + c_b L_b}, the
-     * heads' those of {@code L_a + L_b}.
+     * MGDA-UB pushes {@code sum_k c_k dL_k/dz} through the shared stages and gives each task's
+     * own layers its own task's gradient: the shared stages' gradients are those of {@code c_a
+     * L_a + c_b L_b}, the tasks' own layers' those of {@code L_a + L_b}.
      */
     @Test
     void representationGradientsReachTheTrunkWeighted() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = x(m);
             NDArray y = y(m);
-            double[] c = new double[2];
-            Map<String, float[]> got = step(Weighting.MGDA_UB, false, x, y, m, c);
-            assertEquals(1, c[0] + c[1], 1e-6);
-            assertTrue(c[0] > 0 && c[1] > 0, "both tasks weigh: " + c[0] + ", " + c[1]);
-            Map<String, float[]> trunk = reference((a, b) -> a.mul((float) c[0]).add(b.mul(
-                    (float) c[1])), x, y, m);
-            Map<String, float[]> heads = reference(NDArray::add, x, y, m);
-            got.forEach((k, v) -> assertArrayEquals(k.startsWith("head.") || k.startsWith(
-                    "second.") ? heads.get(k) : trunk.get(k), v, 1e-5f, k));
+            for (String s : STAGES) {
+                double[] c = new double[2];
+                Map<String, float[]> got = step(Weighting.MGDA_UB, false, s, x, y, m, c);
+                assertEquals(1, c[0] + c[1], 1e-6);
+                assertTrue(c[0] > 0 && c[1] > 0, "both tasks weigh: " + c[0] + ", " + c[1]);
+                Map<String, float[]> trunk = reference((a, b) -> a.mul((float) c[0]).add(b.mul(
+                        (float) c[1])), s, x, y, m);
+                Map<String, float[]> heads = reference(NDArray::add, s, x, y, m);
+                Nets owner = Nets.of(m, s);
+                got.forEach((k, v) -> assertArrayEquals(owner.ownedByOneTask(k) ? heads.get(k)
+                        : trunk.get(k), v, 1e-5f, k + ", second head on " + s));
+            }
         }
     }
 
     @Test
     void aFrozenTrunkIsRefusedByGradientWeightings() {
         try (NDManager m = NDManager.newBaseManager()) {
-            Nets n = Nets.of(m);
+            Nets n = Nets.of(m, "layer2");
             for (String s : n.net().stageNames()) {
                 n.net().parameters(s).values().forEach(p -> p.getArray().setRequiresGradient(
                         false));
             }
-            TaskObjective o = new TaskObjective(n.net(), n.top(), List.of("a", "b"),
+            TaskObjective o = new TaskObjective(n.net(), n.stage(), List.of("a", "b"),
                     List.of(n.head()), new int[][] {SECOND}, Weighting.PCGRAD.start(2, 0, m),
                     100);
             NDArray x = x(m);
             GraftException e = assertThrows(GraftException.class, () -> {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     Map<String, NDArray> outputs = new LinkedHashMap<>();
-                    outputs.put(n.top(), null);
+                    outputs.put(n.stage(), null);
                     NDArray logits = n.net().forward(new ParameterStore(m, false),
                             new NDList(x), true, outputs);
                     NDArray v = o.compute(new Objective.Step(logits, y(m), new NDList(x),
