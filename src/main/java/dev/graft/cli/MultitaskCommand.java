@@ -48,10 +48,14 @@ import picocli.CommandLine.Option;
             "(a garment and an MNIST digit; tasks garment, digit), each with -small for the",
             "bundled subsets; fashion-mnist+rotation (each garment turned by a seeded quarter",
             "turn; tasks class and rotation, a self-supervised auxiliary task; also -small).",
+            "Or tasks on images of their own: datasets joined by commas, [TASK=]DATASET each",
+            "(fashion-mnist,digit=mnist), one input shape; every step trains on a batch of each",
+            "task's images, all in one forward pass; an epoch goes once through the first's.",
             ""},
         footer = {"", "Examples:",
             "  graft multitask --data multi-fashion --weighting equal,uw,dwa --epochs 10 --seeds 3",
             "  graft multitask --data multi-fashion-small --head-stage stage2 --weighting all",
+            "  graft multitask --data fashion-mnist-small,mnist-small --head-stage stage2",
             "  graft multitask --data multi-fashion+mnist-small --epochs 3 --seeds 1 --json", ""})
 final class MultitaskCommand implements Callable<Integer> {
 
@@ -65,7 +69,8 @@ final class MultitaskCommand implements Callable<Integer> {
 
     @Option(names = "--data", defaultValue = "multi-fashion", description = "Multi-task data:"
             + " multi-fashion, multi-fashion+mnist, fashion-mnist+rotation, or each with"
-            + " -small (fashion-mnist-small+rotation) (default: ${DEFAULT-VALUE}).")
+            + " -small (fashion-mnist-small+rotation); or [TASK=]DATASET,... for tasks on"
+            + " images of their own (default: ${DEFAULT-VALUE}).")
     String data;
 
     @Option(names = "--weighting", split = ",", defaultValue = "equal,uw,dwa", description =
@@ -79,7 +84,8 @@ final class MultitaskCommand implements Callable<Integer> {
 
     @Option(names = "--shots", paramLabel = "N", description = "Labelled training examples"
             + " per class of the first task, drawn afresh for each seed; every task keeps its"
-            + " labels of them (default: the whole training set). Small sets take more"
+            + " labels of them (tasks on images of their own: N per class of each) (default:"
+            + " the whole training set). Small sets take more"
             + " --epochs: 10 per class of 10 classes is one step per epoch at batch 128.")
     Integer shots;
 
@@ -101,9 +107,10 @@ final class MultitaskCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!MultiTaskData.NAMES.contains(data)) {
+        if (!MultiTaskData.isMultiTask(data)) {
             throw new IllegalArgumentException("--data " + data + " is not a multi-task dataset;"
-                    + " known: " + String.join(", ", MultiTaskData.NAMES));
+                    + " known: " + String.join(", ", MultiTaskData.NAMES) + ", or datasets"
+                    + " joined by commas (a task each, on its own images)");
         }
         MultiTask.Config config = new MultiTask.Config(arch, new ModelOptions(width, null), data,
                 weightings.equals(List.of("all")) ? List.of(Weighting.values())

@@ -79,6 +79,79 @@ public record MultiTaskData(String name, ImageDataset images, List<Task> tasks) 
     /** The rotation task's classes: quarter turns clockwise. */
     public static final List<String> ROTATIONS = List.of("0", "90", "180", "270");
 
+    /**
+     * The training and test images of every task, in parts: one part holding every task when
+     * the tasks share their images (a benchmark), or one single-task part per dataset when each
+     * task has images of its own (LibMTL's multi-input case), trained on a batch of each.
+     */
+    public record Parts(List<MultiTaskData> train, List<MultiTaskData> test, String source) {
+        public Parts {
+            train = List.copyOf(train);
+            test = List.copyOf(test);
+        }
+
+        /** Every task, part by part. */
+        public List<Task> tasks() {
+            return train.stream().flatMap(p -> p.tasks().stream()).toList();
+        }
+    }
+
+    /** Whether {@code data} names multi-task data: a benchmark, or datasets joined by commas. */
+    public static boolean isMultiTask(String data) {
+        return NAMES.contains(data) || data.contains(",");
+    }
+
+    /**
+     * Resolves multi-task data: a benchmark's name (one part), or {@code [TASK=]DATASET,...}, a
+     * task per dataset on images of its own (named by the dataset unless {@code TASK=} names it;
+     * characters other than letters, digits, '_' and '-' become '-'). Every dataset must have
+     * the first one's image shape.
+     */
+    public static Parts resolveParts(String data, DatasetResolver resolver, Consumer<String> log) {
+        if (!data.contains(",")) {
+            Resolved r = resolve(data, resolver, log);
+            return new Parts(List.of(r.train()), List.of(r.test()), r.source());
+        }
+        List<MultiTaskData> train = new ArrayList<>();
+        List<MultiTaskData> test = new ArrayList<>();
+        List<String> sources = new ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (String item : data.split(",", -1)) {
+            int eq = item.indexOf('=');
+            String dataset = item.substring(eq + 1).trim();
+            String task = eq < 0 ? dataset.replaceAll("[^A-Za-z0-9_-]", "-") : item.substring(0,
+                    eq).trim();
+            if (dataset.isEmpty() || !task.matches("[A-Za-z0-9_-]+")) {
+                throw new GraftException("--data " + data + ": '" + item + "' is not [TASK=]"
+                        + "DATASET (a task name of letters, digits, '_' or '-')");
+            }
+            if (!names.add(task)) {
+                throw new GraftException("--data " + data + ": two tasks are called '" + task
+                        + "'; name them apart as TASK=DATASET");
+            }
+            DatasetResolver.Resolved r = resolver.resolve(dataset, log);
+            int[] shape = r.train().imageShape();
+            if (!train.isEmpty() && !java.util.Arrays.equals(shape, train.get(0).images()
+                    .imageShape())) {
+                throw new GraftException("--data " + data + ": task " + task + " (" + dataset
+                        + ") has " + shapeText(shape) + " images and task " + train.get(0)
+                        .tasks().get(0).name() + " " + shapeText(train.get(0).images()
+                                .imageShape()) + "; the tasks of one trunk need one input"
+                        + " shape");
+            }
+            train.add(new MultiTaskData(dataset, r.train(), List.of(new Task(task,
+                    r.train().classNames(), r.train().labels()))));
+            test.add(new MultiTaskData(dataset, r.test(), List.of(new Task(task,
+                    r.test().classNames(), r.test().labels()))));
+            sources.add(task + ": " + r.source());
+        }
+        return new Parts(train, test, String.join("; ", sources));
+    }
+
+    private static String shapeText(int[] shape) {
+        return shape[0] + "x" + shape[1] + "x" + shape[2];
+    }
+
     /** Builds the benchmark called {@code name} from datasets {@code resolver} finds. */
     public static Resolved resolve(String name, DatasetResolver resolver, Consumer<String> log) {
         boolean small = name.endsWith("-small") || name.endsWith("-small+rotation");

@@ -1,6 +1,7 @@
 package dev.graft.data;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Per-channel input normalization {@code x' = (x / 255 - mean) / std}, fitted on a training
@@ -32,18 +33,27 @@ public record Normalization(float[] mean, float[] std) {
 
     /** Mean and (population) standard deviation of each channel of {@code data}, in [0, 1] units. */
     public static Normalization fit(ImageDataset data) {
-        int c = data.channels();
-        int plane = data.height() * data.width();
+        return fit(List.of(data));
+    }
+
+    /** As {@link #fit(ImageDataset)}, over the pixels of several datasets of one image shape. */
+    public static Normalization fit(List<ImageDataset> datasets) {
+        ImageDataset first = datasets.get(0);
+        int c = first.channels();
+        int plane = first.height() * first.width();
         double[] sum = new double[c];
         double[] sumSq = new double[c];
-        byte[] px = data.rawPixels();
-        for (int i = 0; i < px.length; i++) {
-            int ch = (i / plane) % c;
-            double v = (px[i] & 0xff) / 255.0;
-            sum[ch] += v;
-            sumSq[ch] += v * v;
+        double n = 0;
+        for (ImageDataset data : datasets) {
+            byte[] px = data.rawPixels();
+            for (int i = 0; i < px.length; i++) {
+                int ch = (i / plane) % c;
+                double v = (px[i] & 0xff) / 255.0;
+                sum[ch] += v;
+                sumSq[ch] += v * v;
+            }
+            n += (double) data.size() * plane;
         }
-        double n = (double) data.size() * plane;
         float[] mean = new float[c];
         float[] std = new float[c];
         for (int ch = 0; ch < c; ch++) {

@@ -145,9 +145,13 @@ public final class MultiTask {
         return this;
     }
 
-    /** The data, normalization and tensors every network of a run shares. */
-    private record Shared(Config c, Architecture arch, String stage, MultiTaskData train,
-            MultiTaskData test, Normalization norm, String source, TensorDataset empty,
+    /**
+     * The data, normalization and tensors every network of a run shares. The tasks come in
+     * parts ({@link MultiTaskData.Parts}): one part when they share their images, a part per
+     * task when each has images of its own; the first part's examples make the epochs.
+     */
+    private record Shared(Config c, Architecture arch, String stage, List<MultiTaskData> train,
+            List<MultiTaskData> test, Normalization norm, String source, TensorDataset empty,
             List<TensorDataset> trainSets, List<TensorDataset> testSets) implements AutoCloseable {
         @Override
         public void close() {
@@ -156,37 +160,89 @@ public final class MultiTask {
             testSets.forEach(TensorDataset::close);
         }
 
+        List<MultiTaskData.Task> all() {
+            return train.stream().flatMap(p -> p.tasks().stream()).toList();
+        }
+
         int tasks() {
-            return train.tasks().size();
+            return all().size();
         }
 
         String task(int k) {
-            return train.tasks().get(k).name();
+            return all().get(k).name();
+        }
+
+        List<String> classNames(int k) {
+            return all().get(k).classNames();
         }
 
         int classes(int k) {
-            return train.tasks().get(k).classNames().size();
+            return classNames(k).size();
+        }
+
+        /** The part task {@code k} belongs to. */
+        int part(int k) {
+            int first = 0;
+            for (int p = 0; p < train.size(); p++) {
+                first += train.get(p).tasks().size();
+                if (k < first) {
+                    return p;
+                }
+            }
+            throw new IndexOutOfBoundsException("task " + k);
+        }
+
+        /** Task {@code k}'s index within its part. */
+        int inPart(int k) {
+            int first = 0;
+            for (int p = 0; p < part(k); p++) {
+                first += train.get(p).tasks().size();
+            }
+            return k - first;
+        }
+
+        /** The dataset name that gives task {@code k}'s labels. */
+        String dataset(int k) {
+            return train.size() == 1 ? c.data() + ":" + task(k) : train.get(part(k)).name();
+        }
+
+        /** Training examples of the first part: one epoch goes through them once. */
+        int size() {
+            return train.get(0).size();
         }
 
         int[] shape() {
-            return train.images().imageShape();
+            return train.get(0).images().imageShape();
+        }
+
+        /** Each task's training images under its labels, normalized. */
+        static List<TensorDataset> sets(List<MultiTaskData> parts, Normalization norm,
+                NDManager manager) {
+            List<TensorDataset> sets = new ArrayList<>();
+            for (MultiTaskData part : parts) {
+                for (int t = 0; t < part.tasks().size(); t++) {
+                    sets.add(TensorDataset.of(part.forTask(t), norm, manager));
+                }
+            }
+            return sets;
         }
 
         /**
          * The run's view for one seed: with {@code --shots}, that seed's draw of labelled
-         * examples as the training set (its tensors closed by the caller), else this.
+         * examples (per class of each part's first task) as the training sets (their tensors
+         * closed by the caller), else this.
          */
         Shared forSeed(int seed, NDManager manager) {
             if (c.shots() == null) {
                 return this;
             }
-            MultiTaskData drawn = train.shots(0, c.shots(), Seeds.derive(c.train().seed(),
-                    "shots" + seed));
-            List<TensorDataset> sets = new ArrayList<>();
-            for (int k = 0; k < drawn.tasks().size(); k++) {
-                sets.add(TensorDataset.of(drawn.forTask(k), norm, manager));
+            List<MultiTaskData> drawn = new ArrayList<>();
+            for (int p = 0; p < train.size(); p++) {
+                drawn.add(train.get(p).shots(0, c.shots(), Seeds.derive(c.train().seed(),
+                        "shots" + seed + (p == 0 ? "" : "-part" + p))));
             }
-            return new Shared(c, arch, stage, drawn, test, norm, source, empty, sets, testSets);
+            return new Shared(c, arch, stage, drawn, test, norm, source, empty, sets(drawn, norm,
+                    manager), testSets);
         }
     }
 
@@ -196,11 +252,14 @@ public final class MultiTask {
             throw new GraftException("--arch " + arch.id() + " reads text; the multi-task"
                     + " benchmarks are images (" + String.join(", ", MultiTaskData.NAMES) + ")");
         }
-        MultiTaskData.Resolved d = MultiTaskData.resolve(c.data(), new DatasetResolver(), log);
-        log.accept("data: " + c.data() + ", " + d.source() + "; tasks " + d.train().tasks()
-                .stream().map(t -> t.name() + " (" + t.classNames().size() + " classes)")
-                .toList() + "; " + d.train().size() + " train / " + d.test().size() + " test");
-        String stage = headStage(c, arch, d.train());
+        MultiTaskData.Parts d = MultiTaskData.resolveParts(c.data(), new DatasetResolver(), log);
+        log.accept("data: " + c.data() + ", " + d.source() + "; tasks " + d.tasks().stream()
+                .map(t -> t.name() + " (" + t.classNames().size() + " classes)").toList() + "; "
+                + String.join(", ", d.train().stream().map(p -> p.size() + " train").toList())
+                + " / " + String.join(", ", d.test().stream().map(p -> p.size() + " test")
+                        .toList()) + (d.train().size() > 1 ? " (a batch of each task's own"
+                                + " images every step)" : ""));
+        String stage = headStage(c, arch, d.train().get(0));
         try (NDManager manager = NDManager.newBaseManager(); RunFolder run = RunFolder.open(
                 runDir, true)) {
             Map<String, Object> runJson = new LinkedHashMap<>();
@@ -208,17 +267,13 @@ public final class MultiTask {
             runJson.put("config", c);
             runJson.put("status", "running");
             run.writeRun(runJson);
-            Normalization norm = Normalization.fit(d.train().images());
-            List<TensorDataset> trainSets = new ArrayList<>();
-            List<TensorDataset> testSets = new ArrayList<>();
-            for (int k = 0; k < d.train().tasks().size(); k++) {
-                trainSets.add(TensorDataset.of(d.train().forTask(k), norm, manager));
-                testSets.add(TensorDataset.of(d.test().forTask(k), norm, manager));
-            }
+            Normalization norm = Normalization.fit(d.train().stream().map(
+                    MultiTaskData::images).toList());
+            int[] shape = d.train().get(0).images().imageShape();
             try (Shared sh = new Shared(c, arch, stage, d.train(), d.test(), norm, d.source(),
-                    TensorDataset.ofValues(new float[0], d.train().images().imageShape(),
-                            new int[0], d.train().tasks().get(0).classNames().size(), manager),
-                    trainSets, testSets)) {
+                    TensorDataset.ofValues(new float[0], shape, new int[0], d.tasks().get(0)
+                            .classNames().size(), manager), Shared.sets(d.train(), norm,
+                                    manager), Shared.sets(d.test(), norm, manager))) {
                 List<Run> runs = new ArrayList<>();
                 int total = c.seeds() * ((c.baselines() ? sh.tasks() : 0) + c.weightings().size());
                 for (int s = 1; s <= c.seeds(); s++) {
@@ -226,7 +281,7 @@ public final class MultiTask {
                     if (c.shots() != null) {
                         log.accept(String.format("seed %d: %d labelled examples per class of"
                                 + " task %s, %d in all", s, c.shots(), sh.task(0),
-                                seeded.train().size()));
+                                seeded.size()));
                     }
                     if (c.baselines()) {
                         for (int k = 0; k < sh.tasks(); k++) {
@@ -280,11 +335,11 @@ public final class MultiTask {
 
     private static ModelSpec spec(Shared sh, StagedNet net, int task, String command) {
         return new ModelSpec(ModelSpec.FORMAT_VERSION, sh.arch().id(), net.options(),
-                net.inputShape(), net.numClasses(), sh.train().tasks().get(task).classNames(),
+                net.inputShape(), net.numClasses(), sh.classNames(task),
                 sh.norm(), net.stageNames(), Checkpoint.parameterShapes(net),
                 new ModelSpec.Provenance(GraftVersion.graft(), GraftVersion.djl(),
                         GraftVersion.engine(), Instant.now().toString(), sh.c().train().seed(),
-                        sh.c().data() + ":" + sh.task(task), sh.source(), sh.train()
+                        sh.dataset(task), sh.source(), sh.train().get(sh.part(task))
                                 .fingerprint(), null, command));
     }
 
@@ -298,7 +353,7 @@ public final class MultiTask {
             try (RunFolder cell = RunFolder.open(dir, true)) {
                 o = RunTraining.run(cell, net, spec(sh, net, k, "multitask (single task)"),
                         new RunTraining.Data(sh.trainSets().get(k), sh.empty(), sh.testSets()
-                                .get(k), sh.test().tasks().get(k).classNames()),
+                                .get(k), sh.classNames(k)),
                         sh.c().train().withSeed(Seeds.derive(sh.c().train().seed(),
                                 "seed" + seed)), null, new LinkedHashMap<>(Map.of("command",
                                         "multitask", "task", sh.task(k))), progress, log, m);
@@ -326,15 +381,17 @@ public final class MultiTask {
 
     private static TaskObjective objective(Shared sh, StagedNet net, List<StagedNet> heads,
             Weighting w, long seed, NDManager m) {
-        int[][] labels = new int[sh.tasks() - 1][];
+        List<TaskObjective.Examples> examples = new ArrayList<>();
         for (int k = 1; k < sh.tasks(); k++) {
-            labels[k - 1] = sh.train().tasks().get(k).labels();
+            examples.add(sh.part(k) == 0 ? new TaskObjective.SameImages(sh.train().get(0)
+                    .tasks().get(sh.inPart(k)).labels()) : new TaskObjective.OwnImages(
+                            sh.trainSets().get(k), Seeds.derive(seed, "images-" + sh.task(k))));
         }
-        List<String> names = sh.train().tasks().stream().map(MultiTaskData.Task::name).toList();
+        List<String> names = sh.all().stream().map(MultiTaskData.Task::name).toList();
         int batch = sh.c().train().batchSize();
-        int steps = (sh.train().size() + batch - 1) / batch;
-        return new TaskObjective(net, sh.stage(), names, heads, labels, w.start(sh.tasks(), seed,
-                m), steps);
+        int steps = (sh.size() + batch - 1) / batch;
+        return new TaskObjective(net, sh.stage(), names, heads, examples, w.start(sh.tasks(),
+                seed, m), steps);
     }
 
     /** A multi-task network under weighting {@code w}: trained, scored per task, saved. */
@@ -354,7 +411,7 @@ public final class MultiTask {
             try (RunFolder cell = RunFolder.open(dir, true)) {
                 o = RunTraining.run(cell, net, spec(sh, net, 0, "multitask " + w.id()),
                         new RunTraining.Data(sh.trainSets().get(0), sh.empty(), sh.testSets()
-                                .get(0), sh.test().tasks().get(0).classNames()),
+                                .get(0), sh.classNames(0)),
                         sh.c().train().withSeed(Seeds.derive(sh.c().train().seed(),
                                 "seed" + seed)), null, new RunTraining.Extras(objective,
                                 List.of(), null, null), new LinkedHashMap<>(Map.of("command",
@@ -374,8 +431,7 @@ public final class MultiTask {
             ModelSpec own = spec(sh, o.best(), 0, "multitask " + w.id());
             List<ModelSpec.Task> tasks = new ArrayList<>();
             for (int k = 0; k < sh.tasks(); k++) {
-                tasks.add(new ModelSpec.Task(sh.task(k), sh.train().tasks().get(k).classNames(),
-                        sh.c().data() + ":" + sh.task(k), k == 0 ? own.stages().get(own.stages()
+                tasks.add(new ModelSpec.Task(sh.task(k), sh.classNames(k), sh.dataset(k), k == 0 ? own.stages().get(own.stages()
                                 .size() - 1) : sh.stage()));
             }
             Checkpoint.save(model, o.best(), further, new ModelSpec(own.formatVersion(),
@@ -401,35 +457,37 @@ public final class MultiTask {
      * layers on the shared stage's output for the rest.
      */
     static double[] accuracies(StagedNet net, List<StagedNet> heads, Shared sh, NDManager m) {
-        int n = sh.test().size();
         long[] correct = new long[sh.tasks()];
         ParameterStore ps = new ParameterStore(m, false);
         String stage = sh.stage();
         int batch = net.inferenceBatchSize();
-        TensorDataset images = sh.testSets().get(0);
-        for (int from = 0; from < n; from += batch) {
-            int to = Math.min(n, from + batch);
-            try (NDManager step = m.newSubManager()) {
-                Batch b = images.range(from, to, step);
-                Map<String, NDArray> capture = new LinkedHashMap<>();
-                capture.put(stage, null);
-                List<NDArray> logits = new ArrayList<>();
-                logits.add(net.forward(ps, b.inputs(), false, capture));
-                for (StagedNet h : heads) {
-                    logits.add(h.forwardAbove(ps, new NDList(capture.get(stage)), stage, false));
-                }
-                for (int k = 0; k < logits.size(); k++) {
-                    long[] predicted = logits.get(k).argMax(1).toLongArray();
-                    int[] truth = sh.test().tasks().get(k).labels();
-                    for (int i = 0; i < predicted.length; i++) {
-                        correct[k] += predicted[i] == truth[from + i] ? 1 : 0;
+        for (int p = 0, first = 0; p < sh.test().size(); first += sh.test().get(p).tasks()
+                .size(), p++) {
+            MultiTaskData part = sh.test().get(p);
+            TensorDataset images = sh.testSets().get(first);
+            for (int from = 0; from < part.size(); from += batch) {
+                int to = Math.min(part.size(), from + batch);
+                try (NDManager step = m.newSubManager()) {
+                    Batch b = images.range(from, to, step);
+                    Map<String, NDArray> capture = new LinkedHashMap<>();
+                    capture.put(stage, null);
+                    NDArray own = net.forward(ps, b.inputs(), false, capture);
+                    for (int t = 0; t < part.tasks().size(); t++) {
+                        int k = first + t;
+                        NDArray logits = k == 0 ? own : heads.get(k - 1).forwardAbove(ps,
+                                new NDList(capture.get(stage)), stage, false);
+                        long[] predicted = logits.argMax(1).toLongArray();
+                        int[] truth = part.tasks().get(t).labels();
+                        for (int i = 0; i < predicted.length; i++) {
+                            correct[k] += predicted[i] == truth[from + i] ? 1 : 0;
+                        }
                     }
                 }
             }
         }
         double[] acc = new double[correct.length];
         for (int k = 0; k < acc.length; k++) {
-            acc[k] = correct[k] / (double) n;
+            acc[k] = correct[k] / (double) sh.test().get(sh.part(k)).size();
         }
         return acc;
     }
@@ -492,8 +550,8 @@ public final class MultiTask {
                 deltaM.put(w.id(), 100 * sum / sh.tasks());
             }
         }
-        List<String> tasks = sh.train().tasks().stream().map(MultiTaskData.Task::name).toList();
-        return new Result(tasks, sh.stage(), rows, deltaM, cost, runs, sh.train().size(), sh.source(),
+        List<String> tasks = sh.all().stream().map(MultiTaskData.Task::name).toList();
+        return new Result(tasks, sh.stage(), rows, deltaM, cost, runs, sh.size(), sh.source(),
                 runDir.toString());
     }
 

@@ -2,11 +2,15 @@ package dev.graft.multitask;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import dev.graft.data.Batch;
+import dev.graft.data.ImageDataset;
+import dev.graft.data.TensorDataset;
 import dev.graft.io.GraftException;
 import dev.graft.model.ModelSpec;
 import dev.graft.model.StagedNet;
@@ -17,23 +21,65 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 /**
  * The loss of one multi-task step: the network's own head answers the first task; each further
  * task's own layers (the stages above the shared stage its head sits on, and the head, of a
  * network of the same architecture trained here) read that stage's output from the same
- * forward pass; the task losses are cross-entropies, combined by a {@link Weighting}. Each
- * task's mean loss per epoch and the weights it was given are kept.
+ * forward pass: of the step's own batch when the task labels the same images, of a batch of
+ * its own images (appended to the pass) when it has them. The task losses are
+ * cross-entropies, combined by a {@link Weighting}. Each task's mean loss per epoch and the
+ * weights it was given are kept.
  */
 final class TaskObjective implements Objective {
 
     private static final LossFunction CE = LossFunction.crossEntropy();
 
+    /** Where a further task's training examples come from. */
+    sealed interface Examples permits SameImages, OwnImages {}
+
+    /** The step's batch itself: its images, with this task's label of each training example. */
+    record SameImages(int[] labels) implements Examples {}
+
+    /**
+     * Images of the task's own: every step, a batch of as many of them as the step's own
+     * batch, drawn by a seeded shuffle (reshuffled when used up) and appended to the forward
+     * pass, so BatchNorm sees every task's batch at once.
+     */
+    static final class OwnImages implements Examples {
+        private final TensorDataset data;
+        private final SplittableRandom rng;
+        private int[] order;
+        private int next;
+        private NDArray labels;
+
+        OwnImages(TensorDataset data, long seed) {
+            this.data = data;
+            this.rng = new SplittableRandom(seed);
+        }
+
+        /** The next {@code n} images; their labels wait for the step's loss. */
+        NDArray draw(int n, NDManager step) {
+            int[] drawn = new int[n];
+            for (int i = 0; i < n; i++) {
+                if (order == null || next == order.length) {
+                    order = ImageDataset.permutation(data.size(), rng);
+                    next = 0;
+                }
+                drawn[i] = order[next++];
+            }
+            Batch b = data.batch(drawn, step);
+            labels = b.y();
+            return b.x();
+        }
+    }
+
     private final StagedNet net;
     private final String stage;
     private final List<String> names;
     private final List<StagedNet> heads;
-    private final int[][] labels;
+    private final List<Examples> examples;
     private final Weighting.Balance balance;
     private final int stepsPerEpoch;
     private final double[] sums;
@@ -45,6 +91,8 @@ final class TaskObjective implements Objective {
     private double[] stepLossValues;
     private NDArray trunk;
     private NDArray detached;
+    /** The step's manager: the gradients' copies live there, freed with the step. */
+    private NDManager stepManager;
 
     /**
      * @param net the network trained: its stages up to {@code stage} are shared, its head
@@ -53,20 +101,32 @@ final class TaskObjective implements Objective {
      * @param names every task, the first the network's own head's
      * @param heads the networks whose layers above {@code stage} answer tasks 2 .. K (their
      *     stages up to it unused)
-     * @param labels per further task, a label per training example
+     * @param examples per further task, where its examples come from
      * @param stepsPerEpoch optimizer steps in one epoch, where the epoch's means are taken
      */
     TaskObjective(StagedNet net, String stage, List<String> names, List<StagedNet> heads,
-            int[][] labels, Weighting.Balance balance, int stepsPerEpoch) {
+            List<Examples> examples, Weighting.Balance balance, int stepsPerEpoch) {
         this.net = net;
         this.stage = stage;
         this.names = List.copyOf(names);
         this.heads = List.copyOf(heads);
-        this.labels = labels;
+        this.examples = List.copyOf(examples);
         this.balance = balance;
         this.stepsPerEpoch = stepsPerEpoch;
         this.sums = new double[names.size()];
         epochWeights.add(balance.weights());
+    }
+
+    /** The further tasks' batches of their own images, one after another, or null for none. */
+    @Override
+    public NDArray appended(int labelled, NDManager step) {
+        NDList own = new NDList();
+        for (Examples e : examples) {
+            if (e instanceof OwnImages o) {
+                own.add(o.draw(labelled, step));
+            }
+        }
+        return own.isEmpty() ? null : NDArrays.concat(own);
     }
 
     @Override
@@ -102,17 +162,33 @@ final class TaskObjective implements Objective {
         }
         ParameterStore ps = new ParameterStore(step.manager(), false);
         List<NDArray> losses = new ArrayList<>();
-        NDArray first = onRepresentation ? net.forwardAbove(ps, new NDList(in), stage, true)
+        int b = step.indices().length;
+        boolean appended = step.appendedLogits() != null;
+        // the rows of the step's own batch come first, then each own-images task's batch
+        NDArray batch = appended ? in.get("0:" + b) : in;
+        NDArray first = onRepresentation ? net.forwardAbove(ps, new NDList(batch), stage, true)
                 : step.logits();
         losses.add(CE.compute(first, step.labels(), step.inputs()));
         int[] idx = step.indices();
+        int at = b;
         for (int k = 0; k < heads.size(); k++) {
-            NDArray logits = heads.get(k).forwardAbove(ps, new NDList(in), stage, true);
-            long[] y = new long[idx.length];
-            for (int i = 0; i < idx.length; i++) {
-                y[i] = labels[k][idx[i]];
+            NDArray rows;
+            NDArray y;
+            if (examples.get(k) instanceof OwnImages o) {
+                rows = in.get(at + ":" + (at + b));
+                at += b;
+                y = o.labels;
+            } else {
+                int[] labels = ((SameImages) examples.get(k)).labels();
+                long[] l = new long[idx.length];
+                for (int i = 0; i < idx.length; i++) {
+                    l[i] = labels[idx[i]];
+                }
+                rows = batch;
+                y = step.manager().create(l);
             }
-            losses.add(CE.compute(logits, step.manager().create(y), step.inputs()));
+            NDArray logits = heads.get(k).forwardAbove(ps, new NDList(rows), stage, true);
+            losses.add(CE.compute(logits, y, step.inputs()));
         }
         stepLossValues = new double[losses.size()];
         for (int k = 0; k < losses.size(); k++) {
@@ -123,6 +199,7 @@ final class TaskObjective implements Objective {
         stepLosses = losses;
         trunk = z;
         detached = onRepresentation ? in : null;
+        stepManager = step.manager();
         return balance.combine(losses);
     }
 
@@ -145,7 +222,7 @@ final class TaskObjective implements Objective {
             NDList rows = new NDList();
             for (int k = 0; k < tasks; k++) {
                 gc.backward(stepLosses.get(k)); // through one head: the graphs share no node
-                NDArray g = detached.getGradient();
+                NDArray g = gradient(detached);
                 rows.add(g.flatten().duplicate());
                 g.set(new NDIndex("..."), 0f);
             }
@@ -158,7 +235,7 @@ final class TaskObjective implements Objective {
             Autograd.backward(stepLosses.get(k), k < tasks - 1);
             NDList parts = new NDList();
             for (Parameter p : shared) {
-                NDArray g = p.getArray().getGradient();
+                NDArray g = gradient(p.getArray());
                 parts.add(g.flatten().duplicate());
                 g.set(new NDIndex("..."), 0f);
             }
@@ -167,11 +244,22 @@ final class TaskObjective implements Objective {
         NDArray combined = rule.combine(NDArrays.stack(rows), stepLossValues, gc);
         long at = 0;
         for (Parameter p : shared) {
-            NDArray g = p.getArray().getGradient();
+            NDArray g = gradient(p.getArray());
             long size = g.size();
             g.set(new NDIndex("..."), combined.get(at + ":" + (at + size)).reshape(g.getShape()));
             at += size;
         }
+    }
+
+    /**
+     * {@code a}'s gradient, its handle (and every array computed from it) in the step's
+     * manager: a parameter's gradient would otherwise belong to the parameter's manager, which
+     * lives as long as the network, and every step's copies would pile up there.
+     */
+    private NDArray gradient(NDArray a) {
+        NDArray g = a.getGradient();
+        g.attach(stepManager);
+        return g;
     }
 
     /** The shared stages' parameters that train this step. */

@@ -223,6 +223,7 @@ public enum Weighting {
             NDArray total = null;
             for (int k = 0; k < losses.size(); k++) {
                 NDArray sk = s.get(k);
+                sk.attach(losses.get(k).getManager()); // with the step's arrays, not s's
                 NDArray term = losses.get(k).div(sk.exp().mul(2f)).add(sk.div(2f));
                 total = total == null ? term : total.add(term);
             }
@@ -421,7 +422,9 @@ public enum Weighting {
                 n[k] = (float) norms[k];
             }
             NDManager m = grads.getManager();
-            NDArray ws = scale.getArray().softmax(0).mul(tasks);
+            NDArray soft = scale.getArray().softmax(0);
+            soft.attach(m); // with the step's arrays, not the parameter's
+            NDArray ws = soft.mul(tasks);
             gc.backward(ws.mul(m.create(n)).sub(m.create(target)).abs().sum());
             return weightedRows(grads, w);
         }

@@ -115,4 +115,36 @@ class MultitaskCliTest {
         assertTrue(bad.err().contains("--head-stage stage2: mlp has stages [layer1, layer2]"),
                 bad.err());
     }
+
+    /**
+     * Tasks on images of their own (a garment dataset and a digit dataset): each step trains
+     * on a batch of each, and each task's network alone scores its own test set as training did.
+     */
+    @Test
+    void tasksOnImagesOfTheirOwn() throws Exception {
+        Path out = tmp.resolve("own");
+        CliTest.Run r = CliTest.graft("multitask", "--data", "fashion-mnist-small,digit=mnist-small",
+                "--arch", "mlp", "--epochs", "1", "--seeds", "1", "--weighting", "equal,pcgrad",
+                "--out", out.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = r.json();
+        assertEquals("fashion-mnist-small", j.get("tasks").get(0).asText());
+        assertEquals("digit", j.get("tasks").get(1).asText());
+        for (JsonNode row : j.get("rows")) {
+            assertTrue(row.get("single_task").get("mean").asDouble() > 0.5, row.toString());
+            assertTrue(row.get("by_weighting").get("pcgrad").get("mean").asDouble() > 0.5,
+                    row.toString());
+        }
+        for (JsonNode run : j.get("runs")) {
+            if (run.path("weighting").isMissingNode() || run.get("weighting").isNull()) {
+                continue;
+            }
+            String model = run.get("checkpoints").get("fashion-mnist-small").asText();
+            CliTest.Run ev = CliTest.graft("evaluate", "--model", model, "--task", "digit",
+                    "--json");
+            assertEquals(0, ev.code(), ev.err());
+            assertEquals(run.get("accuracy").get("digit").asDouble(), ev.json().get("accuracy")
+                    .asDouble(), 1e-9, "the digit task on the MNIST test images");
+        }
+    }
 }

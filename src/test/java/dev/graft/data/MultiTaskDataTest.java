@@ -141,4 +141,37 @@ class MultiTaskDataTest {
         ImageDataset turned = drawn.forTask(1);
         assertEquals(drawn.tasks().get(1).labels()[5], turned.label(5));
     }
+
+    /** Datasets joined by commas: a task each, on images of its own, one input shape. */
+    @Test
+    void tasksOnImagesOfTheirOwn(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        MultiTaskData.Parts p = MultiTaskData.resolveParts("fashion-mnist-small,digit=mnist-small",
+                new DatasetResolver(), s -> { });
+        assertEquals(List.of("fashion-mnist-small", "digit"), p.tasks().stream().map(
+                MultiTaskData.Task::name).toList());
+        assertEquals(2, p.train().size(), "a part per dataset");
+        DatasetResolver.Resolved m = new DatasetResolver().resolve("mnist-small", s -> { });
+        assertArrayEquals(m.train().labels(), p.train().get(1).tasks().get(0).labels());
+        assertEquals(m.test().size(), p.test().get(1).size());
+        MultiTaskData.Parts one = MultiTaskData.resolveParts("multi-fashion-small",
+                new DatasetResolver(), s -> { });
+        assertEquals(1, one.train().size(), "a benchmark's tasks share their images");
+        assertEquals(List.of("left", "right"), one.tasks().stream().map(MultiTaskData.Task::name)
+                .toList());
+
+        GraftException twice = assertThrows(GraftException.class, () -> MultiTaskData
+                .resolveParts("mnist-small,mnist-small", new DatasetResolver(), s -> { }));
+        assertTrue(twice.getMessage().contains("two tasks are called 'mnist-small'"),
+                twice.getMessage());
+        // an image folder is read at 3 x 224 x 224: not the 1 x 28 x 28 of the first task
+        ImageDataset small = new ImageDataset("t", new byte[4 * 2 * 2 * 3], new int[] {0, 1, 0,
+                1}, 3, 2, 2, List.of("a", "b"));
+        java.nio.file.Path folder = dir.resolve("folder");
+        ImageFolder.write(small, small, folder);
+        GraftException shape = assertThrows(GraftException.class, () -> MultiTaskData
+                .resolveParts("mnist-small,pics=" + folder, new DatasetResolver(), s -> { }));
+        assertTrue(shape.getMessage().contains("task pics (" + folder + ") has 3x224x224 images"
+                + " and task mnist-small 1x28x28; the tasks of one trunk need one input shape"),
+                shape.getMessage());
+    }
 }

@@ -83,7 +83,7 @@ class TaskObjectiveTest {
             NDArray y, NDManager m, double[] weightsOut) {
         Nets n = Nets.of(m, stage);
         TaskObjective o = new TaskObjective(n.net(), stage, List.of("a", "b"),
-                List.of(n.head()), new int[][] {SECOND}, w.start(2, 0, m), 100);
+                List.of(n.head()), List.of(new TaskObjective.SameImages(SECOND)), w.start(2, 0, m), 100);
         if (pastFirst) {
             o.pastFirstEpochs();
         }
@@ -179,7 +179,7 @@ class TaskObjectiveTest {
                         false));
             }
             TaskObjective o = new TaskObjective(n.net(), n.stage(), List.of("a", "b"),
-                    List.of(n.head()), new int[][] {SECOND}, Weighting.PCGRAD.start(2, 0, m),
+                    List.of(n.head()), List.of(new TaskObjective.SameImages(SECOND)), Weighting.PCGRAD.start(2, 0, m),
                     100);
             NDArray x = x(m);
             GraftException e = assertThrows(GraftException.class, () -> {
@@ -196,5 +196,79 @@ class TaskObjectiveTest {
             });
             assertTrue(e.getMessage().contains("frozen"), e.getMessage());
         }
+    }
+
+    /** The second task's own images: every one of them, in the order a dataset holds them. */
+    static NDArray x2(NDManager m) {
+        return m.randomUniform(-1, 1, new ai.djl.ndarray.types.Shape(BATCH, SHAPE[0], SHAPE[1],
+                SHAPE[2]));
+    }
+
+    /**
+     * A task on images of its own: its batch (all of its {@code BATCH} images, drawn in some
+     * order) goes through the network after the step's own, and its loss reads those rows
+     * only; the gradients are those of {@code L_a(x) + L_b(x2)} (mean losses do not depend on
+     * the order drawn). MGDA-UB's weights come from the concatenated representation's gradients.
+     */
+    @Test
+    void aTaskOnItsOwnImagesReadsItsOwnRows() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = x(m);
+            NDArray y = y(m);
+            NDArray x2 = x2(m);
+            long[] y2 = java.util.Arrays.stream(SECOND).asLongStream().toArray();
+            for (String s : STAGES) {
+                for (Weighting w : List.of(Weighting.EQUAL, Weighting.MGDA_UB)) {
+                    Nets n = Nets.of(m, s);
+                    float[] flat = x2.toFloatArray();
+                    dev.graft.data.TensorDataset own = dev.graft.data.TensorDataset.ofValues(flat,
+                            SHAPE, SECOND, 4, m);
+                    TaskObjective o = new TaskObjective(n.net(), s, List.of("a", "b"),
+                            List.of(n.head()), List.of(new TaskObjective.OwnImages(own, 5)),
+                            w.start(2, 0, m), 100);
+                    double[] c = new double[2];
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray extra = o.appended(BATCH, m);
+                        assertEquals(BATCH, extra.getShape().get(0));
+                        Map<String, NDArray> outputs = new LinkedHashMap<>();
+                        outputs.put(s, null);
+                        NDArray all = n.net().forward(new ParameterStore(m, false), new NDList(
+                                x.concat(extra, 0)), true, outputs);
+                        int[] idx = java.util.stream.IntStream.range(0, BATCH).toArray();
+                        NDArray value = o.compute(new Objective.Step(all.get("0:" + BATCH), y,
+                                new NDList(x), idx, false, outputs, m, all.get(BATCH + ":")));
+                        o.backward(value, gc);
+                        System.arraycopy(o.currentWeights(), 0, c, 0, 2);
+                    }
+                    Map<String, float[]> got = n.gradients();
+                    float ca = w == Weighting.EQUAL ? 1 : (float) c[0];
+                    float cb = w == Weighting.EQUAL ? 1 : (float) c[1];
+                    Map<String, float[]> trunk = ownImagesReference(ca, cb, s, x, y, x2, y2, m);
+                    Map<String, float[]> heads = ownImagesReference(1, 1, s, x, y, x2, y2, m);
+                    Nets owner = Nets.of(m, s);
+                    got.forEach((k, v) -> assertArrayEquals(owner.ownedByOneTask(k) ? heads
+                            .get(k) : trunk.get(k), v, 1e-5f, w.id() + ", " + k
+                                    + ", second head on " + s));
+                }
+            }
+        }
+    }
+
+    /** One backward pass of {@code ca L_a(x) + cb L_b(x2)} through one forward of both. */
+    static Map<String, float[]> ownImagesReference(float ca, float cb, String stage, NDArray x,
+            NDArray y, NDArray x2, long[] y2, NDManager m) {
+        Nets n = Nets.of(m, stage);
+        LossFunction ce = LossFunction.crossEntropy();
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            Map<String, NDArray> outputs = new LinkedHashMap<>();
+            outputs.put(stage, null);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray all = n.net().forward(ps, new NDList(x.concat(x2, 0)), true, outputs);
+            NDArray second = n.head().forwardAbove(ps, new NDList(outputs.get(stage).get(BATCH
+                    + ":")), stage, true);
+            gc.backward(ce.compute(all.get("0:" + BATCH), y, new NDList(x)).mul(ca).add(ce
+                    .compute(second, m.create(y2), new NDList(x2)).mul(cb)));
+        }
+        return n.gradients();
     }
 }
