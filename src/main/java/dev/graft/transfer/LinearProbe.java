@@ -100,6 +100,16 @@ public final class LinearProbe {
 
     private LinearProbe() {}
 
+    /**
+     * The per-dimension scale the probes standardize codes by, from the training codes'
+     * population variances over {@code count} codes (each variance shrunk toward their mean, as
+     * {@link Standardizer} says): for a solver that fits the same objective elsewhere (Spark
+     * MLlib).
+     */
+    public static double[] standardDeviations(double[] variance, long count) {
+        return Standardizer.std(variance, count);
+    }
+
     /** Fits on {@code train}, reports accuracy on {@code test} (may be null). */
     public static Result fit(FeatureCodes train, FeatureCodes test, Config cfg) {
         if (test != null && test.dim() != train.dim()) {

@@ -32,19 +32,27 @@ record Standardizer(double[] mean, double[] std) {
         }
         double[] mean = new double[d];
         double[] var = new double[d];
-        double meanVar = 0;
         int n = Math.max(1, codes.count());
         for (int j = 0; j < d; j++) {
             mean[j] = sum[j] / n;
             var[j] = Math.max(0, sumSq[j] / n - mean[j] * mean[j]);
-            meanVar += var[j] / d;
+        }
+        return new Standardizer(mean, std(var, n));
+    }
+
+    /** Each dimension's scale from its (population) variance over {@code n} codes, shrunk. */
+    static double[] std(double[] var, long n) {
+        int d = var.length;
+        double meanVar = 0;
+        for (double v : var) {
+            meanVar += v / d;
         }
         double[] std = new double[d];
         for (int j = 0; j < d; j++) {
             double shrunk = (n * var[j] + PRIOR_CODES * meanVar) / (n + PRIOR_CODES);
             std[j] = shrunk > 1e-12 ? Math.sqrt(shrunk) : 1;
         }
-        return new Standardizer(mean, std);
+        return std;
     }
 
     FeatureCodes apply(FeatureCodes codes) {

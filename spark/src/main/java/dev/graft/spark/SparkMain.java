@@ -5,6 +5,7 @@ import dev.graft.io.GraftException;
 import dev.graft.io.Json;
 import dev.graft.model.Pooling;
 import dev.graft.transfer.Extraction;
+import dev.graft.transfer.LinearProbe;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Option;
             "--master local[*] (the default) runs Spark embedded in this JVM, nothing to",
             "install; spark://HOST:7077 a standalone cluster; or give this jar and its lib/",
             "to spark-submit with --class dev.graft.spark.SparkMain."},
-        subcommands = {SparkMain.Extract.class, SparkMain.Predict.class, SparkMain.Transfer.class})
+        subcommands = {SparkMain.Extract.class, SparkMain.Probe.class, SparkMain.Predict.class,
+            SparkMain.Transfer.class})
 public final class SparkMain implements Callable<Integer> {
 
     @Override
@@ -53,8 +55,9 @@ public final class SparkMain implements Callable<Integer> {
 
     @Command(name = "extract", mixinStandardHelpOptions = true,
             description = {"graft extract on Spark: a checkpoint's codes at a stage over the",
-                "train and test splits, as Parquet (split, index, label, code) that graft probe",
-                "and Spark MLlib read; the same codes as graft extract, bit for bit."},
+                "train and test splits, as Parquet (split, index, label, code) that graft spark",
+                "probe (graft's solver or MLlib's) and any Parquet reader take; the same codes as",
+                "graft extract, bit for bit."},
             footer = {"", "Example:", "  graft spark extract --model runs/src/model --data"
                 + " fashion-mnist --out runs/codes.parquet"})
     static final class Extract implements Callable<Integer> {
@@ -101,6 +104,80 @@ public final class SparkMain implements Callable<Integer> {
                         + " tasks on %s: %.1f s, %,.0f images/s; written to %s", r.rows(),
                         r.dim(), r.tasks(), r.master(), r.seconds(), r.imagesPerSecond(),
                         r.out()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "probe", mixinStandardHelpOptions = true,
+            description = {"graft probe on the Parquet codes graft spark extract wrote: softmax",
+                "regression (scikit-learn's objective on standardized codes, C chosen on a",
+                "validation share of each class, refit on all, scored on the test codes).",
+                "  --engine graft  graft's own L-BFGS on the driver: the codes are collected,",
+                "                  the figures are graft probe's on graft extract's codes",
+                "  --engine spark  Spark MLlib's multinomial LogisticRegression on the",
+                "                  executors, for codes that do not fit one machine:",
+                "                  regParam = 1 / (C n), n the codes fitted, standardization on",
+                "                  (by the sample std; graft uses the population's)"},
+            footer = {"", "Example:", "  graft spark extract --model runs/src/model --out"
+                + " runs/codes.parquet",
+                "  graft spark probe --codes runs/codes.parquet --engine spark --c 0.1"})
+    static final class Probe implements Callable<Integer> {
+        @Option(names = "--codes", required = true, paramLabel = "DIR", description = "A Parquet"
+                + " folder from graft spark extract --data (any path Spark reads).")
+        String codes;
+
+        @Option(names = "--engine", defaultValue = "graft", description = "graft or spark"
+                + " (default: ${DEFAULT-VALUE}).")
+        String engine;
+
+        @Option(names = "--c", split = ",", paramLabel = "C", description = "Regularization"
+                + " strengths to try, larger = weaker; a single value is used as is"
+                + " (default: 0.001,0.01,0.1,1,10).")
+        double[] grid;
+
+        @Option(names = "--val-fraction", defaultValue = "0.2", description = "Share of each"
+                + " class used to choose C (default: ${DEFAULT-VALUE}).")
+        double valFraction;
+
+        @Option(names = "--max-iter", defaultValue = "1000", description = "The most L-BFGS"
+                + " iterations (default: ${DEFAULT-VALUE}).")
+        int maxIterations;
+
+        @Option(names = "--tol", defaultValue = "1e-4", description = "Convergence tolerance:"
+                + " graft's on the gradient, as scikit-learn's; MLlib's on the objective's"
+                + " relative change (default: ${DEFAULT-VALUE}).")
+        double tolerance;
+
+        @Option(names = "--seed", defaultValue = "42", description = "Seeds the validation"
+                + " share (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--master", defaultValue = "local[*]", description = "Spark master"
+                + " (default: ${DEFAULT-VALUE}, embedded).")
+        String master;
+
+        @Option(names = "--json", description = "Print the result as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            SparkProbe.Engine e = SparkProbe.Engine.parse(engine);
+            LinearProbe.Config d = LinearProbe.Config
+                    .defaults(LinearProbe.Classifier.SOFTMAX, seed);
+            LinearProbe.Config cfg = new LinearProbe
+                    .Config(d.classifier(), grid == null ? d.grid() : grid, valFraction, seed,
+                            maxIterations, tolerance);
+            try (SparkSession spark = session(master)) {
+                SparkProbe.Result r = SparkProbe.run(spark, codes, e, cfg, System.err::println);
+                String text = String.format(Locale.ROOT, "softmax probe (%s engine) on %,d codes"
+                        + " of dimension %d: test accuracy %.2f%%, C = %s, fitted in %.1f s%s",
+                        r.engine(), r.trainExamples(), r.dim(), 100 * r.testAccuracy(), r.c(),
+                        r.fitSeconds(), r.iterations() == null ? "" : String.format(Locale.ROOT,
+                                " (%d L-BFGS iterations, objective %.4f)", r.iterations(),
+                                r.objective()));
+                System.out.println(json ? Json.MAPPER.copy().enable(
+                        SerializationFeature.INDENT_OUTPUT).writeValueAsString(r) : text);
             }
             return 0;
         }
