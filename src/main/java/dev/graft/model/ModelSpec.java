@@ -48,7 +48,8 @@ public record ModelSpec(
      *
      * @param dataset the dataset name that gives this task's labels ({@code DATA:TASK})
      * @param stage the stage of the shared trunk the task's head sits on: the task's own layers
-     *     are the stages above it and a head; null (as in checkpoints written before heads could sit lower) for the top stage
+     *     are the stages above it and a head; null (as in checkpoints written before heads
+     *     could sit lower) for the top stage
      */
     public record Task(String name, List<String> classNames, String dataset, String stage) {}
 

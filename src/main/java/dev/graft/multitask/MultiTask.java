@@ -310,7 +310,7 @@ public final class MultiTask {
         }
     }
 
-    /** The stage the further tasks' heads sit on: the one {@code --head-stage} names, or the top. */
+    /** The stage the further tasks' heads sit on: {@code --head-stage}'s, or the top one. */
     private static String headStage(Config c, Architecture arch, MultiTaskData train) {
         List<String> stages = arch.build(train.images().imageShape(), train.tasks().get(0)
                 .classNames().size(), c.options()).stageNames();
@@ -430,9 +430,10 @@ public final class MultiTask {
             }
             ModelSpec own = spec(sh, o.best(), 0, "multitask " + w.id());
             List<ModelSpec.Task> tasks = new ArrayList<>();
+            String top = own.stages().get(own.stages().size() - 1);
             for (int k = 0; k < sh.tasks(); k++) {
-                tasks.add(new ModelSpec.Task(sh.task(k), sh.classNames(k), sh.dataset(k), k == 0 ? own.stages().get(own.stages()
-                                .size() - 1) : sh.stage()));
+                tasks.add(new ModelSpec.Task(sh.task(k), sh.classNames(k), sh.dataset(k),
+                        k == 0 ? top : sh.stage()));
             }
             Checkpoint.save(model, o.best(), further, new ModelSpec(own.formatVersion(),
                     own.architecture(), own.options(), own.inputShape(), own.numClasses(),

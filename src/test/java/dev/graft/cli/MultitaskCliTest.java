@@ -123,7 +123,8 @@ class MultitaskCliTest {
     @Test
     void tasksOnImagesOfTheirOwn() throws Exception {
         Path out = tmp.resolve("own");
-        CliTest.Run r = CliTest.graft("multitask", "--data", "fashion-mnist-small,digit=mnist-small",
+        CliTest.Run r = CliTest.graft("multitask", "--data",
+                "fashion-mnist-small,digit=mnist-small",
                 "--arch", "mlp", "--epochs", "1", "--seeds", "1", "--weighting", "equal,pcgrad",
                 "--out", out.toString(), "--json");
         assertEquals(0, r.code(), r.err());

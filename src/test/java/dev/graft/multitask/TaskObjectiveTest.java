@@ -83,7 +83,8 @@ class TaskObjectiveTest {
             NDArray y, NDManager m, double[] weightsOut) {
         Nets n = Nets.of(m, stage);
         TaskObjective o = new TaskObjective(n.net(), stage, List.of("a", "b"),
-                List.of(n.head()), List.of(new TaskObjective.SameImages(SECOND)), w.start(2, 0, m), 100);
+                List.of(n.head()), List.of(new TaskObjective.SameImages(SECOND)), w.start(2, 0,
+                        m), 100);
         if (pastFirst) {
             o.pastFirstEpochs();
         }
@@ -179,8 +180,8 @@ class TaskObjectiveTest {
                         false));
             }
             TaskObjective o = new TaskObjective(n.net(), n.stage(), List.of("a", "b"),
-                    List.of(n.head()), List.of(new TaskObjective.SameImages(SECOND)), Weighting.PCGRAD.start(2, 0, m),
-                    100);
+                    List.of(n.head()), List.of(new TaskObjective.SameImages(SECOND)),
+                    Weighting.PCGRAD.start(2, 0, m), 100);
             NDArray x = x(m);
             GraftException e = assertThrows(GraftException.class, () -> {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -128,7 +128,7 @@ public final class SparkExtraction {
         log.accept(String.format("spark: %d tasks over %s (%d slots)", parts.size(),
                 spark.sparkContext().master(), spark.sparkContext().defaultParallelism()));
         JavaRDD<Row> rows = jsc.parallelize(parts, parts.size()).flatMap(p -> codes(job, p));
-        ParquetFolder.write(spark, rows, SCHEMA, out, INFO, info);
+        ParquetFolder.write(spark, rows, SCHEMA, out, INFO, info, log);
         double seconds = (System.nanoTime() - started) / 1e9;
         return new Result(count, info.dim(), parts.size(), seconds, count / seconds,
                 spark.sparkContext().master(), out.toString());
@@ -156,7 +156,8 @@ public final class SparkExtraction {
         JavaRDD<Row> files = ImageChunks.files(spark, folder);
         JavaRDD<Row> rows = files.mapPartitions(it -> fileCodes(job, it));
         long n = ParquetFolder.write(spark, rows, FILES_SCHEMA, out, INFO, Map.of("model",
-                model.toString(), "images", folder, "stage", stage == null ? "last" : stage));
+                model.toString(), "images", folder, "stage", stage == null ? "last" : stage),
+                log);
         long failed = spark.read().parquet(out.toString()).filter("error IS NOT NULL").count();
         if (failed > 0) {
             log.accept(failed + " image(s) did not decode; their rows hold the error");

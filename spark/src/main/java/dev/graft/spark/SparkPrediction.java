@@ -67,7 +67,7 @@ public final class SparkPrediction {
         JavaRDD<Row> files = ImageChunks.files(spark, folder);
         JavaRDD<Row> rows = files.mapPartitions(it -> predict(job, it));
         long n = ParquetFolder.write(spark, rows, SCHEMA, out, INFO, Map.of("model",
-                model.toString(), "images", folder, "top", top));
+                model.toString(), "images", folder, "top", top), log);
         List<Row> bad = spark.read().parquet(out.toString()).filter("error IS NOT NULL")
                 .select("path", "error").limit(20).collectAsList();
         long failed = bad.isEmpty() ? 0 : spark.read().parquet(out.toString())
