@@ -116,7 +116,8 @@ final class MultitaskCommand implements Callable<Integer> {
                 weightings.equals(List.of("all")) ? List.of(Weighting.values())
                         : weightings.stream().map(Weighting::byId).toList(), seeds, !noBaselines,
                 shots, headStage, train.toConfig(common.seed, 10));
-        Path dir = RunNames.folder(common.out, "multitask", data, config);
+        Path dir = RunNames.folder(common.out, "multitask",
+                data.replaceAll("[^A-Za-z0-9._,=+-]", "-"), config);
         MultiTask.Result r = new MultiTask(common::log).progress(common.progress())
                 .run(config, dir);
         common.print(r, MultiTaskReport.text(r, config) + "run: " + dir + "\n");
