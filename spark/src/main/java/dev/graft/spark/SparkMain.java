@@ -169,15 +169,17 @@ public final class SparkMain implements Callable<Integer> {
                     .Config(d.classifier(), grid == null ? d.grid() : grid, valFraction, seed,
                             maxIterations, tolerance);
             try (SparkSession spark = session(master)) {
-                SparkProbe.Result r = SparkProbe.run(spark, codes, e, cfg, System.err::println);
+                SparkProbe.Result found = SparkProbe.run(spark, codes, e, cfg,
+                        System.err::println);
+                LinearProbe.Result r = found.probe();
                 String text = String.format(Locale.ROOT, "softmax probe (%s engine) on %,d codes"
                         + " of dimension %d: test accuracy %.2f%%, C = %s, fitted in %.1f s%s",
-                        r.engine(), r.trainExamples(), r.dim(), 100 * r.testAccuracy(), r.c(),
-                        r.fitSeconds(), r.iterations() == null ? "" : String.format(Locale.ROOT,
-                                " (%d L-BFGS iterations, objective %.4f)", r.iterations(),
-                                r.objective()));
+                        found.engine(), r.trainExamples(), r.dim(), 100 * r.testAccuracy(),
+                        r.c(), r.fitSeconds(), r.iterations() == null ? "" : String.format(
+                                Locale.ROOT, " (%d L-BFGS iterations, objective %.4f)",
+                                r.iterations(), r.objective()));
                 System.out.println(json ? Json.MAPPER.copy().enable(
-                        SerializationFeature.INDENT_OUTPUT).writeValueAsString(r) : text);
+                        SerializationFeature.INDENT_OUTPUT).writeValueAsString(found) : text);
             }
             return 0;
         }

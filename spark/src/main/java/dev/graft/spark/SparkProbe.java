@@ -1,6 +1,7 @@
 package dev.graft.spark;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.graft.io.GraftException;
 import dev.graft.io.Json;
 import dev.graft.transfer.FeatureCodes;
@@ -59,23 +60,13 @@ public final class SparkProbe {
     }
 
     /**
-     * What a probe found.
-     *
-     * @param objective the training codes' summed cross-entropy plus {@code ||W||^2 / (2C)} at
-     *     the solution ({@code graft probe}'s figure; MLlib's value times n)
+     * What a probe found: {@code graft probe}'s figures, whichever engine fitted it (MLlib's
+     * objective is given on graft's scale, its value times n).
      */
     public record Result(
             @JsonProperty("engine") String engine,
-            @JsonProperty("c") double c,
-            @JsonProperty("validation_accuracy_by_c") Map<String, Double> validationByC,
-            @JsonProperty("train_accuracy") double trainAccuracy,
-            @JsonProperty("test_accuracy") double testAccuracy,
-            @JsonProperty("train_examples") long trainExamples,
-            @JsonProperty("dim") int dim,
-            @JsonProperty("fit_seconds") double fitSeconds,
-            @JsonProperty("iterations") Integer iterations,
-            @JsonProperty("objective") Double objective,
-            @JsonProperty("codes") String codes) {}
+            @JsonProperty("codes") String codes,
+            @JsonUnwrapped LinearProbe.Result probe) {}
 
     private SparkProbe() {}
 
@@ -125,10 +116,8 @@ public final class SparkProbe {
     /** graft's engine: the codes in index order on the driver, then graft probe's own fit. */
     private static Result onDriver(Dataset<Row> train, Dataset<Row> test,
             FeatureCodes.Info info, LinearProbe.Config cfg, String codes) {
-        LinearProbe.Result r = LinearProbe.fit(collect(train, info), collect(test, info), cfg);
-        return new Result("graft", r.c(), r.validationByC(), r.trainAccuracy(),
-                r.testAccuracy(), r.trainExamples(), r.dim(), r.fitSeconds(), r.iterations(),
-                r.objective(), codes);
+        return new Result("graft", codes, LinearProbe.fit(collect(train, info), collect(test,
+                info), cfg));
     }
 
     /** A split's codes in index order, as graft extract keeps them. */
@@ -155,7 +144,7 @@ public final class SparkProbe {
     private static Result mllib(Dataset<Row> train, Dataset<Row> test, FeatureCodes.Info info,
             LinearProbe.Config cfg, String codes, Consumer<String> log) {
         long started = System.nanoTime();
-        Dataset<Row> raw = vectors(train).cache();
+        Dataset<Row> raw = vectors(train);
         Row stats = raw.select(Summarizer.metrics("variance", "count").summary(functions.col(
                 "features")).as("s")).first().getStruct(0);
         long n = stats.getLong(stats.fieldIndex("count"));
@@ -172,7 +161,6 @@ public final class SparkProbe {
                 inverse)).setInputCol("features").setOutputCol("scaled");
         Dataset<Row> tr = scale.transform(raw).cache();
         Dataset<Row> te = scale.transform(vectors(test));
-        raw.unpersist();
         Map<String, Double> byC = new LinkedHashMap<>();
         double best = cfg.grid()[0];
         if (cfg.grid().length > 1) {
@@ -204,9 +192,10 @@ public final class SparkProbe {
         double testAcc = accuracy(model.transform(te));
         double[] history = model.summary().objectiveHistory();
         tr.unpersist();
-        return new Result("spark", best, byC, trainAcc, testAcc, n, info.dim(),
-                (System.nanoTime() - started) / 1e9, model.summary().totalIterations(),
-                history.length == 0 ? null : history[history.length - 1] * n, codes);
+        return new Result("spark", codes, new LinearProbe.Result(cfg.classifier(), best, byC,
+                trainAcc, testAcc, Math.toIntExact(n), info.dim(), (System.nanoTime() - started)
+                        / 1e9, model.summary().totalIterations(), history.length == 0 ? null
+                                : history[history.length - 1] * n));
     }
 
     /** The codes as MLlib's vectors, the labels as doubles. */
@@ -225,9 +214,10 @@ public final class SparkProbe {
                 .setMaxIter(cfg.maxIterations()).setTol(cfg.tolerance()).fit(data);
     }
 
+    /** The share of rows predicted right, in one pass. */
     private static double accuracy(Dataset<Row> predicted) {
-        long total = predicted.count();
-        return total == 0 ? Double.NaN
-                : predicted.filter("prediction = label").count() / (double) total;
+        Row r = predicted.agg(functions.avg(functions.when(functions.col("prediction").equalTo(
+                functions.col("label")), 1.0).otherwise(0.0))).first();
+        return r.isNullAt(0) ? Double.NaN : r.getDouble(0);
     }
 }

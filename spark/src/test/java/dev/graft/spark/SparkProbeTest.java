@@ -67,12 +67,12 @@ class SparkProbeTest {
         LinearProbe.Result want = LinearProbe.fit(train, test, cfg);
         SparkProbe.Result got = SparkProbe.run(spark, parquet.toString(), SparkProbe.Engine.GRAFT,
                 cfg, s -> { });
-        assertEquals(want.c(), got.c());
-        assertEquals(want.validationByC(), got.validationByC());
-        assertEquals(want.testAccuracy(), got.testAccuracy());
-        assertEquals(want.trainAccuracy(), got.trainAccuracy());
-        assertEquals(want.objective(), got.objective());
-        assertEquals(train.count(), got.trainExamples());
+        assertEquals(want.c(), got.probe().c());
+        assertEquals(want.validationByC(), got.probe().validationByC());
+        assertEquals(want.testAccuracy(), got.probe().testAccuracy());
+        assertEquals(want.trainAccuracy(), got.probe().trainAccuracy());
+        assertEquals(want.objective(), got.probe().objective());
+        assertEquals(train.count(), got.probe().trainExamples());
     }
 
     /**
@@ -87,15 +87,15 @@ class SparkProbeTest {
         SparkProbe.Result got = SparkProbe.run(spark, parquet.toString(), SparkProbe.Engine.SPARK,
                 cfg, s -> { });
         assertEquals("spark", got.engine());
-        assertEquals(want.objective(), got.objective(), 0.005 * want.objective(),
+        assertEquals(want.objective(), got.probe().objective(), 0.005 * want.objective(),
                 "objective at C = 0.1");
-        assertEquals(want.testAccuracy(), got.testAccuracy(), 0.01);
-        assertEquals(want.trainAccuracy(), got.trainAccuracy(), 0.01);
+        assertEquals(want.testAccuracy(), got.probe().testAccuracy(), 0.01);
+        assertEquals(want.trainAccuracy(), got.probe().trainAccuracy(), 0.01);
 
         SparkProbe.Result grid = SparkProbe.run(spark, parquet.toString(),
                 SparkProbe.Engine.SPARK, config(0.001, 1), s -> { });
-        assertEquals(2, grid.validationByC().size(), "" + grid.validationByC());
-        assertTrue(grid.testAccuracy() > 1 / 3.0, "above chance on three classes: " + grid);
+        assertEquals(2, grid.probe().validationByC().size(), "" + grid.probe().validationByC());
+        assertTrue(grid.probe().testAccuracy() > 1 / 3.0, "above chance on three classes: " + grid);
     }
 
     @Test
