@@ -2,7 +2,7 @@
 # The README's adaptation table: every method, 3 seeds, on MNIST -> optical digits and on a
 # Fashion-MNIST shift, from source models trained here; the explore table (each stage's codes of
 # the other domain, clustered); then the PyTorch peer (source-only, CORAL, DANN) on the digits,
-# PEER_SEEDS seeds (default: as many).
+# PEER_SEEDS seeds (default: as many), from source models of its own and from graft's.
 #   bench/adapt_pairs.sh [OUT] [EPOCHS] [SEEDS] [SHIFT]
 # Defaults: /tmp/graft-adapt, 2 adaptation epochs, 3 seeds, fashion-mnist-small:noise=0.4.
 # About an hour on 2 cores. Figures go to OUT/*.json; the tables print as they finish.
@@ -49,6 +49,10 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   done
   /usr/bin/python3 bench/adapt_peer.py --source "$out/idx-mnist" --target "$out/idx-optdigits" \
       --epochs "$epochs" --seeds "${PEER_SEEDS:-$seeds}" --json | tee "$out/peer-digits.json"
+  # the same comparison from graft's own source model: seeds vary the adaptation only, as in graft
+  /usr/bin/python3 bench/adapt_peer.py --source "$out/idx-mnist" --target "$out/idx-optdigits" \
+      --source-model "$out/digits-source/model" --epochs "$epochs" \
+      --seeds "${PEER_SEEDS:-$seeds}" --json | tee "$out/peer-digits-same-source.json"
 else
   echo "the PyTorch peer needs Debian's python3-torch; skipped" >&2
 fi

@@ -12,9 +12,13 @@ over the source from that model, every step one source batch and one target batc
 size in one forward pass (BatchNorm sees both), loss = cross-entropy + 1 x the method's term on
 the stage3 features (TLL's CorrelationAlignmentLoss; DANN: TLL's DomainDiscriminator(256, 1024)
 behind gradient reversal with lambda = 2 / (1 + exp(-10 p)) - 1). Source-only is the source
-model as it is. Seeds vary the source model and the adaptation.
+model as it is. Seeds vary the source model and the adaptation; with --source-model (a graft
+checkpoint folder: its weights.safetensors and its model.json's normalization) every seed
+starts from that one model, as `graft adapt --model` does, and seeds vary the adaptation only.
 
   /usr/bin/python3 bench/adapt_peer.py --source /tmp/peer/mnist --target /tmp/peer/optdigits --seeds 3 --json
+  /usr/bin/python3 bench/adapt_peer.py --source /tmp/peer/mnist --target /tmp/peer/optdigits \
+      --source-model runs/mnist/model --seeds 3
 """
 import argparse
 import copy
@@ -136,13 +140,20 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--source-model", help="a graft checkpoint folder to start every seed from")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     xs, ys = load(a.source, "train")
     xt, _ = load(a.target, "train")  # the target's training labels are not read
     xe, ye = load(a.target, "t10k")
-    mean, std = xs.mean().item(), xs.std(unbiased=False).item()
+    if a.source_model:
+        with open(os.path.join(a.source_model, "model.json")) as f:
+            norm = json.load(f)["normalization"]
+        mean, std = norm["mean"][0], norm["std"][0]
+        weights = gm.load_safetensors(os.path.join(a.source_model, "weights.safetensors"))
+    else:
+        mean, std = xs.mean().item(), xs.std(unbiased=False).item()
     xs, xt, xe = (xs - mean) / std, (xt - mean) / std, (xe - mean) / std
     results = {m: [] for m in ("source-only", "coral", "dann")}
     cost = {m: [] for m in ("plain", "coral", "dann")}
@@ -150,7 +161,13 @@ def main():
         torch.manual_seed(seed)
         gen = torch.Generator().manual_seed(seed)
         source = gm.ConvNet(in_shape=tuple(xs.shape[1:]))
-        train(source, xs, ys, a.source_epochs, a, gen=gen)
+        if a.source_model:
+            missing, unexpected = source.load_state_dict(weights, strict=False)
+            if unexpected or any(not m.endswith("num_batches_tracked") for m in missing):
+                sys.exit(f"{a.source_model}: not graft's convnet (missing {missing}, "
+                         f"unexpected {unexpected})")
+        else:
+            train(source, xs, ys, a.source_epochs, a, gen=gen)
         results["source-only"].append(evaluate(source, xe, ye))
         for m in ("coral", "dann"):
             model = copy.deepcopy(source)
@@ -162,6 +179,7 @@ def main():
             print(f"seed {seed}: " + ", ".join(f"{k} {100 * v[-1]:.2f}%"
                                                for k, v in results.items()), file=sys.stderr)
     out = {"peer": f"pytorch {torch.__version__}", "threads": torch.get_num_threads(),
+           "source_model": a.source_model,
            "methods": [{"name": k, "target_accuracy_mean": float(np.mean(v)),
                         "target_accuracy_std": float(np.std(v, ddof=1)) if len(v) > 1 else 0.0,
                         "seeds": len(v),
