@@ -9,6 +9,7 @@ import dev.graft.data.Normalization;
 import dev.graft.data.RandAugment;
 import dev.graft.data.UnlabeledDataset;
 import dev.graft.model.Discriminator;
+import dev.graft.model.Pooling;
 import dev.graft.train.LossFunction;
 import dev.graft.train.Objective;
 import java.util.List;
@@ -121,7 +122,8 @@ final class AdaptObjective implements Objective {
                     step.appendedLogits().get(b + ":"), threshold);
             case MCC -> AdaptLosses.mcc(step.appendedLogits(), AdaptLosses.MCC_TEMPERATURE);
             case CORAL, MMD, DANN -> {
-                NDArray f = embedding(step.stageOutputs().get(featureStage));
+                NDArray f = Pooling.embedding(step.stageOutputs().get(featureStage),
+                        step.inputs());
                 NDArray fs = f.get("0:" + b);
                 NDArray ft = f.get(b + ":");
                 if (method == Method.CORAL) {
@@ -137,11 +139,5 @@ final class AdaptObjective implements Objective {
             }
             default -> throw new IllegalStateException(method.id() + " has no joint term");
         };
-    }
-
-    /** Feature maps {@code [b, c, h, w]} averaged to {@code [b, c]}; vectors as they are. */
-    static NDArray embedding(NDArray a) {
-        return a.getShape().dimension() == 4
-                ? a.reshape(a.getShape().get(0), a.getShape().get(1), -1).mean(new int[] {2}) : a;
     }
 }

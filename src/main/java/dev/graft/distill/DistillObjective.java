@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import dev.graft.model.Adapter;
+import dev.graft.model.Pooling;
 import dev.graft.train.LossFunction;
 import dev.graft.train.Objective;
 import java.util.ArrayList;
@@ -78,7 +79,8 @@ final class DistillObjective implements Objective {
                     t.get(HINT), step));
         }
         if (kind.usesRelations()) {
-            NDArray s = Distillation.embedding(step.stageOutputs().get(plan.relationStudent()));
+            NDArray s = Pooling.embedding(step.stageOutputs().get(plan.relationStudent()),
+                    step.inputs());
             NDArray te = t.get(RELATION);
             loss = add(loss, DistillLosses.rkdDistance(s, te)
                     .mul((float) terms.distanceWeight())
@@ -89,10 +91,8 @@ final class DistillObjective implements Objective {
 
     /** Hint (through the adapter) and attention transfer, at the teacher target's size. */
     NDArray hintTerms(NDArray student, NDArray target, Step step) {
-        NDArray s = student;
-        if (s.getShape().dimension() == 4 && target.getShape().dimension() == 2) {
-            s = Distillation.embedding(s);
-        }
+        NDArray s = student.getShape().dimension() == target.getShape().dimension() ? student
+                : Pooling.embedding(student, step.inputs());
         NDArray adapted = adapter.forward(new ParameterStore(step.manager(), false), s, true);
         NDArray loss;
         if (target.getShape().dimension() == 4) {

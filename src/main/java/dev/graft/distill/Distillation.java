@@ -19,10 +19,11 @@ import dev.graft.model.Architecture;
 import dev.graft.model.Checkpoint;
 import dev.graft.model.ModelOptions;
 import dev.graft.model.ModelSpec;
+import dev.graft.model.Pooling;
 import dev.graft.model.StagedNet;
 import dev.graft.train.Benchmark;
-import dev.graft.train.EpochMetrics;
 import dev.graft.train.EpochCost;
+import dev.graft.train.EpochMetrics;
 import dev.graft.train.Evaluation;
 import dev.graft.train.GraftVersion;
 import dev.graft.train.LrSchedule;
@@ -529,8 +530,8 @@ public final class Distillation {
 
     /**
      * A text teacher takes a text student (a BERT of fewer layers, started from the teacher's,
-     * see {@link #fromTeacherLayers}) and the terms that compare outputs; hints and relations
-     * compare feature maps of images.
+     * see {@link #fromTeacherLayers}). Every kind applies: hints and relations compare the
+     * stages' sentence vectors (their tokens averaged over the mask, {@link Pooling#embedding}).
      */
     static void checkModality(Config c, ModelSpec tspec, Architecture student) {
         boolean text = Architecture.byId(tspec.architecture()).isText();
@@ -541,13 +542,6 @@ public final class Distillation {
                     : " reads text, and the teacher reads images"));
         }
         if (text) {
-            for (Kind k : c.kinds()) {
-                if (k.usesHints() || k.usesRelations()) {
-                    throw new GraftException("--kind " + k.id() + ": hints and relations"
-                            + " compare image feature maps; a text student takes alone and"
-                            + " response");
-                }
-            }
             if (c.studentOptions().text() == null) {
                 throw new GraftException("a text student needs its sizes (--student-layers)");
             }
@@ -609,26 +603,13 @@ public final class Distillation {
         return train.select(idx);
     }
 
-    /** Raw output shape (batch 1) of every stage. */
-    static Map<String, Shape> stageShapes(StagedNet net, NDManager manager) {
-        Map<String, NDArray> capture = new LinkedHashMap<>();
-        net.stageNames().forEach(s -> capture.put(s, null));
-        Map<String, Shape> out = new LinkedHashMap<>();
-        try (NDManager m = manager.newSubManager()) {
-            net.forward(new ParameterStore(m, false), m.zeros(net.batchInputShape(1)), false,
-                    capture);
-            capture.forEach((k, v) -> out.put(k, v.getShape()));
-        }
-        return out;
-    }
-
     /** Resolves the stages the terms connect, checking names and sizes before any training. */
     static Plan plan(Config c, StagedNet student, StagedNet teacher, NDManager manager) {
         if (c.kinds().stream().noneMatch(k -> k.usesHints() || k.usesRelations())) {
             return new Plan(null, null, null, null, null); // only the logits are compared
         }
-        Map<String, Shape> ss = stageShapes(student, manager);
-        Map<String, Shape> ts = stageShapes(teacher, manager);
+        Map<String, Shape> ss = student.stageOutputShapes();
+        Map<String, Shape> ts = teacher.stageOutputShapes();
         List<String> sNames = student.stageNames();
         List<String> tNames = teacher.stageNames();
         if (sNames.isEmpty() || tNames.isEmpty()) {
@@ -700,13 +681,7 @@ public final class Distillation {
         return best;
     }
 
-    /** {@code [b, c, h, w]} average-pooled to {@code [b, c]}; vectors as they are. */
-    static NDArray embedding(NDArray a) {
-        return a.getShape().dimension() == 4
-                ? a.reshape(a.getShape().get(0), a.getShape().get(1), -1).mean(new int[] {2}) : a;
-    }
-
-    private static TeacherOutputs teacherOutputs(List<StagedNet> members, Plan plan,
+    static TeacherOutputs teacherOutputs(List<StagedNet> members, Plan plan,
             StagedNet student, NDManager manager) {
         List<String> stages = new ArrayList<>();
         if (plan.hintTeacher() != null) {
@@ -716,20 +691,21 @@ public final class Distillation {
             stages.add(plan.relationTeacher());
         }
         boolean studentMaps = plan.hintStudent() != null
-                && stageShapes(student, manager).get(plan.hintStudent()).dimension() == 4;
-        return new TeacherOutputs(members, stages, (logits, outs) -> {
+                && student.stageOutputShapes().get(plan.hintStudent()).dimension() == 4;
+        return new TeacherOutputs(members, stages, (logits, outs, inputs) -> {
             Map<String, NDArray> m = new LinkedHashMap<>();
             m.put(TeacherOutputs.LOGITS, logits);
             if (plan.hintTeacher() != null) {
                 NDArray h = outs.get(plan.hintTeacher());
-                if (h.getShape().dimension() == 4) {
-                    h = studentMaps ? DistillLosses.poolTo(h, plan.hintSize()[0],
-                            plan.hintSize()[1]) : embedding(h);
-                }
+                // maps meet maps at the plan's size; anything else meets as vectors (a text
+                // stage's tokens vary in number from batch to batch, their mean does not)
+                h = studentMaps && h.getShape().dimension() == 4 ? DistillLosses.poolTo(h,
+                        plan.hintSize()[0], plan.hintSize()[1]) : Pooling.embedding(h, inputs);
                 m.put(DistillObjective.HINT, h);
             }
             if (plan.relationTeacher() != null) {
-                m.put(DistillObjective.RELATION, embedding(outs.get(plan.relationTeacher())));
+                m.put(DistillObjective.RELATION, Pooling.embedding(outs.get(
+                        plan.relationTeacher()), inputs));
             }
             return m;
         });
@@ -868,9 +844,9 @@ public final class Distillation {
         }
         Adapter adapter = null;
         if (k.usesHints()) {
-            Shape s = stageShapes(net, m).get(sh.plan().hintStudent());
+            Shape s = net.stageOutputShapes().get(sh.plan().hintStudent());
             Shape target = hintTargetShape(sh.outputs(), sh.train(), m);
-            Shape in = s.dimension() == 4 && target.dimension() == 2 ? new Shape(1, s.get(1)) : s;
+            Shape in = s.dimension() == target.dimension() ? s : Pooling.embeddingShape(s);
             adapter = Adapter.create(in, (int) target.get(1), "adapter", m,
                     Seeds.derive(seed, "adapter"));
         }

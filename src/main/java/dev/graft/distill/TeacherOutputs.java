@@ -11,7 +11,6 @@ import dev.graft.train.Progress;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 /**
  * What the teacher says about a batch: its logits and any targets derived from its stage
@@ -30,7 +29,7 @@ final class TeacherOutputs {
 
     private final List<StagedNet> members;
     private final List<String> stages;
-    private final BiFunction<NDArray, Map<String, NDArray>, Map<String, NDArray>> targets;
+    private final Targets targets;
     private Map<String, float[]> cache;
     private Map<String, Shape> rowShapes;
 
@@ -41,8 +40,7 @@ final class TeacherOutputs {
      * @param targets from the logits and those stage outputs to the named targets (which must
      *     include {@link #LOGITS}); run on every batch or once per example when cached
      */
-    TeacherOutputs(List<StagedNet> members, List<String> stages,
-            BiFunction<NDArray, Map<String, NDArray>, Map<String, NDArray>> targets) {
+    TeacherOutputs(List<StagedNet> members, List<String> stages, Targets targets) {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("a teacher needs at least one network");
         }
@@ -56,6 +54,17 @@ final class TeacherOutputs {
                 }
             });
         }
+    }
+
+    /** From the teacher's logits and stage outputs for a batch to the targets the terms read. */
+    @FunctionalInterface
+    interface Targets {
+        /**
+         * @param stageOutputs the first member's outputs of the stages asked for
+         * @param inputs the batch's inputs (a text batch's mask pools its tokens)
+         */
+        Map<String, NDArray> of(NDArray logits, Map<String, NDArray> stageOutputs,
+                NDList inputs);
     }
 
     /** The teacher's logits for inputs {@code x}; the first member's stages into {@code capture}. */
@@ -73,7 +82,7 @@ final class TeacherOutputs {
         Map<String, NDArray> outputs = new LinkedHashMap<>();
         stages.forEach(s -> outputs.put(s, null));
         NDArray logits = logits(x, outputs);
-        return targets.apply(logits, outputs);
+        return targets.of(logits, outputs, x);
     }
 
     /** The teacher's test accuracy on {@code data} (an ensemble's from its mean logits). */

@@ -279,6 +279,21 @@ public final class StagedNet extends AbstractBlock {
         return s[0];
     }
 
+    /**
+     * Shape of every stage's output (the first array it hands on) for one example batch, by
+     * stage name, bottom to top; inferred, nothing is computed. A text stage's token count is
+     * the input shape's, which a real batch replaces by its longest text's.
+     */
+    public Map<String, Shape> stageOutputShapes() {
+        Map<String, Shape> out = new LinkedHashMap<>();
+        Shape[] s = batchInputShapes(1);
+        for (Stage st : stages) {
+            s = st.block.getOutputShapes(s);
+            out.put(st.name, s[0]);
+        }
+        return out;
+    }
+
     /** All parameters and buffers by PyTorch name, in module order. */
     public Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();

@@ -24,7 +24,7 @@ class DistillObjectiveTest {
             StagedNet teacher = Architecture.MLP.build(new int[] {1, 2, 2}, 3,
                     ModelOptions.DEFAULT).initialize(m, 3);
             TeacherOutputs outputs = new TeacherOutputs(List.of(teacher), List.of(),
-                    (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits));
+                    (logits, outs, in) -> Map.of(TeacherOutputs.LOGITS, logits));
             NDArray x = m.randomNormal(new Shape(4, 1, 2, 2));
             NDArray logits = m.randomNormal(new Shape(4, 3));
             NDArray labels = m.create(new long[] {0, 1, 2, 0});

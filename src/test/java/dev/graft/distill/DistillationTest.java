@@ -134,7 +134,7 @@ class DistillationTest {
                     .test();
             Checkpoint.Loaded t = Checkpoint.load(teacher, m);
             TeacherOutputs outputs = new TeacherOutputs(List.of(t.net()), List.of("stage2"),
-                    (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits, "hint",
+                    (logits, outs, in) -> Map.of(TeacherOutputs.LOGITS, logits, "hint",
                             outs.get("stage2")));
             try (TensorDataset data = TensorDataset.of(images.select(new int[] {0, 1, 2, 3, 4,
                 5, 6}), t.spec().normalization(), m)) {
@@ -162,7 +162,7 @@ class DistillationTest {
             Checkpoint.Loaded a = Checkpoint.load(teacher, m);
             Checkpoint.Loaded b = Checkpoint.load(mlpTeacher, m);
             TeacherOutputs outputs = new TeacherOutputs(List.of(a.net(), b.net()),
-                    List.of("stage1"), (logits, outs) -> Map.of(TeacherOutputs.LOGITS, logits,
+                    List.of("stage1"), (logits, outs, in) -> Map.of(TeacherOutputs.LOGITS, logits,
                             "hint", outs.get("stage1")));
             try (TensorDataset data = TensorDataset.of(images, a.spec().normalization(), m)) {
                 dev.graft.data.Batch batch = data.range(0, 50, m);
