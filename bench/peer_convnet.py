@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The PyTorch peer: graft's convnet trained with the same recipe, for side-by-side figures.
+"""The PyTorch peer: graft's convnet (or resnet18, --arch) trained with the same recipe, for
+side-by-side figures.
 
 Same data (Fashion-MNIST IDX from the Debian package), normalization (training mean and std),
 batch size, optimizer (Adam), schedule (OneCycleLR peaking at --lr, cosine, no momentum
@@ -8,6 +9,7 @@ core. Prints images/s per epoch (optimizer steps only) and test accuracy.
 
   /usr/bin/python3 bench/peer_convnet.py --epochs 3 --json
   /usr/bin/python3 bench/peer_convnet.py --steps 150 --epochs 3   # throughput only
+  /usr/bin/python3 bench/peer_convnet.py --arch resnet18 --steps 20 --epochs 3
 """
 import argparse
 import gzip
@@ -50,6 +52,8 @@ def rss_mb():
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--arch", choices=["convnet", "resnet18"], default="convnet",
+                   help="resnet18: torchvision's layout with graft's small stem below 64 pixels")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -70,7 +74,7 @@ def main():
     n = len(y)
     steps_per_epoch = (n + a.batch_size - 1) // a.batch_size
 
-    model = gm.ConvNet()
+    model = gm.ConvNet() if a.arch == "convnet" else gm.ResNet18(tuple(x.shape[1:]), 10)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, epochs=a.epochs,
                                                 steps_per_epoch=steps_per_epoch,
@@ -104,7 +108,8 @@ def main():
         for i in range(0, len(yt), 512):
             correct += (model(xt[i:i + 512]).argmax(1) == yt[i:i + 512]).sum().item()
     measured = epochs[1:] if len(epochs) > 1 else epochs
-    result = {"peer": f"pytorch {torch.__version__}", "threads": torch.get_num_threads(),
+    result = {"peer": f"pytorch {torch.__version__}", "arch": a.arch,
+              "threads": torch.get_num_threads(),
               "batch_size": a.batch_size, "train_examples": n,
               "train_images_per_second": sum(e["images_per_second"] for e in measured) / len(measured),
               "test_accuracy": correct / len(yt), "epochs": epochs}

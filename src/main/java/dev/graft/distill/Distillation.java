@@ -333,7 +333,7 @@ public final class Distillation {
             StagedNet probeStudent = arch.build(tspec.inputShape(), tspec.numClasses(),
                     c.studentOptions()).initialize(manager, 0);
             OneDnnCheck.requireSafeTraining(probeStudent); // before the teacher's outputs
-            Plan plan = plan(c, probeStudent, teacher, manager);
+            Plan plan = plan(c, probeStudent, teacher);
             Map<String, Object> runJson = new LinkedHashMap<>();
             runJson.put("command", "distill");
             runJson.put("config", c);
@@ -344,7 +344,7 @@ public final class Distillation {
                 Examples test = data.test();
                 runJson.put("status", "running");
                 run.writeRun(runJson);
-                TeacherOutputs outputs = teacherOutputs(members, plan, probeStudent, manager);
+                TeacherOutputs outputs = teacherOutputs(members, plan, probeStudent);
                 Model teacherModel = teacherModel(c, members, specs, outputs, test, manager);
                 log.accept(String.format("teacher %s (%s, %,d parameters, %.2f%%); student %s,"
                         + " %,d parameters (%.1fx fewer); %,d training images%s",
@@ -604,7 +604,7 @@ public final class Distillation {
     }
 
     /** Resolves the stages the terms connect, checking names and sizes before any training. */
-    static Plan plan(Config c, StagedNet student, StagedNet teacher, NDManager manager) {
+    static Plan plan(Config c, StagedNet student, StagedNet teacher) {
         if (c.kinds().stream().noneMatch(k -> k.usesHints() || k.usesRelations())) {
             return new Plan(null, null, null, null, null); // only the logits are compared
         }
@@ -682,7 +682,7 @@ public final class Distillation {
     }
 
     static TeacherOutputs teacherOutputs(List<StagedNet> members, Plan plan,
-            StagedNet student, NDManager manager) {
+            StagedNet student) {
         List<String> stages = new ArrayList<>();
         if (plan.hintTeacher() != null) {
             stages.add(plan.hintTeacher());

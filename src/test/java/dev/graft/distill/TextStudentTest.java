@@ -86,12 +86,11 @@ class TextStudentTest {
                     ModelOptions.ofText(FOUR.withLayers(2))).initialize(m, 2);
             Distillation.Plan plan = Distillation.plan(config("bert",
                     ModelOptions.ofText(FOUR.withLayers(2)), Distillation.Kind.COMBINED),
-                    student, teacher, m);
+                    student, teacher);
             assertEquals("layer1", plan.hintStudent(), "the student's top layer");
             assertEquals("layer3", plan.hintTeacher(), "the teacher's top layer");
             assertEquals("layer3", plan.relationTeacher());
-            TeacherOutputs outputs = Distillation.teacherOutputs(List.of(teacher), plan, student,
-                    m);
+            TeacherOutputs outputs = Distillation.teacherOutputs(List.of(teacher), plan, student);
             NDList padded = new NDList(m.create(new long[] {7, 8, 9, 0, 0, 3, 4, 5, 6, 7},
                     new Shape(2, 5)), m.create(new long[] {1, 1, 1, 0, 0, 1, 1, 1, 1, 1},
                     new Shape(2, 5)));
