@@ -868,7 +868,14 @@ public final class Distillation {
         long seed = Seeds.derive(c.train().seed(), "cost");
         TrainConfig tc = new TrainConfig(1, c.train().batchSize(), c.train().optimizer(),
                 new LrSchedule.Constant(), c.train().augmentation(), seed, 0, List.of());
-        int n = costChunk(sh, tc, seed, manager);
+        int n;
+        try {
+            n = costChunk(sh, tc, seed, manager);
+        } catch (dev.graft.train.TrainingDivergedException e) {
+            log.accept("epoch costs not timed: the student alone diverged in the timed training ("
+                    + e.getMessage() + ")");
+            return costs;
+        }
         log.accept(String.format("epoch cost: timing chunks of %,d images, %d rounds", n,
                 EpochCost.ROUNDS));
         try (NDManager m = manager.newSubManager();
@@ -882,10 +889,18 @@ public final class Distillation {
                     StagedNet net = newStudent(sh, seed, km);
                     try (TrainingLoop distill = new TrainingLoop(net, tc, km)) {
                         distill.objective(objective(sh, k, net, seed, km));
-                        double cost = EpochCost.ratio(alone, distill, head);
-                        costs.put(k, cost);
-                        log.accept(String.format("epoch cost of %s vs alone, timed side by side:"
-                                + " %.2fx", k.id(), cost));
+                        try {
+                            double cost = EpochCost.ratio(alone, distill, head);
+                            costs.put(k, cost);
+                            log.accept(String.format("epoch cost of %s vs alone, timed side by"
+                                    + " side: %.2fx", k.id(), cost));
+                        } catch (dev.graft.train.TrainingDivergedException e) {
+                            // the timed chunks train a fresh student at a constant rate, and how
+                            // many steps they take depends on the machine's speed: a kind that
+                            // diverges there goes without a cost, the run goes on
+                            log.accept("epoch cost of " + k.id() + " not timed: the timed"
+                                    + " training diverged (" + e.getMessage() + ")");
+                        }
                     }
                 }
             }

@@ -65,6 +65,25 @@ class DistillationTest {
                 false, 0.1, student, ModelOptions.DEFAULT, kinds, 1, terms, 2048, train(epochs));
     }
 
+    /**
+     * A kind whose timed chunks diverge (RKD's gradients spike; how many steps the chunks take
+     * depends on the machine's speed) goes without an epoch cost; the run itself goes on and
+     * records its diverged students, as it does for any seed.
+     */
+    @Test
+    void aDivergingTimingLeavesTheCostOutAndTheRunGoesOn() {
+        Distillation.Config c = new Distillation.Config(List.of(teacher), "fashion-mnist-small",
+                null, 50, null, false, 0.1, "mlp", ModelOptions.DEFAULT,
+                List.of(Distillation.Kind.ALONE, Distillation.Kind.RELATION), 1,
+                Distillation.Terms.defaults(), 2048, new TrainConfig(1, 64,
+                        OptimizerConfig.adam(1e4), new LrSchedule.Constant(), Augmentation.NONE,
+                        7, 0, List.of()));
+        Distillation.Result r = new Distillation(s -> { }).run(c, tmp.resolve("diverging"));
+        Distillation.Row relation = r.rows().stream()
+                .filter(row -> row.kind() == Distillation.Kind.RELATION).findFirst().orElseThrow();
+        assertNull(relation.epochCostVsAlone(), "no cost from a diverged timing");
+    }
+
     @Test
     void everyKindTrainsAStudentAndTheTableIsPairedWithTheStudentAlone() throws Exception {
         Distillation.Result r = new Distillation(s -> { }).run(config("mlp", null,
