@@ -871,7 +871,7 @@ public final class Distillation {
         int n;
         try {
             n = costChunk(sh, tc, seed, manager);
-        } catch (dev.graft.train.TrainingDivergedException e) {
+        } catch (TrainingDivergedException e) {
             log.accept("epoch costs not timed: the student alone diverged in the timed training ("
                     + e.getMessage() + ")");
             return costs;
@@ -894,7 +894,7 @@ public final class Distillation {
                             costs.put(k, cost);
                             log.accept(String.format("epoch cost of %s vs alone, timed side by"
                                     + " side: %.2fx", k.id(), cost));
-                        } catch (dev.graft.train.TrainingDivergedException e) {
+                        } catch (TrainingDivergedException e) {
                             // the timed chunks train a fresh student at a constant rate, and how
                             // many steps they take depends on the machine's speed: a kind that
                             // diverges there goes without a cost, the run goes on

@@ -27,6 +27,12 @@ class TextStudentTest {
 
     static final BertConfig FOUR = new BertConfig(50, 16, 4, 2, 32, 12, 2, 1e-12);
 
+    /** A BERT of {@code config} over 12 tokens and 3 classes, initialized from {@code seed}. */
+    static StagedNet bert(BertConfig config, long seed, NDManager m) {
+        return Architecture.BERT.build(new int[] {12}, 3, ModelOptions.ofText(config))
+                .initialize(m, seed);
+    }
+
     static float[] of(StagedNet net, String name) {
         return net.namedParameters().get(name).getArray().toFloatArray();
     }
@@ -35,10 +41,8 @@ class TextStudentTest {
     @Test
     void studentLayersComeFromEveryOtherTeacherLayer() {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet teacher = Architecture.BERT.build(new int[] {12}, 3,
-                    ModelOptions.ofText(FOUR)).initialize(m, 1);
-            StagedNet student = Architecture.BERT.build(new int[] {12}, 3,
-                    ModelOptions.ofText(FOUR.withLayers(2))).initialize(m, 2);
+            StagedNet teacher = bert(FOUR, 1, m);
+            StagedNet student = bert(FOUR.withLayers(2), 2, m);
             String q1 = "encoder.layer.1.attention.self.query.weight";
             assertNotEquals(of(teacher, "encoder.layer.2.attention.self.query.weight")[0],
                     of(student, q1)[0], "different seeds start different weights");
@@ -80,10 +84,8 @@ class TextStudentTest {
     @Test
     void textHintsAndRelationsCompareSentenceVectorsWhateverThePadding() {
         try (NDManager m = NDManager.newBaseManager()) {
-            StagedNet teacher = Architecture.BERT.build(new int[] {12}, 3,
-                    ModelOptions.ofText(FOUR)).initialize(m, 1);
-            StagedNet student = Architecture.BERT.build(new int[] {12}, 3,
-                    ModelOptions.ofText(FOUR.withLayers(2))).initialize(m, 2);
+            StagedNet teacher = bert(FOUR, 1, m);
+            StagedNet student = bert(FOUR.withLayers(2), 2, m);
             Distillation.Plan plan = Distillation.plan(config("bert",
                     ModelOptions.ofText(FOUR.withLayers(2)), Distillation.Kind.COMBINED),
                     student, teacher);
