@@ -61,6 +61,9 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--profile", type=int, default=0, metavar="N",
+                   help="profile the epochs after the first with torch's profiler and list the N"
+                        " operators of most self time per step (as graft bench --profile does)")
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
@@ -80,7 +83,12 @@ def main():
                                                 steps_per_epoch=steps_per_epoch,
                                                 cycle_momentum=False)
     epochs = []
+    prof = None
     for epoch in range(1, a.epochs + 1):
+        if a.profile and epoch == min(2, a.epochs):
+            prof = torch.autograd.profiler.profile()
+            prof.__enter__()
+            prof_start = time.perf_counter()
         model.train()
         order = torch.randperm(n)
         start = time.perf_counter()
@@ -102,6 +110,18 @@ def main():
         if not a.json:
             print(f"epoch {epoch}: {n / secs:,.0f} images/s, loss {loss_sum / n:.4f}",
                   file=sys.stderr)
+    if prof is not None:
+        wall = time.perf_counter() - prof_start
+        prof.__exit__(None, None, None)
+        steps = steps_per_epoch * (a.epochs - (1 if a.epochs > 1 else 0))
+        rows = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+        total = sum(e.self_cpu_time_total for e in rows) / 1e3
+        print(f"profile of {steps} steps: {wall * 1e3:,.0f} ms wall, {total:,.0f} ms of operator"
+              f" self time; per step:\n  {'self ms':>9} {'total ms':>9} {'calls':>7}  operator",
+              file=sys.stderr)
+        for e in rows[: a.profile]:
+            print(f"  {e.self_cpu_time_total / 1e3 / steps:9.2f} {e.cpu_time_total / 1e3 / steps:9.2f}"
+                  f" {e.count / steps:7.1f}  {e.key}", file=sys.stderr)
     model.eval()
     correct = 0
     with torch.no_grad():

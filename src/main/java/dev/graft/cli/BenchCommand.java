@@ -3,6 +3,7 @@ package dev.graft.cli;
 import dev.graft.model.ModelOptions;
 import dev.graft.train.Benchmark;
 import dev.graft.train.EpochMetrics;
+import dev.graft.train.StepProfile;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +52,16 @@ final class BenchCommand implements Callable<Integer> {
             + " them per round, --epochs + 1 alternating rounds (the first is warm-up).")
     String model;
 
+    @Option(names = "--profile", paramLabel = "TRACE.json", description = "Record every engine"
+            + " operator of the timed epochs with libtorch's profiler: the Chrome trace goes to"
+            + " this file (chrome://tracing), and the operators that took the most self time are"
+            + " listed. Compare with the PyTorch peer: bench/profile_step.sh")
+    java.nio.file.Path profile;
+
+    @Option(names = "--profile-top", defaultValue = "20", paramLabel = "N", description =
+            "Operators listed with --profile (default: ${DEFAULT-VALUE}).")
+    int profileTop;
+
     @Mixin
     CommonOptions common;
 
@@ -61,7 +72,8 @@ final class BenchCommand implements Callable<Integer> {
             return encoder();
         }
         Benchmark.Result r = Benchmark.run(new Benchmark.Config(data, arch,
-                new ModelOptions(width, null), batchSize, steps, epochs, common.seed, inputSize),
+                new ModelOptions(width, null), batchSize, steps, epochs, common.seed, inputSize,
+                profile),
                 common::log, common.progress());
         StringBuilder sb = new StringBuilder(String.format(
                 "%s, batch %d, %,d parameters, %s on %d cpus%n%s"
@@ -70,10 +82,26 @@ final class BenchCommand implements Callable<Integer> {
                         : String.format("  training  %,8.0f images/s%n",
                                 r.trainImagesPerSecond()), r.inferenceImagesPerSecond(),
                 r.peakRssMb()));
+        if (!Double.isNaN(r.minorFaultsPerStep())) {
+            sb.append(String.format("  page faults %,6.0f per step (memory the kernel maps and"
+                    + " zeroes again)%n", r.minorFaultsPerStep()));
+        }
         for (EpochMetrics m : r.epochs()) {
             sb.append(String.format("  epoch %2d: %,6.0f images/s, peak RSS %,6.0f MiB, heap %,5.0f"
                     + " MiB%s%n", m.epoch(), m.imagesPerSecond(), m.peakRssMb(), m.heapUsedMb(),
                     m.epoch() == 1 && r.epochs().size() > 1 ? " (warm-up)" : ""));
+        }
+        if (r.profile() != null) {
+            StepProfile.Summary p = r.profile();
+            sb.append(String.format("profile of %d steps (%s): %,.0f ms wall, %,.0f ms of operator"
+                    + " self time; per step:%n  %9s %9s %7s  operator%n", p.steps(), p.trace(),
+                    p.wallMs(), p.selfMs(), "self ms", "total ms", "calls"));
+            for (StepProfile.Row row : p.rows().subList(0, Math.min(profileTop,
+                    p.rows().size()))) {
+                sb.append(String.format("  %9.2f %9.2f %7.1f  %s%n", row.selfMs() / p.steps(),
+                        row.totalMs() / p.steps(), (double) row.calls() / p.steps(),
+                        row.operator()));
+            }
         }
         common.print(r, sb.toString());
         return 0;

@@ -31,9 +31,10 @@ public final class Benchmark {
      *     only: timed passes after one warm-up batch, the best reported)
      * @param inputSize 0: the dataset's images; else random RGB images of this side and no
      *     training, only inference (e.g. 224 for ImageNet models)
+     * @param profile where to write libtorch's operator trace of the timed epochs, or null
      */
     public record Config(String data, String architecture, ModelOptions options, int batchSize,
-            int steps, int epochs, long seed, int inputSize) {
+            int steps, int epochs, long seed, int inputSize, java.nio.file.Path profile) {
         public Config {
             if (steps < 1 || epochs < 1 || batchSize < 1 || inputSize < 0) {
                 throw new IllegalArgumentException("--steps, --epochs and --batch-size must be"
@@ -50,9 +51,11 @@ public final class Benchmark {
             @JsonProperty("train_images_per_second") double trainImagesPerSecond,
             @JsonProperty("inference_images_per_second") double inferenceImagesPerSecond,
             @JsonProperty("peak_rss_mb") double peakRssMb,
+            @JsonProperty("minor_page_faults_per_step") double minorFaultsPerStep,
             @JsonProperty("epochs") List<EpochMetrics> epochs,
             @JsonProperty("engine") String engine,
-            @JsonProperty("cpus") int cpus) {}
+            @JsonProperty("cpus") int cpus,
+            @JsonProperty("profile") StepProfile.Summary profile) {}
 
     private Benchmark() {}
 
@@ -142,8 +145,9 @@ public final class Benchmark {
                 best = Math.min(best, s);
             }
             return new Result(arch.id(), c.batchSize(), net.parameterCount(), Double.NaN,
-                    n / best, MemoryProbe.peakRssMb(), List.of(), GraftVersion.engine(),
-                    Runtime.getRuntime().availableProcessors());
+                    n / best, MemoryProbe.peakRssMb(), Double.NaN, List.of(),
+                    GraftVersion.engine(),
+                    Runtime.getRuntime().availableProcessors(), null);
         }
     }
 
@@ -172,9 +176,39 @@ public final class Benchmark {
             StagedNet net = arch.build(train.imageShape(), train.numClasses(), c.options())
                     .initialize(manager, c.seed());
             TrainingLoop.Outcome out;
+            // page faults and the profile cover the timed epochs: after the warm-up's last step
+            long timedFrom = c.epochs() > 1 ? c.steps() : 0;
+            long[] faultsFrom = {MemoryProbe.minorFaults()};
+            long[] profileStart = {System.nanoTime()};
+            Runnable startTimed = () -> {
+                faultsFrom[0] = MemoryProbe.minorFaults();
+                if (c.profile() != null) {
+                    StepProfile.start();
+                    profileStart[0] = System.nanoTime();
+                }
+            };
             try (TrainingLoop loop = new TrainingLoop(net, tc, manager)) {
                 loop.progress(progress);
+                if (timedFrom == 0) {
+                    startTimed.run();
+                } else {
+                    loop.hook((m, epoch, globalStep, step) -> {
+                        if (globalStep == timedFrom) {
+                            startTimed.run();
+                        }
+                    });
+                }
                 out = loop.fit(data, null, 1, Double.NEGATIVE_INFINITY, (m, improved) -> { });
+            }
+            long timedSteps = (long) c.steps() * c.epochs() - timedFrom;
+            long faultsTo = MemoryProbe.minorFaults();
+            double faultsPerStep = faultsTo < 0 || faultsFrom[0] < 0 ? Double.NaN
+                    : (double) (faultsTo - faultsFrom[0]) / timedSteps;
+            StepProfile.Summary profile = null;
+            if (c.profile() != null) {
+                double wallMs = (System.nanoTime() - profileStart[0]) / 1e6;
+                StepProfile.stop(c.profile());
+                profile = StepProfile.summarize(c.profile(), timedSteps, wallMs);
             }
             List<EpochMetrics> measured = out.history().size() > 1
                     ? out.history().subList(1, out.history().size()) : out.history();
@@ -184,8 +218,8 @@ public final class Benchmark {
                     .orElse(Double.NaN);
             double inferIps = inferenceImagesPerSecond(net, data, c.batchSize(), manager);
             return new Result(arch.id(), c.batchSize(), net.parameterCount(), trainIps, inferIps,
-                    peak, out.history(), GraftVersion.engine(),
-                    Runtime.getRuntime().availableProcessors());
+                    peak, faultsPerStep, out.history(), GraftVersion.engine(),
+                    Runtime.getRuntime().availableProcessors(), profile);
         }
     }
 }

@@ -12,6 +12,7 @@ public final class MemoryProbe {
 
     private static final Path STATUS = Path.of("/proc/self/status");
     private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
+    private static final Path STAT = Path.of("/proc/self/stat");
 
     private MemoryProbe() {}
 
@@ -27,6 +28,21 @@ public final class MemoryProbe {
     /** Peak resident set size in MiB since the last reset, or NaN where unknown. */
     public static double peakRssMb() {
         return field("VmHWM:");
+    }
+
+    /**
+     * Minor page faults of this process so far (each a page the kernel maps and zeroes on first
+     * touch), or -1 where unknown. Memory freed to the kernel and touched again faults again.
+     */
+    public static long minorFaults() {
+        try {
+            String stat = Files.readString(STAT);
+            // the fields after the command name, which is in parentheses and may hold spaces
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[7]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** Heap in use in MiB. */

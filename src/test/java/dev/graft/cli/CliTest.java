@@ -223,6 +223,31 @@ class CliTest {
     }
 
     @Test
+    void benchProfilesTheTimedStepsPerOperator() throws Exception {
+        Path trace = tmp.resolve("bench-trace.json");
+        Run r = graft("bench", "--data", "fashion-mnist-small", "--steps", "3", "--epochs", "2",
+                "--batch-size", "32", "--profile", trace.toString(), "--json", "-q");
+        assertEquals(0, r.code(), r.err());
+        JsonNode p = r.json().get("profile");
+        assertTrue(Files.size(trace) > 0, "the Chrome trace is written");
+        assertEquals(3, p.get("steps").asInt(), "the warm-up epoch is left out");
+        java.util.Map<String, JsonNode> rows = new java.util.HashMap<>();
+        p.get("operators").forEach(row -> rows.put(row.get("operator").asText(), row));
+        // four convolutions a step, forward and backward, in the three profiled steps
+        assertEquals(12, rows.get("aten::convolution_backward").get("calls").asInt(), rows.keySet()
+                .toString());
+        assertTrue(rows.containsKey("aten::native_batch_norm_backward"));
+        double self = 0;
+        for (JsonNode row : p.get("operators")) {
+            self += row.get("self_ms").asDouble();
+            assertTrue(row.get("self_ms").asDouble() <= row.get("total_ms").asDouble() + 1e-6,
+                    row.toString());
+        }
+        assertEquals(p.get("operator_self_ms").asDouble(), self, 1e-6);
+        assertTrue(r.json().get("minor_page_faults_per_step").asDouble() >= 0);
+    }
+
+    @Test
     void helpTeachesWithExamples() {
         Run r = graft("pretrain", "--help");
         assertEquals(0, r.code());
