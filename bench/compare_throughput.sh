@@ -5,7 +5,7 @@
 # ARCH: convnet (default) or resnet18 (28x28 Fashion-MNIST, small stem; try STEPS 20).
 # PEER_MALLOC=graft runs the peer with the malloc settings ./graft gives the JVM (one arena,
 # freed memory kept), to show how much of the ratio they account for; GRAFT_MALLOC=glibc runs
-# graft with glibc's defaults (two arenas, as before they were set).
+# graft as before them (two arenas, glibc's own mmap and trim thresholds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}; steps=${2:-150}; batch=${3:-128}; arch=${4:-convnet}

@@ -68,6 +68,17 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.refuseOut("bench");
+        if (profile != null) {
+            if (model != null || inputSize > 0) {
+                throw new IllegalArgumentException("--profile records training steps; it does not"
+                        + " go with " + (model != null ? "--model" : "--input-size") + " (inference"
+                        + " only)");
+            }
+            if (java.nio.file.Files.exists(profile)) {
+                throw new IllegalArgumentException("--profile " + profile + " exists; name a new"
+                        + " file (graft does not overwrite it)");
+            }
+        }
         if (model != null) {
             return encoder();
         }

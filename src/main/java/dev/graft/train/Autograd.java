@@ -9,7 +9,8 @@ import ai.djl.pytorch.jni.JniUtils;
  * The one place graft reaches past DJL's engine-neutral API: a backward pass that keeps the
  * graph, so several losses of one forward pass can each be differentiated in turn (per-task
  * gradients for PCGrad and GradNorm). DJL's {@code GradientCollector.backward} always frees
- * the graph; PyTorch's {@code backward(retain_graph=True)} is what LibMTL calls here.
+ * the graph; PyTorch's {@code backward(retain_graph=True)} is what LibMTL calls here. Also the
+ * engine's grad mode per thread and its operator profiler ({@link StepProfile}).
  */
 public final class Autograd {
 
@@ -42,5 +43,15 @@ public final class Autograd {
     public static void recordOnlyInCollectors() {
         Engine.getInstance(); // loads the engine's native library in a JVM that has not yet
         JniUtils.setGradMode(false);
+    }
+
+    /** Starts libtorch's operator profiler (times only: no shapes, no memory). */
+    static void startProfiler() {
+        JniUtils.startProfile(false, false, false);
+    }
+
+    /** Stops it and writes its Chrome trace to {@code file}. */
+    static void stopProfiler(java.nio.file.Path file) {
+        JniUtils.stopProfile(file.toString());
     }
 }

@@ -1,12 +1,13 @@
 package dev.graft.train;
 
-import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.io.GraftException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -46,12 +47,24 @@ public final class StepProfile {
 
     /** Starts libtorch's profiler (operator times, no shapes, no memory). */
     static void start() {
-        JniUtils.startProfile(false, false, false);
+        Autograd.startProfiler();
     }
 
-    /** Stops it and writes the Chrome trace to {@code trace} (open it in chrome://tracing). */
+    /**
+     * Stops it and writes the Chrome trace to {@code trace} (open it in chrome://tracing): to a
+     * temporary file beside it first, moved into place once complete.
+     */
     static void stop(Path trace) {
-        JniUtils.stopProfile(trace.toAbsolutePath().toString());
+        Path target = trace.toAbsolutePath();
+        Path partial = target.resolveSibling(target.getFileName() + ".partial");
+        Autograd.stopProfiler(partial);
+        try {
+            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new GraftException("cannot write the profile " + target + ": " + e.getMessage(),
+                    e);
+        }
     }
 
     /**

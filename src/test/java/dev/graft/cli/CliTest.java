@@ -245,6 +245,11 @@ class CliTest {
         }
         assertEquals(p.get("operator_self_ms").asDouble(), self, 1e-6);
         assertTrue(r.json().get("minor_page_faults_per_step").asDouble() >= 0);
+        Run again = graft("bench", "--data", "fashion-mnist-small", "--steps", "3", "--profile",
+                trace.toString());
+        assertEquals(2, again.code(), "an existing trace is not overwritten");
+        assertTrue(again.err().contains("exists"), again.err());
+        assertFalse(Files.exists(tmp.resolve("bench-trace.json.partial")));
     }
 
     @Test
