@@ -68,6 +68,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.refuseOut("bench");
+        if (profileTop < 1) {
+            throw new IllegalArgumentException("--profile-top must be at least 1, got "
+                    + profileTop);
+        }
         if (profile != null) {
             if (model != null || inputSize > 0) {
                 throw new IllegalArgumentException("--profile records training steps; it does not"
