@@ -178,8 +178,8 @@ public final class Benchmark {
             TrainingLoop.Outcome out;
             // page faults and the profile cover the timed epochs: after the warm-up's last step
             long timedFrom = c.epochs() > 1 ? c.steps() : 0;
-            long[] faultsFrom = {MemoryProbe.minorFaults()};
-            long[] profileStart = {System.nanoTime()};
+            long[] faultsFrom = new long[1];
+            long[] profileStart = new long[1];
             Runnable startTimed = () -> {
                 faultsFrom[0] = MemoryProbe.minorFaults();
                 if (c.profile() != null) {
